@@ -1,0 +1,88 @@
+"""The DuckDB warehouse: opening the file, creating the schema, and saying "busy" clearly.
+
+DuckDB allows one writing process per file and a connection is not thread-safe. Each process
+opens one connection (`connect`) and each thread or Streamlit rerun works on its own `cursor()`.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from recs.errors import DatabaseBusy, InputError
+
+DEFAULT_DB = Path("data/demo.duckdb")
+TABLES = ("order_lines", "products", "assignments", "imports")
+
+
+def default_db_path() -> Path:
+    """The database the app and CLI use when none is given: $REPEAT_DB or data/demo.duckdb."""
+    return Path(os.environ.get("REPEAT_DB", str(DEFAULT_DB)))
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "lock" in text and ("conflicting" in text or "could not set" in text)
+
+
+def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse at `path`; create it and its schema unless `read_only`.
+
+    Raises DatabaseBusy when another process holds the file, and InputError when a read-only
+    open finds no file.
+    """
+    path = Path(path)
+    if read_only and not path.exists():
+        raise InputError(f"database not found: {path}")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if _is_lock_error(exc):
+            raise DatabaseBusy(
+                f"database busy: {path} is open for writing in another process "
+                "(the app or another command). Close it or try again in a moment."
+            ) from exc
+        raise InputError(f"cannot open database {path}: {exc}") from exc
+    if not read_only:
+        init_schema(con)
+    return con
+
+
+def init_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create tables and views if they are missing (idempotent)."""
+    sql = resources.files("recs").joinpath("schema.sql").read_text(encoding="utf-8")
+    con.execute(sql)
+
+
+def has_schema(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when every warehouse table exists (a file made by another tool may lack them)."""
+    names = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    return all(t in names for t in TABLES)
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Row count of each warehouse table, in TABLES order (0 when the table is missing)."""
+    counts: dict[str, int] = {}
+    existing = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    for table in TABLES:  # names come from the fixed allowlist above, never from user text
+        counts[table] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] if table in existing else 0
+    return counts
+
+
+def data_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The id of the last import (0 if none): part of every cache key, so an import refreshes pages."""
+    if not has_schema(con):
+        return 0
+    return int(con.execute("SELECT coalesce(max(id), 0) FROM imports").fetchone()[0])
+
+
+def has_orders(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when the warehouse holds at least one valid order line."""
+    if not has_schema(con):
+        return False
+    return con.execute("SELECT count(*) FROM (SELECT 1 FROM valid_lines LIMIT 1)").fetchone()[0] > 0

@@ -6,7 +6,6 @@ import streamlit as st
 
 from pages import common
 
-
 st.set_page_config(page_title="Repeat", page_icon=":material/replay:", layout="wide")
 
 if not common.login_gate():

@@ -65,3 +65,58 @@ def download_csv(frame: pd.DataFrame, file_name: str, label: str = "Download CSV
 def show_error(exc: RepeatError) -> None:
     """Show a user-facing error from `recs` as a red box (never a traceback)."""
     st.error(str(exc))
+
+
+@st.cache_resource(show_spinner=False)
+def _failed_logins() -> dict[str, int]:
+    """Process-wide count of consecutive failed password tries (a new session does not reset it)."""
+    return {"count": 0}
+
+
+def login_gate() -> bool:
+    """Draw the login when one is required; True when the visitor may see pages.
+
+    Runs before any page draws. Local address and nothing configured: open. OIDC configured:
+    st.login. Password configured: a password form. Non-local with neither: refuse.
+    """
+    import time
+
+    from recs import auth
+
+    host = st.get_option("server.address")
+    method = auth.login_method(host, auth.secrets_have_oidc(), auth.configured_password())
+    if method == "none":
+        return True
+    if method == "refuse":
+        st.error(auth.refusal_message(host))
+        return False
+    if method == "oidc":
+        if st.user.is_logged_in:
+            with st.sidebar:
+                st.button("Log out", on_click=st.logout, key="logout")
+            return True
+        st.title("Repeat")
+        st.write("This shop's order data is private. Log in to continue.")
+        st.button("Log in", on_click=st.login, type="primary", key="login")
+        return False
+    if st.session_state.get("authenticated"):
+        with st.sidebar:
+            if st.button("Log out", key="logout"):
+                st.session_state["authenticated"] = False
+                st.rerun()
+        return True
+    st.title("Repeat")
+    st.write("This shop's order data is private. Enter the password to continue.")
+    with st.form("login", clear_on_submit=True):
+        given = st.text_input("Password", type="password", key="password")
+        submitted = st.form_submit_button("Log in", type="primary")
+    if submitted:
+        failures = _failed_logins()
+        if auth.check_password(given, auth.configured_password() or ""):
+            failures["count"] = 0
+            st.session_state["authenticated"] = True
+            st.rerun()
+        failures["count"] += 1
+        time.sleep(auth.failure_delay(failures["count"]))
+        st.error("Wrong password.")
+    return False

@@ -66,3 +66,90 @@ def use_db(monkeypatch: pytest.MonkeyPatch):
 
 
 os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
+
+
+# ---------------------------------------------------------------- browser tests (real streamlit + Chromium)
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def streamlit_server(tmp_path: Path):
+    """Start `streamlit run app.py` on a free loopback port; returns a function (db, env=..., host=...) -> URL."""
+    import subprocess
+    import time
+    import urllib.request
+
+    started: list[subprocess.Popen] = []
+
+    def _start(db: Path, extra_env: dict[str, str] | None = None, host: str = "127.0.0.1",
+               wait_healthy: bool = True) -> str:
+        port = _free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")}
+        env.update({"REPEAT_DB": str(db), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"})
+        env.pop("REPEAT_PASSWORD", None)
+        env.update(extra_env or {})
+        log = open(tmp_path / f"streamlit-{port}.log", "w")  # noqa: SIM115 - closed with the process
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless", "true",
+             "--server.port", str(port), "--server.address", host, "--server.fileWatcherType", "none"],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        started.append(proc)
+        url = f"http://127.0.0.1:{port}"
+        if wait_healthy:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"streamlit exited: {(tmp_path / f'streamlit-{port}.log').read_text()}")
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                        if response.status == 200:
+                            return url
+                except OSError:
+                    time.sleep(0.3)
+            raise RuntimeError("streamlit did not become healthy within 60 s")
+        return url
+
+    yield _start
+    for proc in started:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except Exception:
+            proc.kill()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """A headless Debian Chromium driven by Playwright (no downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def wait_for_app(page, timeout_ms: int = 60_000) -> None:
+    """Wait until Streamlit has finished running the script (no sleeping)."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
+    page.wait_for_function(
+        """() => {
+            const app = document.querySelector('[data-testid="stApp"]');
+            const running = document.querySelector('[data-testid="stStatusWidget"]');
+            return app && app.getAttribute('data-test-script-state') === 'notRunning' && !running;
+        }""",
+        timeout=timeout_ms,
+    )

@@ -1,0 +1,192 @@
+"""What the Customer and Product pages show that is not a model method.
+
+A customer's order timeline and purchased products, a product's repurchase cycle, "customers who
+bought this also bought" from co-purchase counts, the customers a model scores highest for one
+product, and id/name search. Every value is a bound parameter; no SQL is built from user text.
+
+Definitions (also in docs/models.md, "Using recommendations"):
+- repurchase gap: for one customer and product, the days between two consecutive distinct orders
+  containing the product (valid lines only); the product's cycle is the median gap over all customers.
+- also bought: among the customers who bought X, how many bought each other product Y (valid lines,
+  real products only); share = those customers / buyers of X; lift = share / (buyers of Y / all customers).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recs.errors import InputError, NotFound
+
+SEARCH_CUSTOMERS_SQL = """
+SELECT customer_id, count(DISTINCT order_id) AS orders, max(ordered_at) AS last_order
+FROM valid_lines
+WHERE customer_id IS NOT NULL AND starts_with(customer_id, ?)
+GROUP BY customer_id
+ORDER BY customer_id
+LIMIT ?
+"""
+
+SEARCH_PRODUCTS_SQL = """
+WITH bought AS (
+    SELECT product_id, count(DISTINCT customer_id) AS buyers
+    FROM valid_lines GROUP BY product_id
+)
+SELECT p.product_id, p.name, p.category, coalesce(b.buyers, 0) AS buyers
+FROM products p LEFT JOIN bought b USING (product_id)
+WHERE starts_with(lower(p.product_id), lower(?)) OR contains(lower(coalesce(p.name, '')), lower(?))
+ORDER BY starts_with(lower(p.product_id), lower(?)) DESC, buyers DESC, p.product_id
+LIMIT ?
+"""
+
+CUSTOMER_SUMMARY_SQL = """
+SELECT count(*) AS orders, sum(revenue) AS revenue, min(ordered_at) AS first_order,
+       max(ordered_at) AS last_order, min(country) AS country
+FROM orders WHERE customer_id = ?
+"""
+
+CUSTOMER_TIMELINE_SQL = """
+SELECT order_id, ordered_at, revenue, items, lines
+FROM orders WHERE customer_id = ?
+ORDER BY ordered_at, order_id
+"""
+
+CUSTOMER_PRODUCTS_SQL = """
+SELECT l.product_id, any_value(p.name) AS product_name, any_value(p.category) AS category,
+       count(DISTINCT l.order_id) AS orders, sum(l.quantity) AS quantity,
+       sum(l.quantity * l.unit_price) AS revenue,
+       min(l.ordered_at) AS first_bought, max(l.ordered_at) AS last_bought,
+       coalesce(any_value(p.is_product), true) AS is_product
+FROM valid_lines l LEFT JOIN products p USING (product_id)
+WHERE l.customer_id = ?
+GROUP BY l.product_id
+ORDER BY orders DESC, last_bought DESC, l.product_id
+"""
+
+PRODUCT_INFO_SQL = """
+WITH sales AS (
+    SELECT count(DISTINCT customer_id) AS buyers, count(DISTINCT order_id) AS orders,
+           sum(quantity) AS quantity, sum(quantity * unit_price) AS revenue,
+           min(ordered_at) AS first_sold, max(ordered_at) AS last_sold, count(*) AS lines
+    FROM valid_lines WHERE product_id = ?
+)
+SELECT p.product_id, p.name, p.category, p.is_product, p.in_stock, p.unit_price,
+       s.buyers, s.orders, s.quantity, s.revenue, s.first_sold, s.last_sold, s.lines
+FROM sales s LEFT JOIN (SELECT * FROM products WHERE product_id = ?) p ON true
+"""
+
+# One row per (customer, later order) of the product: the days since that customer's previous order of it.
+REPURCHASE_GAPS_SQL = """
+WITH bought AS (
+    SELECT customer_id, order_id, min(ordered_at) AS bought_at
+    FROM valid_lines
+    WHERE product_id = ? AND customer_id IS NOT NULL
+    GROUP BY customer_id, order_id
+), ordered AS (
+    SELECT customer_id, bought_at, lag(bought_at) OVER (PARTITION BY customer_id ORDER BY bought_at, order_id) AS prev
+    FROM bought
+)
+SELECT customer_id, (epoch(bought_at) - epoch(prev)) / 86400.0 AS gap_days
+FROM ordered WHERE prev IS NOT NULL
+ORDER BY customer_id, bought_at
+"""
+
+ALSO_BOUGHT_SQL = """
+WITH buyers AS (
+    SELECT DISTINCT customer_id FROM valid_lines WHERE product_id = ? AND customer_id IS NOT NULL
+), everyone AS (
+    SELECT count(DISTINCT customer_id) AS n FROM valid_lines WHERE customer_id IS NOT NULL
+), popularity AS (
+    SELECT product_id, count(DISTINCT customer_id) AS buyers_all
+    FROM valid_lines WHERE customer_id IS NOT NULL GROUP BY product_id
+), co AS (
+    SELECT l.product_id, count(DISTINCT l.customer_id) AS customers
+    FROM valid_lines l JOIN buyers b ON l.customer_id = b.customer_id
+    WHERE l.product_id <> ?
+    GROUP BY l.product_id
+)
+SELECT co.product_id, p.name AS product_name, p.category, co.customers,
+       co.customers / (SELECT count(*) FROM buyers) AS share,
+       (co.customers / (SELECT count(*) FROM buyers)) / (pop.buyers_all / e.n) AS lift
+FROM co
+JOIN popularity pop USING (product_id)
+CROSS JOIN everyone e
+LEFT JOIN products p USING (product_id)
+WHERE coalesce(p.is_product, true)
+ORDER BY co.customers DESC, lift DESC, co.product_id
+LIMIT ?
+"""
+
+
+def _check_limit(limit: int) -> int:
+    if int(limit) <= 0:
+        raise InputError(f"limit must be a positive number, got {limit}")
+    return int(limit)
+
+
+def search_customers(con: Any, prefix: str = "", limit: int = 50) -> pd.DataFrame:
+    """Customers whose id starts with `prefix` (empty: the first `limit` ids): customer_id, orders, last_order."""
+    return con.execute(SEARCH_CUSTOMERS_SQL, [str(prefix or "").strip(), _check_limit(limit)]).df()
+
+
+def search_products(con: Any, text: str = "", limit: int = 50) -> pd.DataFrame:
+    """Products whose id starts with `text` or whose name contains it (case-insensitive), id matches first."""
+    text = str(text or "").strip()
+    return con.execute(SEARCH_PRODUCTS_SQL, [text, text, text, _check_limit(limit)]).df()
+
+
+def customer_summary(con: Any, customer_id: str) -> dict[str, Any]:
+    """Orders, revenue, first/last order and country of one customer; NotFound when they have no valid order."""
+    row = con.execute(CUSTOMER_SUMMARY_SQL, [str(customer_id)]).fetchone()
+    if row is None or not row[0]:
+        raise NotFound(f"unknown customer id: {customer_id!r} (no valid orders with this id)")
+    keys = ("orders", "revenue", "first_order", "last_order", "country")
+    return dict(zip(keys, row, strict=True))
+
+
+def customer_timeline(con: Any, customer_id: str) -> pd.DataFrame:
+    """One row per order of the customer, oldest first: order_id, ordered_at, revenue, items, lines."""
+    return con.execute(CUSTOMER_TIMELINE_SQL, [str(customer_id)]).df()
+
+
+def customer_products(con: Any, customer_id: str) -> pd.DataFrame:
+    """What the customer bought, most-ordered first: orders, quantity, revenue, first and last purchase."""
+    return con.execute(CUSTOMER_PRODUCTS_SQL, [str(customer_id)]).df()
+
+
+def product_info(con: Any, product_id: str) -> dict[str, Any]:
+    """Catalogue fields and sales totals of one product; NotFound when neither catalogue nor sales know it."""
+    cur = con.execute(PRODUCT_INFO_SQL, [str(product_id), str(product_id)])
+    names = [d[0] for d in cur.description]
+    row = dict(zip(names, cur.fetchone(), strict=True))
+    if row["product_id"] is None and not row["lines"]:
+        raise NotFound(f"unknown product id: {product_id!r} (not in the catalogue and never sold)")
+    row["product_id"] = str(product_id)
+    return row
+
+
+def repurchase_gaps(con: Any, product_id: str) -> pd.DataFrame:
+    """Days between consecutive orders of the product by the same customer: customer_id, gap_days."""
+    return con.execute(REPURCHASE_GAPS_SQL, [str(product_id)]).df()
+
+
+def repurchase_cycle(con: Any, product_id: str) -> dict[str, Any]:
+    """The product's repurchase cycle: median and quartiles of the gaps, how many customers re-bought, the gaps."""
+    gaps = repurchase_gaps(con, product_id)
+    values = gaps["gap_days"].to_numpy(dtype=float)
+    out: dict[str, Any] = {
+        "gaps": gaps,
+        "repeat_customers": int(gaps["customer_id"].nunique()),
+        "repeat_purchases": len(values),
+        "median_days": float(np.median(values)) if len(values) else None,
+        "p25_days": float(np.percentile(values, 25)) if len(values) else None,
+        "p75_days": float(np.percentile(values, 75)) if len(values) else None,
+    }
+    return out
+
+
+def also_bought(con: Any, product_id: str, limit: int = 10) -> pd.DataFrame:
+    """Customers who bought this also bought: product_id, product_name, category, customers, share, lift."""
+    return con.execute(ALSO_BOUGHT_SQL, [str(product_id), str(product_id), _check_limit(limit)]).df()

@@ -5,8 +5,9 @@ bought this also bought" from co-purchase counts, the customers a model scores h
 product, and id/name search. Every value is a bound parameter; no SQL is built from user text.
 
 Definitions (also in docs/models.md, "Using recommendations"):
-- repurchase gap: for one customer and product, the days between two consecutive distinct orders
-  containing the product (valid lines only); the product's cycle is the median gap over all customers.
+- repurchase gap: for one customer and product, the whole days between two consecutive distinct calendar
+  days on which they bought it (valid lines only); the product's cycle is the median gap over all customers
+  (the same definition as `Interactions.products.repurchase_days`, which the models use).
 - also bought: among the customers who bought X, how many bought each other product Y (valid lines,
   real products only); share = those customers / buyers of X; lift = share / (buyers of Y / all customers).
 """
@@ -77,20 +78,20 @@ SELECT p.product_id, p.name, p.category, p.is_product, p.in_stock, p.unit_price,
 FROM sales s LEFT JOIN (SELECT * FROM products WHERE product_id = ?) p ON true
 """
 
-# One row per (customer, later order) of the product: the days since that customer's previous order of it.
+# One row per (customer, later purchase day) of the product: whole days since that customer's previous purchase
+# day of it. Same definition as Interactions.products.repurchase_days (distinct calendar days, median gap).
 REPURCHASE_GAPS_SQL = """
-WITH bought AS (
-    SELECT customer_id, order_id, min(ordered_at) AS bought_at
+WITH days AS (
+    SELECT DISTINCT customer_id, CAST(ordered_at AS DATE) AS day
     FROM valid_lines
     WHERE product_id = ? AND customer_id IS NOT NULL
-    GROUP BY customer_id, order_id
 ), ordered AS (
-    SELECT customer_id, bought_at, lag(bought_at) OVER (PARTITION BY customer_id ORDER BY bought_at, order_id) AS prev
-    FROM bought
+    SELECT customer_id, day, lag(day) OVER (PARTITION BY customer_id ORDER BY day) AS prev
+    FROM days
 )
-SELECT customer_id, (epoch(bought_at) - epoch(prev)) / 86400.0 AS gap_days
+SELECT customer_id, CAST(date_diff('day', prev, day) AS DOUBLE) AS gap_days
 FROM ordered WHERE prev IS NOT NULL
-ORDER BY customer_id, bought_at
+ORDER BY customer_id, day
 """
 
 ALSO_BOUGHT_SQL = """
@@ -168,7 +169,7 @@ def product_info(con: Any, product_id: str) -> dict[str, Any]:
 
 
 def repurchase_gaps(con: Any, product_id: str) -> pd.DataFrame:
-    """Days between consecutive orders of the product by the same customer: customer_id, gap_days."""
+    """Days between consecutive purchase days of the product by the same customer: customer_id, gap_days."""
     return con.execute(REPURCHASE_GAPS_SQL, [str(product_id)]).df()
 
 

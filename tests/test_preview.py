@@ -29,6 +29,7 @@ LINES = [
     ("O4", 1, "C2", "2024-01-05 09:00", "P1", 1, 3.0, "completed"),
     ("O4", 2, "C2", "2024-01-05 09:00", "P3", 2, 2.0, "completed"),
     ("O5", 1, "C2", "2024-01-09 09:00", "P1", 1, 3.0, "completed"),
+    ("O11", 1, "C2", "2024-01-09 15:00", "P1", 1, 3.0, "completed"),  # same day as O5: one purchase day
     ("O6", 1, "C3", "2024-01-07 12:00", "P2", 1, 4.0, "completed"),
     ("O7", 1, "C3", "2024-01-08 12:00", "P2", 1, 4.0, "cancelled"),  # not a valid line
     ("O8", 1, "C1", "2024-02-01 10:00", "P2", -1, 4.0, "returned"),  # not a valid line
@@ -91,7 +92,8 @@ def test_customer_summary_timeline_and_products(con):
 
 def test_repurchase_cycle(con):
     cycle = preview.repurchase_cycle(con, "P1")
-    # C1 bought P1 on Jan 1, 11 and 31 (gaps 10 and 20); C2 on Jan 5 and 9 (gap 4); the guest does not count
+    # C1 bought P1 on Jan 1, 11 and 31 (gaps 10 and 20); C2 on Jan 5 and twice on Jan 9 (one gap of 4 days);
+    # the guest does not count
     assert sorted(cycle["gaps"]["gap_days"]) == pytest.approx([4.0, 10.0, 20.0])
     assert cycle["median_days"] == pytest.approx(10.0)
     assert cycle["repeat_customers"] == 2
@@ -115,9 +117,9 @@ def test_also_bought_counts_shares_and_lift(con):
 
 def test_product_info(con):
     info = preview.product_info(con, "P1")
-    # orders O1-O5 plus the guest's O9; buyers are known customers only (C1, C2)
-    assert info["name"] == "Red mug" and info["buyers"] == 2 and info["orders"] == 6
-    assert info["quantity"] == 2 + 1 + 1 + 1 + 1 + 1
+    # orders O1-O5, O11 plus the guest's O9; buyers are known customers only (C1, C2)
+    assert info["name"] == "Red mug" and info["buyers"] == 2 and info["orders"] == 7
+    assert info["quantity"] == 2 + 1 + 1 + 1 + 1 + 1 + 1
     lamp = preview.product_info(con, "P4")
     assert lamp["buyers"] == 0 and lamp["in_stock"] is False
     with pytest.raises(NotFound, match="unknown product id"):

@@ -1,0 +1,112 @@
+"""`python -m recs metrics ...`: the managers' figures as CSV (the same functions the pages draw).
+
+Sub-subcommands: summary, retention, repurchase, repeat_within, time_to_second, rfm.
+Every one takes --db, --out (file or - for stdout), --start/--end (start <= time < end),
+--country and --category. Dates print as YYYY-MM-DD.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import pandas as pd
+
+from recs import db, metrics
+from recs.commands._common import add_db_argument, add_out_argument, db_path, write_csv
+from recs.errors import InputError
+
+DATE_COLUMNS = ("cohort", "period", "first_order_at", "last_order_at", "second_order_at")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "metrics", help="repurchase, retention, repeat-within-N, time to second order, RFM as CSV",
+        description="Managers' metrics as CSV. Definitions: docs/metrics.md.",
+    )
+    subs = parser.add_subparsers(dest="metric", metavar="METRIC")
+    specs = {
+        "summary": "one row: orders, customers, repeat customers, repurchase rate, revenue, net revenue, AOV",
+        "retention": "cohort retention grid: cohort, period offset, cohort size, customers, retention, revenue",
+        "repurchase": "per period: customers, new, returning, returning rate",
+        "repeat_within": "per cohort: share with a second order within N days, and whether each cell is complete",
+        "time_to_second": "per customer: first and second order and the days between",
+        "rfm": "per customer: recency, frequency, monetary, scores 1-5 and segment",
+    }
+    for name, help_text in specs.items():
+        sub = subs.add_parser(name, help=help_text, description=help_text + ". See docs/metrics.md.")
+        add_db_argument(sub)
+        add_out_argument(sub)
+        sub.add_argument("--start", help="first day counted, YYYY-MM-DD (orders with start <= time)")
+        sub.add_argument("--end", help="first day NOT counted, YYYY-MM-DD (orders with time < end)")
+        sub.add_argument("--country", help="only orders of this country")
+        sub.add_argument("--category", help="only lines of products in this category (orders recomputed)")
+        if name in ("retention", "repurchase", "repeat_within", "time_to_second"):
+            sub.add_argument("--grain", default="month", help="month (calendar) or week (ISO, from Monday)")
+        if name == "repeat_within":
+            sub.add_argument("--days", default="30,60,90", help="comma-separated horizons in days (default 30,60,90)")
+        if name == "rfm":
+            sub.add_argument("--as-of", dest="as_of", help="date recency is measured to (default: the data's last day)")
+        sub.set_defaults(func=run, metric=name)
+    parser.set_defaults(func=_no_metric, metric=None)
+
+
+def _no_metric(args: argparse.Namespace) -> int:
+    raise InputError("name a metric: summary, retention, repurchase, repeat_within, time_to_second or rfm "
+                     "(python -m recs metrics --help)")
+
+
+def _filters(args: argparse.Namespace) -> metrics.Filters:
+    return metrics.Filters(
+        start=metrics.parse_date(args.start, "start"),
+        end=metrics.parse_date(args.end, "end"),
+        country=args.country or None,
+        category=args.category or None,
+    )
+
+
+def compute(con, args: argparse.Namespace) -> pd.DataFrame:
+    """The CSV table of `args.metric` with the contract's columns, in order."""
+    filters = _filters(args)
+    name = args.metric
+    if name == "summary":
+        return metrics.summary(con, filters)
+    if name == "retention":
+        return metrics.retention(con, metrics.check_grain(args.grain), filters)[metrics.RETENTION_COLUMNS]
+    if name == "repurchase":
+        return metrics.repurchase(con, metrics.check_grain(args.grain), filters)
+    if name == "repeat_within":
+        return metrics.repeat_within(con, metrics.parse_days(args.days), filters, metrics.check_grain(args.grain))
+    if name == "time_to_second":
+        return metrics.time_to_second(con, filters, metrics.check_grain(args.grain))
+    if name == "rfm":
+        return metrics.rfm(con, filters, metrics.parse_date(args.as_of, "as-of"))
+    raise InputError(f"unknown metric {name!r}")
+
+
+def format_dates(frame: pd.DataFrame) -> pd.DataFrame:
+    """Date columns as YYYY-MM-DD text (empty when missing), the CSV contract."""
+    out = frame.copy()
+    for column in DATE_COLUMNS:
+        if column in out.columns and not pd.api.types.is_numeric_dtype(out[column]):
+            values = pd.to_datetime(out[column])
+            out[column] = values.dt.strftime("%Y-%m-%d").where(values.notna(), None)
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    # validate every option before touching the database, so a typo is reported first
+    _filters(args)
+    if getattr(args, "grain", None) is not None:
+        metrics.check_grain(args.grain)
+    if getattr(args, "days", None) is not None:
+        metrics.parse_days(args.days)
+    path = db_path(args)
+    con = db.connect(path, read_only=True)
+    try:
+        if not db.has_schema(con):
+            raise InputError(f"{path} is not a Repeat database (no order_lines table); import orders first")
+        frame = compute(con, args)
+    finally:
+        con.close()
+    write_csv(format_dates(frame), args.out)
+    return 0

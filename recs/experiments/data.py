@@ -1,0 +1,165 @@
+"""Per-customer window metrics for an experiment, straight from the warehouse (SQL, bound parameters).
+
+For each customer assigned in an experiment: orders and revenue in the window
+assigned_at <= ordered_at < assigned_at + W days, revenue in the D days before assignment (CUPED's
+covariate), and their history before assignment (returning or new, RFM inputs). Guest orders (no
+customer id) never count. Customers with no orders at all get zeros: they are real non-buyers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pandas as pd
+
+from recs import db
+from recs.errors import InputError, NotFound
+
+# One row per assigned customer of one experiment. $exp, $w, $pre are bound values, never text.
+CUSTOMER_WINDOW_SQL = """
+WITH a AS (
+    SELECT customer_id,
+           min(variant)            AS variant,
+           count(DISTINCT variant) AS n_variants,
+           min(assigned_at)        AS assigned_at
+    FROM assignments
+    WHERE experiment_id = $exp
+    GROUP BY customer_id
+),
+bounds AS (SELECT max(ordered_at) AS data_end FROM orders),
+c AS (
+    SELECT a.*, coalesce(a.assigned_at + to_days(CAST($w AS INTEGER)) <= b.data_end, false) AS complete
+    FROM a CROSS JOIN bounds b
+),
+o AS (SELECT customer_id, ordered_at, revenue FROM orders WHERE customer_id IS NOT NULL)
+SELECT
+    c.customer_id, c.variant, c.n_variants, c.assigned_at, c.complete,
+    count(o.ordered_at) FILTER (WHERE o.ordered_at >= c.assigned_at
+                                  AND o.ordered_at < c.assigned_at + to_days(CAST($w AS INTEGER))) AS orders,
+    coalesce(sum(o.revenue) FILTER (WHERE o.ordered_at >= c.assigned_at
+                                      AND o.ordered_at < c.assigned_at + to_days(CAST($w AS INTEGER))), 0)
+                                                                                                AS revenue,
+    coalesce(sum(o.revenue) FILTER (WHERE o.ordered_at >= c.assigned_at - to_days(CAST($pre AS INTEGER))
+                                      AND o.ordered_at < c.assigned_at), 0)                     AS pre_revenue,
+    count(o.ordered_at) FILTER (WHERE o.ordered_at < c.assigned_at)                             AS orders_before,
+    coalesce(sum(o.revenue) FILTER (WHERE o.ordered_at < c.assigned_at), 0)                     AS revenue_before,
+    max(o.ordered_at) FILTER (WHERE o.ordered_at < c.assigned_at)                               AS last_order_before
+FROM c LEFT JOIN o ON o.customer_id = c.customer_id
+GROUP BY c.customer_id, c.variant, c.n_variants, c.assigned_at, c.complete
+ORDER BY c.customer_id
+"""
+
+# Orders in the window by whole day since assignment, for cumulative curves.
+WINDOW_DAYS_SQL = """
+WITH a AS (
+    SELECT customer_id, min(assigned_at) AS assigned_at
+    FROM assignments WHERE experiment_id = $exp GROUP BY customer_id
+)
+SELECT a.customer_id,
+       CAST(floor(epoch(o.ordered_at - a.assigned_at) / 86400) AS INTEGER) AS day,
+       count(*)       AS orders,
+       sum(o.revenue) AS revenue
+FROM a JOIN orders o ON o.customer_id = a.customer_id
+WHERE o.ordered_at >= a.assigned_at AND o.ordered_at < a.assigned_at + to_days(CAST($w AS INTEGER))
+GROUP BY ALL
+ORDER BY 1, 2
+"""
+
+
+@dataclass(frozen=True)
+class Guards:
+    """What was left out of an experiment's analysis, and why."""
+
+    assigned: int            # distinct customers in the assignments of this experiment
+    in_two_variants: int     # flagged and excluded: a customer in more than one variant
+    past_data_end: int       # excluded: assigned_at + W days is later than the data's end
+    included: int            # analysed
+    data_end: pd.Timestamp | None
+
+
+def _check_days(window_days: int, pre_days: int) -> None:
+    if int(window_days) != window_days or window_days <= 0:
+        raise InputError(f"--window-days must be a positive whole number of days, got {window_days}")
+    if int(pre_days) != pre_days or pre_days <= 0:
+        raise InputError(f"--pre-days must be a positive whole number of days, got {pre_days}")
+
+
+def experiment_ids(con) -> list[str]:
+    """Every experiment id in `assignments`, sorted (empty when there are none or no schema)."""
+    if not db.has_schema(con):
+        return []
+    rows = con.execute("SELECT DISTINCT experiment_id FROM assignments ORDER BY 1").fetchall()
+    return [r[0] for r in rows]
+
+
+def require_experiment(con, experiment_id: str | None) -> list[str]:
+    """The experiment ids to analyse: all, or the one asked for. Raises when there is nothing to analyse."""
+    known = experiment_ids(con)
+    if not known:
+        raise InputError("the database has no experiment assignments (table `assignments` is empty); "
+                         "import an assignments file first, e.g. `python -m recs import --assignments FILE`")
+    if experiment_id is None:
+        return known
+    if experiment_id not in known:
+        raise NotFound(f"unknown experiment id {experiment_id!r}; known experiments: {', '.join(known)}")
+    return [experiment_id]
+
+
+def data_end(con) -> pd.Timestamp | None:
+    """The data's end: the latest order time (None without orders)."""
+    value = con.execute("SELECT max(ordered_at) FROM orders").fetchone()[0]
+    return None if value is None else pd.Timestamp(value)
+
+
+def customer_window(con, experiment_id: str, window_days: int = 30, pre_days: int = 180) -> pd.DataFrame:
+    """One row per assigned customer: variant, window orders/revenue, pre-period revenue, history flags.
+
+    Columns: customer_id, variant, n_variants, assigned_at, complete (window inside the data),
+    orders, revenue, pre_revenue, orders_before, revenue_before, last_order_before.
+    """
+    _check_days(window_days, pre_days)
+    params = {"exp": experiment_id, "w": int(window_days), "pre": int(pre_days)}
+    frame = con.execute(CUSTOMER_WINDOW_SQL, params).df()
+    frame["orders"] = frame["orders"].astype("int64")
+    frame["orders_before"] = frame["orders_before"].astype("int64")
+    for col in ("revenue", "pre_revenue", "revenue_before"):
+        frame[col] = frame[col].astype("float64")
+    frame["complete"] = frame["complete"].astype(bool)
+    return frame
+
+
+def split_guards(frame: pd.DataFrame, end: pd.Timestamp | None) -> tuple[pd.DataFrame, Guards]:
+    """Drop customers in two variants, then customers whose window runs past the data's end; count both."""
+    two = frame["n_variants"] > 1
+    single = frame[~two]
+    past = ~single["complete"]
+    included = single[~past].reset_index(drop=True)
+    guards = Guards(assigned=len(frame), in_two_variants=int(two.sum()), past_data_end=int(past.sum()),
+                    included=len(included), data_end=end)
+    return included, guards
+
+
+def window_days_frame(con, experiment_id: str, window_days: int) -> pd.DataFrame:
+    """Orders and revenue per (customer, whole day since assignment) inside the window."""
+    _check_days(window_days, 1)
+    frame = con.execute(WINDOW_DAYS_SQL, {"exp": experiment_id, "w": int(window_days)}).df()
+    frame["revenue"] = frame["revenue"].astype("float64")
+    return frame
+
+
+def planned_split(con, experiment_id: str, variants: list[str]) -> dict[str, float]:
+    """The planned share of each variant: recorded by a holdout export, else equal."""
+    rows = con.execute(
+        "SELECT report FROM imports WHERE kind = 'assignments' AND format = 'holdout' ORDER BY id DESC"
+    ).fetchall()
+    for (report,) in rows:
+        try:
+            info = json.loads(report or "{}")
+        except ValueError:
+            continue
+        if info.get("experiment_id") == experiment_id and isinstance(info.get("planned_split"), dict):
+            split = {v: float(info["planned_split"].get(v, 0.0)) for v in variants}
+            if sum(split.values()) > 0:
+                return split
+    return {v: 1.0 / len(variants) for v in variants}

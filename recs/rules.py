@@ -1,0 +1,210 @@
+"""Business rules applied to model scores, once, in one place: preview, evaluation and export agree.
+
+Order of application (for each customer row):
+1. filters remove products: not a real product, outside included categories, in excluded categories, price
+   outside [min_price, max_price] (a product with no price fails a price rule), out of stock (when asked),
+   already purchased (when `exclude_purchased`);
+2. boost multiplies a positive score by the factor (a negative score is divided by it, so a boost always helps);
+3. pinned products that survived the filters go first, in the order given;
+4. buried products go after every non-buried one;
+5. at most `max_per_category` products of one category (pinned ones count too); products with no category
+   form one group "(none)".
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from recs.errors import InputError
+
+NO_CATEGORY = "(none)"
+
+
+@dataclass
+class Rules:
+    """A merchandiser's rule set; the defaults exclude purchased products and non-products only."""
+
+    exclude_purchased: bool = True
+    exclude_non_products: bool = True
+    include_categories: list[str] | None = None
+    exclude_categories: list[str] | None = None
+    min_price: float | None = None
+    max_price: float | None = None
+    exclude_out_of_stock: bool = False
+    pin: list[str] = field(default_factory=list)
+    boost: dict[str, float] = field(default_factory=dict)
+    bury: list[str] = field(default_factory=list)
+    max_per_category: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.min_price is not None and self.max_price is not None and self.min_price > self.max_price:
+            raise InputError(f"price range: min_price {self.min_price} is above max_price {self.max_price}")
+        if self.max_per_category is not None and int(self.max_per_category) < 1:
+            raise InputError(f"max_per_category must be at least 1, got {self.max_per_category}")
+        for pid, factor in self.boost.items():
+            if not (isinstance(factor, int | float) and np.isfinite(factor) and factor > 0):
+                raise InputError(f"boost for product {pid!r} must be a positive number, got {factor!r}")
+        self.pin = [str(p) for p in self.pin]
+        self.bury = [str(p) for p in self.bury]
+        self.boost = {str(k): float(v) for k, v in self.boost.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Rules:
+        return cls(**(data or {}))
+
+    def describe(self) -> list[str]:
+        """Plain-language lines for the page and the export header."""
+        lines = ["Products the customer already bought are left out" if self.exclude_purchased
+                 else "Products the customer already bought may be suggested again"]
+        if self.exclude_non_products:
+            lines.append("Postage, fees and other non-products are left out")
+        if self.include_categories:
+            lines.append("Only categories: " + ", ".join(self.include_categories))
+        if self.exclude_categories:
+            lines.append("Never categories: " + ", ".join(self.exclude_categories))
+        if self.min_price is not None or self.max_price is not None:
+            lo = f"{self.min_price:g}" if self.min_price is not None else "any"
+            hi = f"{self.max_price:g}" if self.max_price is not None else "any"
+            lines.append(f"Price between {lo} and {hi}")
+        if self.exclude_out_of_stock:
+            lines.append("Out-of-stock products are left out")
+        if self.pin:
+            lines.append("Pinned to the top: " + ", ".join(self.pin))
+        if self.boost:
+            lines.append("Boosted: " + ", ".join(f"{k} x{v:g}" for k, v in self.boost.items()))
+        if self.bury:
+            lines.append("Pushed to the bottom: " + ", ".join(self.bury))
+        if self.max_per_category:
+            lines.append(f"At most {self.max_per_category} per category")
+        return lines
+
+    def check(self, data: Any) -> None:
+        """Refuse product ids and categories the data does not know (InputError naming them)."""
+        unknown = [p for p in [*self.pin, *self.boost, *self.bury] if data.product_index(p) is None]
+        if unknown:
+            raise InputError("rules name unknown products: " + ", ".join(sorted(set(unknown))[:10]))
+        known = set(_categories(data.products))
+        wanted = [*(self.include_categories or []), *(self.exclude_categories or [])]
+        missing = [c for c in wanted if c not in known]
+        if missing:
+            raise InputError(f"rules name unknown categories: {', '.join(missing)}; known: "
+                             + ", ".join(sorted(known)[:30]))
+
+
+def _categories(products: pd.DataFrame) -> np.ndarray:
+    cats = products["category"].astype(object).to_numpy()
+    return np.array([c if isinstance(c, str) and c != "" else NO_CATEGORY for c in cats], dtype=object)
+
+
+def allowed_mask(data: Any, rules: Rules) -> np.ndarray:
+    """Products that pass every filter that does not depend on the customer."""
+    p = data.products
+    ok = np.ones(len(p), dtype=bool)
+    if rules.exclude_non_products and "is_product" in p:
+        ok &= p["is_product"].fillna(True).to_numpy(dtype=bool)
+    cats = _categories(p)
+    if rules.include_categories:
+        ok &= np.isin(cats, np.array(rules.include_categories, dtype=object))
+    if rules.exclude_categories:
+        ok &= ~np.isin(cats, np.array(rules.exclude_categories, dtype=object))
+    price = p["unit_price"].to_numpy(dtype=float, na_value=np.nan)
+    if rules.min_price is not None:
+        ok &= np.nan_to_num(price, nan=-np.inf) >= rules.min_price
+    if rules.max_price is not None:
+        ok &= np.nan_to_num(price, nan=np.inf) <= rules.max_price
+    if rules.exclude_out_of_stock:
+        ok &= p["in_stock"].fillna(True).to_numpy(dtype=bool)
+    return ok
+
+
+def apply_rules(scores: np.ndarray, purchased: sp.csr_matrix | None, data: Any, rules: Rules | None,
+                k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k product columns per row after the rules, best first.
+
+    `scores` is a dense (rows, products) array (modified in place); `purchased` the customers' CSR rows (same
+    row order, empty rows for unknown customers). Returns (indices, scores), both (rows, k); when fewer than k
+    products survive, indices are -1 and scores NaN at the end.
+    """
+    rules = rules or Rules()
+    n_rows, n_items = scores.shape
+    scores = scores.astype(np.float64, copy=False)
+    scores[:, ~allowed_mask(data, rules)] = -np.inf
+    if rules.exclude_purchased and purchased is not None and purchased.nnz:
+        r = np.repeat(np.arange(n_rows), np.diff(purchased.indptr))
+        scores[r, purchased.indices] = -np.inf
+    for pid, factor in rules.boost.items():
+        j = data.product_index(pid)
+        if j is not None:
+            col = scores[:, j]
+            scores[:, j] = np.where(col > 0, col * factor, col / factor)
+    order_key = scores.copy()
+    pins = [j for j in (data.product_index(p) for p in rules.pin) if j is not None]
+    buried = [j for j in (data.product_index(p) for p in rules.bury) if j is not None]
+    if buried:
+        finite = np.where(np.isfinite(order_key), order_key, np.nan)
+        span = np.nan_to_num(np.nanmax(finite, axis=1) - np.nanmin(finite, axis=1), nan=0.0) + 1.0
+        sub = order_key[:, buried]
+        order_key[:, buried] = np.where(np.isfinite(sub), sub - span[:, None] * 2.0, sub)
+    pin_block = np.full((n_rows, len(pins)), -1, dtype=np.int64)
+    for c, j in enumerate(pins):  # a pinned product goes first when the filters let it through
+        keep = np.isfinite(scores[:, j])
+        pin_block[keep, c] = j
+        order_key[:, j] = -np.inf
+    cats = _categories(data.products) if rules.max_per_category else None
+    out_idx = np.full((n_rows, k), -1, dtype=np.int64)
+    want = min(n_items, k + 16 if cats is None else max(4 * k, k + 64))
+    if want <= 0:
+        return out_idx, np.full((n_rows, k), np.nan)
+    if want < n_items:
+        cand = np.argpartition(-order_key, want - 1, axis=1)[:, :want]
+    else:
+        cand = np.tile(np.arange(n_items), (n_rows, 1))
+    ck = np.take_along_axis(order_key, cand, axis=1)
+    sort = _row_sort(ck, cand)
+    cand = np.take_along_axis(cand, sort, axis=1)
+    ck = np.take_along_axis(ck, sort, axis=1)
+    for r in range(n_rows):
+        pinned = [j for j in pin_block[r] if j >= 0]
+        if cats is None and not pinned:
+            row = cand[r][np.isfinite(ck[r])][:k]
+            out_idx[r, : len(row)] = row
+            continue
+        picked = _pick(pinned, cand[r][np.isfinite(ck[r])], cats, rules.max_per_category, k)
+        if len(picked) < k and want < n_items and np.isfinite(ck[r, -1]):
+            full = np.argsort(-order_key[r], kind="stable")
+            full = full[np.isfinite(order_key[r, full])]
+            picked = _pick(pinned, full, cats, rules.max_per_category, k)
+        out_idx[r, : len(picked)] = picked
+    out_scores = np.where(out_idx >= 0, np.take_along_axis(scores, np.maximum(out_idx, 0), axis=1), np.nan)
+    return out_idx, out_scores
+
+
+def _row_sort(keys: np.ndarray, cand: np.ndarray) -> np.ndarray:
+    """Per row: positions ordering keys descending, ties by product column ascending (deterministic)."""
+    order = np.argsort(cand, axis=1, kind="stable")
+    keys_by_col = np.take_along_axis(keys, order, axis=1)
+    second = np.argsort(-keys_by_col, axis=1, kind="stable")
+    return np.take_along_axis(order, second, axis=1)
+
+
+def _pick(pinned: list[int], ranked: np.ndarray, cats: np.ndarray | None, cap: int | None, k: int) -> list[int]:
+    picked: list[int] = []
+    used: dict[Any, int] = {}
+    for j in [*pinned, *ranked.tolist()]:
+        if len(picked) >= k:
+            break
+        if cats is not None and cap:
+            c = cats[j]
+            if used.get(c, 0) >= cap:
+                continue
+            used[c] = used.get(c, 0) + 1
+        picked.append(int(j))
+    return picked

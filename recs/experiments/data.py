@@ -93,6 +93,13 @@ def experiment_ids(con) -> list[str]:
     return [r[0] for r in rows]
 
 
+def variants(con, experiment_id: str) -> list[str]:
+    """The variants of one experiment, sorted."""
+    rows = con.execute("SELECT DISTINCT variant FROM assignments WHERE experiment_id = ? ORDER BY 1",
+                       [experiment_id]).fetchall()
+    return [r[0] for r in rows]
+
+
 def require_experiment(con, experiment_id: str | None) -> list[str]:
     """The experiment ids to analyse: all, or the one asked for. Raises when there is nothing to analyse."""
     known = experiment_ids(con)

@@ -1,9 +1,10 @@
 """Who each customer was at assignment time: new versus returning, and an as-of-assignment RFM segment.
 
 Only orders before the customer's own assigned_at are used (no peeking into the experiment).
-If `recs.metrics.rfm_segments(con, as_of=...)` exists, its segment names are used for experiments whose
-customers were all assigned at one moment (the usual e-mail send); otherwise, and for staggered
-assignments, the documented rules below apply (docs/experiments.md, "Segments").
+For experiments whose customers were all assigned at one moment (the usual e-mail send) the managers' RFM
+scoring is reused: `recs.metrics.rfm_segments(con, as_of=t, filters=Filters(end=t))`, i.e. quintile scores
+over every customer's orders before t (docs/metrics.md). For staggered assignments, where each customer has
+their own as-of time, the simpler rules below apply (docs/experiments.md, "Segments").
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-NEW = "New (no orders before)"
+NEW = "No orders before"
 RULES = (  # (name, max recency days, min orders before), first match wins; for returning customers only
     ("Loyal (recent, 3+ orders)", 90, 3),
     ("Active (recent, 1-2 orders)", 90, 1),
@@ -42,14 +43,15 @@ def rule_segments(frame: pd.DataFrame) -> pd.Series:
 def _metrics_segments(con, frame: pd.DataFrame) -> pd.Series | None:
     """Segments from recs.metrics.rfm_segments as of the single assignment time, when available."""
     try:
-        from recs.metrics import rfm_segments  # written by the metrics issue; optional
+        from recs.metrics import Filters, rfm_segments  # the managers' RFM rules (docs/metrics.md)
     except ImportError:
         return None
     moments = frame["assigned_at"].unique()
     if con is None or len(moments) != 1:
         return None
     try:
-        rfm = rfm_segments(con, as_of=pd.Timestamp(moments[0]).to_pydatetime())
+        moment = pd.Timestamp(moments[0]).to_pydatetime()
+        rfm = rfm_segments(con, as_of=moment, filters=Filters(end=moment))  # orders before assignment only
     except Exception:  # noqa: BLE001 - an optional helper must never break the experiment page
         return None
     if not {"customer_id", "segment"} <= set(rfm.columns):

@@ -1,0 +1,115 @@
+"""Trained models on disk, next to the database: `<db file>.models/<name>.npz` (+ `<name>.json`).
+
+Writes are atomic: the model goes to a temporary file in the same folder, then os.replace() puts it in place,
+so a failed or interrupted training leaves the previous model byte-identical. The .npz embeds the metadata
+(the authority); the .json beside it is a readable copy used for listing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from recs.errors import InputError, NotFound
+from recs.models import _io
+from recs.models.base import Recommender
+
+SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
+
+
+def models_dir(db_path: str | Path) -> Path:
+    """The folder holding the models trained on one database file."""
+    return Path(str(db_path) + ".models")
+
+
+def _check_name(name: str) -> str:
+    if not SAFE_NAME.match(str(name)) or str(name).startswith("."):
+        raise InputError(f"invalid model name {name!r}: use letters, digits, '_', '-' and '.'")
+    return str(name)
+
+
+def model_path(db_path: str | Path, name: str) -> Path:
+    return models_dir(db_path) / f"{_check_name(name)}.npz"
+
+
+def _atomic_write(target: Path, write: Any) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_model(db_path: str | Path, model: Recommender, meta: dict[str, Any], name: str | None = None) -> Path:
+    """Store a fitted model under `name` (default: the model's registry name); returns the .npz path."""
+    name = _check_name(name or model.name)
+    meta = {**meta, "name": meta.get("name", name), "model": model.name, "params": model.get_params()}
+    target = model_path(db_path, name)
+    _atomic_write(target, lambda tmp: model.save(tmp, meta=meta))
+    _atomic_write(target.with_suffix(".json"),
+                  lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8"))
+    return target
+
+
+def load_model(db_path: str | Path, name: str) -> tuple[Recommender, dict[str, Any]]:
+    """The stored model `name` and its metadata; NotFound when none was trained."""
+    path = model_path(db_path, name)
+    if not path.exists():
+        raise NotFound(f"no trained model {name!r} for {db_path}: train it first (python -m recs train)")
+    return _io.read(path, Recommender)
+
+
+def read_meta(db_path: str | Path, name: str) -> dict[str, Any]:
+    """Metadata of a stored model without loading its arrays."""
+    path = model_path(db_path, name)
+    if not path.exists():
+        raise NotFound(f"no trained model {name!r} for {db_path}")
+    return _io.read_meta(path).get("extra", {})
+
+
+def update_meta(db_path: str | Path, name: str, **fields: Any) -> dict[str, Any]:
+    """Add fields (e.g. metrics) to a stored model's metadata, atomically."""
+    model, meta = load_model(db_path, name)
+    meta = {**meta, **fields}
+    save_model(db_path, model, meta, name=name)
+    return meta
+
+
+def list_models(db_path: str | Path) -> pd.DataFrame:
+    """One row per stored model: name, model, trained_at, train_cutoff, weighting, fit_seconds, customers,
+    products, params (JSON text)."""
+    cols = ["name", "model", "trained_at", "train_cutoff", "weighting", "fit_seconds", "customers", "products",
+            "params"]
+    rows = []
+    folder = models_dir(db_path)
+    for path in sorted(folder.glob("*.npz")) if folder.exists() else []:
+        if path.name.startswith("."):
+            continue
+        try:
+            meta = _io.read_meta(path).get("extra", {})
+        except (OSError, ValueError, KeyError):
+            continue
+        row = {c: meta.get(c) for c in cols}
+        row["name"] = path.stem
+        row["params"] = json.dumps(meta.get("params", {}), sort_keys=True)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=cols)
+
+
+def delete_model(db_path: str | Path, name: str) -> None:
+    path = model_path(db_path, name)
+    if not path.exists():
+        raise NotFound(f"no trained model {name!r} for {db_path}")
+    path.unlink()
+    path.with_suffix(".json").unlink(missing_ok=True)

@@ -1,0 +1,82 @@
+"""Train a registry model on the warehouse and store it next to the database, with its metadata."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from recs import db
+from recs.interactions import build_interactions, to_timestamp
+from recs.models import get_class
+from recs.models.base import Progress, Recommender
+from recs.models.store import save_model
+
+FINGERPRINT_SQL = """
+SELECT count(*) AS valid_lines, max(ordered_at) AS max_ordered_at FROM valid_lines
+"""
+
+
+def data_fingerprint(con: Any) -> dict[str, Any]:
+    """What the data looked like: last import id, valid line count, last valid order time (a model is stale
+    when this changes)."""
+    lines, last = con.execute(FINGERPRINT_SQL).fetchone()
+    return {"last_import_id": db.data_version(con), "valid_lines": int(lines),
+            "max_ordered_at": None if last is None else str(last)}
+
+
+def parse_params(items: list[str] | None) -> dict[str, str]:
+    """['k=v', ...] from the command line into a dict (values coerced later by the model's ParamSpec)."""
+    from recs.errors import InputError
+
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--param {item!r}: use name=value")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def train_model(con: Any, db_path: str | Path, name: str, params: dict[str, Any] | None = None, until: Any = None,
+                weighting: str | None = None, progress: Progress | None = None, half_life_days: float = 90.0,
+                store: bool = True) -> tuple[Recommender, dict[str, Any]]:
+    """Build interactions before `until`, fit model `name`, store it (atomically) and return (model, meta).
+
+    InputError for an unknown model/parameter/weighting or no data before `until`. If anything fails (including
+    `progress` raising to cancel), the previously stored model is left untouched.
+    """
+    cls = get_class(name)
+    model = cls(**(params or {}))
+    weighting = weighting or cls.default_weighting
+    cutoff = to_timestamp(until, "train until")
+
+    def report(fraction: float, message: str) -> None:
+        if progress is not None:
+            progress(0.1 + 0.85 * fraction, message)
+
+    if progress is not None:
+        progress(0.0, "reading purchases")
+    start = time.perf_counter()
+    data = build_interactions(con, until=cutoff, weighting=weighting, half_life_days=half_life_days)
+    read_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    model.fit(data, progress=report)
+    fit_seconds = time.perf_counter() - start
+    meta = {
+        "name": name, "model": cls.name, "params": model.get_params(), "weighting": weighting,
+        "half_life_days": half_life_days if weighting == "recency" else None,
+        "train_until": None if cutoff is None else cutoff.isoformat(), "train_cutoff": data.cutoff.isoformat(),
+        "fingerprint": data_fingerprint(con), "customers": data.n_customers, "products": data.n_products,
+        "interactions": int(data.matrix.nnz), "read_seconds": round(read_seconds, 3),
+        "fit_seconds": round(fit_seconds, 3), "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "metrics": {},
+    }
+    if store:
+        if progress is not None:
+            progress(0.96, "saving")
+        save_model(db_path, model, meta, name=name)
+    if progress is not None:
+        progress(1.0, "done")
+    return model, meta

@@ -191,3 +191,51 @@ def repurchase_cycle(con: Any, product_id: str) -> dict[str, Any]:
 def also_bought(con: Any, product_id: str, limit: int = 10) -> pd.DataFrame:
     """Customers who bought this also bought: product_id, product_name, category, customers, share, lift."""
     return con.execute(ALSO_BOUGHT_SQL, [str(product_id), str(product_id), _check_limit(limit)]).df()
+
+
+# The lines a model trained before `cutoff` learns from: the same filter as recs.interactions (valid lines of
+# real products by known customers, strictly before the cutoff).
+SNAPSHOT_SQL = """
+SELECT count(*) AS lines, count(DISTINCT v.order_id) AS orders, count(DISTINCT v.customer_id) AS customers,
+       count(DISTINCT v.product_id) AS products, min(v.ordered_at) AS first_line, max(v.ordered_at) AS last_line
+FROM valid_lines v JOIN products p ON p.product_id = v.product_id
+WHERE p.is_product AND v.customer_id IS NOT NULL AND (CAST(? AS TIMESTAMP) IS NULL OR v.ordered_at < ?)
+"""
+
+
+def training_snapshot(con: Any, cutoff: Any = None) -> dict[str, Any]:
+    """What a model trained before `cutoff` saw: lines, orders, customers, products bought, first/last line."""
+    stamp = None if cutoff is None else pd.Timestamp(cutoff).to_pydatetime()
+    cur = con.execute(SNAPSHOT_SQL, [stamp, stamp])
+    names = [d[0] for d in cur.description]
+    out = dict(zip(names, cur.fetchone(), strict=True))
+    out["cutoff"] = None if cutoff is None else pd.Timestamp(cutoff)
+    return out
+
+
+def likely_buyers(con: Any, model: Any, product_id: str, limit: int = 20,
+                  exclude_purchased: bool = False) -> pd.DataFrame:
+    """Customers the model scores highest for one product (for targeting), with their history of it.
+
+    Columns: customer_id, rank, score, bought_before (orders of this product), last_bought, orders (all).
+    """
+    top = model.likely_buyers(product_id, k=_check_limit(limit), exclude_purchased=exclude_purchased)
+    if top.empty:
+        return top.assign(bought_before=pd.Series(dtype="int64"), last_bought=pd.Series(dtype="datetime64[us]"),
+                          orders=pd.Series(dtype="int64"))
+    facts = con.execute(LIKELY_FACTS_SQL, [str(product_id), list(top["customer_id"].astype(str))]).df()
+    out = top.merge(facts, on="customer_id", how="left")
+    out["bought_before"] = out["bought_before"].fillna(0).astype("int64")
+    out["orders"] = out["orders"].fillna(0).astype("int64")
+    return out[["customer_id", "rank", "score", "bought_before", "last_bought", "orders"]]
+
+
+LIKELY_FACTS_SQL = """
+SELECT customer_id,
+       count(DISTINCT order_id) FILTER (WHERE product_id = $1) AS bought_before,
+       max(ordered_at) FILTER (WHERE product_id = $1) AS last_bought,
+       count(DISTINCT order_id) AS orders
+FROM valid_lines
+WHERE customer_id = ANY($2)
+GROUP BY customer_id
+"""

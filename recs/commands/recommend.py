@@ -1,0 +1,83 @@
+"""`python -m recs recommend`: a campaign list CSV (customer_id, rank, product_id, score, product_name, reason).
+
+The model is trained on the fly with its default parameters on valid lines strictly before --train-until
+(all data by default); stored models are not reused, so the output depends only on the data and the request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from recs.commands._common import add_db_argument, add_out_argument, db_path, write_csv
+from recs.errors import InputError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "recommend",
+        help="campaign list: top-K products per customer as CSV",
+        description="Train a model and write the top-K recommendations for every customer seen before the "
+                    "cutoff (or one RFM segment). Columns: customer_id, rank, product_id, score, product_name, "
+                    "reason.",
+    )
+    add_db_argument(parser)
+    parser.add_argument("--model", required=True, help="model name (see `python -m recs models`)")
+    parser.add_argument("--k", default="10", help="recommendations per customer (default 10)")
+    parser.add_argument("--train-until", default=None, metavar="DATE",
+                        help="train on lines strictly before this date (default: all data)")
+    parser.add_argument("--include-purchased", action="store_true",
+                        help="allow products the customer already bought (excluded by default)")
+    parser.add_argument("--segment", default=None, help="only customers of this RFM segment (e.g. 'At risk')")
+    parser.add_argument("--holdout", default=None, metavar="SHARE",
+                        help="hold out this share of customers as a control group (0 < SHARE < 1)")
+    parser.add_argument("--experiment", default=None, metavar="ID",
+                        help="experiment id under which the holdout assignments are recorded")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the holdout draw (default 0)")
+    add_out_argument(parser)
+    parser.set_defaults(func=run)
+
+
+def _check_segment(segment: str | None) -> None:
+    if segment is None:
+        return
+    from recs.metrics import segment_names
+
+    known = list(segment_names())
+    if segment not in known:
+        raise InputError(f"unknown segment {segment!r}; known segments: {', '.join(known)}")
+
+
+def run(args: argparse.Namespace) -> int:
+    # imported here so `python -m recs --help` and other commands never pay for (or break on) the model stack
+    from recs.db import connect
+    from recs.export import campaign_list, check_holdout, check_k, check_orders, fit_model
+    from recs.interactions import to_timestamp
+    from recs.models import get_model
+    from recs.rules import Rules
+
+    k = check_k(args.k)
+    if args.experiment is not None and args.holdout is None:
+        raise InputError("--experiment is only used with --holdout SHARE")
+    share, experiment = check_holdout(args.holdout, args.experiment)
+    get_model(args.model)  # unknown name -> InputError listing the known ones, before any work
+    _check_segment(args.segment)
+    until = to_timestamp(args.train_until, "--train-until")
+    path = db_path(args)
+    if not path.exists():
+        raise InputError(f"database not found: {path}")
+    con = connect(path, read_only=share is None)  # a holdout records assignments
+    try:
+        check_orders(con, until)
+        model, _ = fit_model(con, args.model, until=until)
+        rules = Rules(exclude_purchased=not args.include_purchased)
+        campaign = campaign_list(con, model, k=k, rules=rules, segment=args.segment, holdout=share,
+                                 experiment_id=experiment, seed=args.seed, cutoff=until)
+    finally:
+        con.close()
+    write_csv(campaign.frame, args.out)
+    if share is not None:
+        total = campaign.customers + campaign.held_out
+        print(f"held out {campaign.held_out:,} of {total:,} customers as the control group of experiment "
+              f"{experiment!r} (recorded in assignments, left out of the file)", file=sys.stderr)
+    return 0

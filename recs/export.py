@@ -1,0 +1,181 @@
+"""Campaign lists: the top-K products for every customer (or one RFM segment), ready for an e-mail tool.
+
+One function (`campaign_list`) serves the Recommendations page's download and `python -m recs recommend`,
+so the page's CSV and the CLI's CSV are the same bytes for the same request.
+
+Who is in the list: every customer with at least one valid order line strictly before the cutoff (the
+model's training cutoff), or, with a segment, those of them whose RFM segment as of the cutoff is that one.
+With a holdout share, a seeded random control group is drawn by `recs.experiments.holdout.assign_holdout`,
+every customer's variant is recorded in `assignments`, and the control customers are left out of the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from recs.errors import InputError
+from recs.interactions import to_timestamp
+from recs.rules import Rules
+
+EXPORT_COLUMNS = ["customer_id", "rank", "product_id", "score", "product_name", "reason"]
+ALL_CUSTOMERS = "All customers"
+BATCH = 2000
+
+Progress = Callable[[float, str], None]
+
+CUSTOMERS_SQL = """
+SELECT DISTINCT customer_id
+FROM valid_lines
+WHERE customer_id IS NOT NULL AND (CAST(? AS TIMESTAMP) IS NULL OR ordered_at < ?)
+ORDER BY customer_id
+"""
+
+COUNT_BEFORE_SQL = """
+SELECT count(*) FROM valid_lines
+WHERE customer_id IS NOT NULL AND (CAST(? AS TIMESTAMP) IS NULL OR ordered_at < ?)
+"""
+
+
+@dataclass
+class Campaign:
+    """A built campaign list and what went into it (for the page's summary and the CLI's stderr)."""
+
+    frame: pd.DataFrame  # EXPORT_COLUMNS, one row per customer and rank
+    customers: int  # customers in the file
+    held_out: int  # control customers left out (0 without a holdout)
+    experiment_id: str | None
+    segment: str | None
+    cutoff: pd.Timestamp | None
+
+
+def check_k(k: Any) -> int:
+    """K must be a whole number >= 1."""
+    try:
+        value = int(k)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"K must be a whole number of recommendations per customer, got {k!r}") from exc
+    if value <= 0 or value != float(k):
+        raise InputError(f"K must be at least 1, got {k!r}")
+    return value
+
+
+def check_holdout(holdout: Any, experiment_id: str | None) -> tuple[float | None, str | None]:
+    """A holdout share strictly between 0 and 1 and a non-empty experiment id, or neither."""
+    if holdout is None:
+        return None, None
+    try:
+        share = float(holdout)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"holdout must be a share between 0 and 1, e.g. 0.1, got {holdout!r}") from exc
+    if not 0.0 < share < 1.0:
+        raise InputError(f"holdout must be a share strictly between 0 and 1 (e.g. 0.1), got {holdout!r}")
+    name = (experiment_id or "").strip()
+    if not name:
+        raise InputError("a holdout needs an experiment id (--experiment ID) to record the assignments under")
+    return share, name
+
+
+def check_orders(con: Any, cutoff: Any = None) -> pd.Timestamp | None:
+    """InputError when the warehouse has no orders, or none before `cutoff`; returns the parsed cutoff."""
+    stamp = to_timestamp(cutoff, "train until")
+    if con.execute(COUNT_BEFORE_SQL, [None, None]).fetchone()[0] == 0:
+        raise InputError("the database has no orders by known customers: import orders first (Data page or "
+                         "`python -m recs import`)")
+    param = None if stamp is None else stamp.to_pydatetime()
+    if stamp is not None and con.execute(COUNT_BEFORE_SQL, [param, param]).fetchone()[0] == 0:
+        first = con.execute("SELECT min(ordered_at) FROM valid_lines WHERE customer_id IS NOT NULL").fetchone()[0]
+        raise InputError(f"no orders before {stamp:%Y-%m-%d}: the first order is on {first:%Y-%m-%d}; "
+                         "choose a later train-until date")
+    return stamp
+
+
+def campaign_customers(con: Any, cutoff: Any = None, segment: str | None = None) -> list[str]:
+    """Customers seen before `cutoff` (all when None), optionally only one RFM segment as of the cutoff."""
+    stamp = to_timestamp(cutoff, "cutoff")
+    param = None if stamp is None else stamp.to_pydatetime()
+    customers = [str(c) for c in con.execute(CUSTOMERS_SQL, [param, param]).df()["customer_id"]]
+    if segment is None or segment == ALL_CUSTOMERS:
+        return customers
+    from recs.metrics import Filters, rfm_segments, segment_names
+
+    known = list(segment_names())
+    if segment not in known:
+        raise InputError(f"unknown segment {segment!r}; known segments: {', '.join(known)}")
+    # RFM over the orders before the cutoff only (Filters.end is an exclusive date: round a time of day up)
+    filters = None if stamp is None else Filters(end=stamp.ceil("D").date())
+    rfm = rfm_segments(con, filters=filters)
+    wanted = set(rfm.loc[rfm["segment"] == segment, "customer_id"].astype(str))
+    return [c for c in customers if c in wanted]
+
+
+def model_cutoff(model: Any) -> pd.Timestamp | None:
+    """The training cutoff of a fitted model (lines strictly before it were used)."""
+    data = getattr(model, "data_", None)
+    return getattr(data, "cutoff", None)
+
+
+def fit_model(con: Any, name: str, params: dict | None = None, until: Any = None, weighting: str | None = None,
+              progress: Progress | None = None) -> tuple[Any, dict]:
+    """Train a registry model in memory (nothing stored) on valid lines strictly before `until`: (model, meta)."""
+    from recs.models import get_class
+    from recs.training import train_model
+
+    get_class(name)  # unknown name -> InputError listing the known ones, before reading any data
+    check_orders(con, until)
+    return train_model(con, None, name, params=params, until=until, weighting=weighting, progress=progress,
+                       store=False)
+
+
+def recommendations_frame(model: Any, customer_ids: list[str], k: int, rules: Rules | None = None,
+                          progress: Progress | None = None) -> pd.DataFrame:
+    """Top-k rows per customer in EXPORT_COLUMNS order, in batches (bounded memory), customers in given order."""
+    k = check_k(k)
+    rules = rules if rules is not None else Rules()
+    parts: list[pd.DataFrame] = []
+    total = max(len(customer_ids), 1)
+    for start in range(0, len(customer_ids), BATCH):
+        batch = customer_ids[start:start + BATCH]
+        parts.append(model.recommend(batch, k=k, rules=rules))
+        if progress:
+            progress(min(1.0, (start + len(batch)) / total), f"recommended for {start + len(batch):,} customers")
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in EXPORT_COLUMNS})
+    frame = pd.concat(parts, ignore_index=True)
+    frame["customer_id"] = frame["customer_id"].astype(str)
+    order = {c: i for i, c in enumerate(customer_ids)}
+    frame = frame.assign(_o=frame["customer_id"].map(order)).sort_values(["_o", "rank"], kind="stable")
+    frame["rank"] = frame["rank"].astype("int64")
+    frame["score"] = frame["score"].astype(float).round(6)
+    return frame[EXPORT_COLUMNS].reset_index(drop=True)
+
+
+def campaign_list(con: Any, model: Any, k: int = 10, rules: Rules | None = None, segment: str | None = None,
+                  holdout: float | None = None, experiment_id: str | None = None, seed: int = 0,
+                  assigned_at: Any = None, cutoff: Any = None, progress: Progress | None = None) -> Campaign:
+    """Build the campaign list for every customer seen before the model's cutoff (or one segment).
+
+    With `holdout` (0 < share < 1) and `experiment_id`, a seeded control share is drawn and recorded in
+    `assignments` (assigned_at = now unless given) and left out of the file.
+    """
+    k = check_k(k)
+    share, experiment = check_holdout(holdout, experiment_id)
+    cutoff = to_timestamp(cutoff) if cutoff is not None else model_cutoff(model)
+    customers = campaign_customers(con, cutoff, segment)
+    held_out = 0
+    if share is not None:
+        if not customers:
+            raise InputError("no customers to split into treatment and control")
+        from recs.experiments.holdout import assign_holdout
+
+        assigned = assign_holdout(con, experiment, customers, share, seed=seed, assigned_at=assigned_at)
+        treated = set(assigned.loc[assigned["variant"] == "treatment", "customer_id"].astype(str))
+        held_out = len(customers) - len(treated)
+        customers = [c for c in customers if c in treated]
+    frame = recommendations_frame(model, customers, k, rules, progress)
+    seg = None if segment in (None, ALL_CUSTOMERS) else segment
+    return Campaign(frame=frame, customers=len(customers), held_out=held_out, experiment_id=experiment,
+                    segment=seg, cutoff=cutoff)

@@ -135,7 +135,8 @@ def apply_rules(scores: np.ndarray, purchased: sp.csr_matrix | None, data: Any, 
     """
     rules = rules or Rules()
     n_rows, n_items = scores.shape
-    scores = scores.astype(np.float64, copy=False)
+    if scores.dtype not in (np.float32, np.float64):
+        scores = scores.astype(np.float64)
     scores[:, ~allowed_mask(data, rules)] = -np.inf
     if rules.exclude_purchased and purchased is not None and purchased.nnz:
         r = np.repeat(np.arange(n_rows), np.diff(purchased.indptr))
@@ -145,12 +146,13 @@ def apply_rules(scores: np.ndarray, purchased: sp.csr_matrix | None, data: Any, 
         if j is not None:
             col = scores[:, j]
             scores[:, j] = np.where(col > 0, col * factor, col / factor)
-    order_key = scores.copy()
     pins = [j for j in (data.product_index(p) for p in rules.pin) if j is not None]
     buried = [j for j in (data.product_index(p) for p in rules.bury) if j is not None]
+    order_key = scores.astype(np.float64) if (pins or buried) else scores
     if buried:
         finite = np.where(np.isfinite(order_key), order_key, np.nan)
-        span = np.nan_to_num(np.nanmax(finite, axis=1) - np.nanmin(finite, axis=1), nan=0.0) + 1.0
+        with np.errstate(all="ignore"):
+            span = np.nan_to_num(np.nanmax(finite, axis=1) - np.nanmin(finite, axis=1), nan=0.0) + 1.0
         sub = order_key[:, buried]
         order_key[:, buried] = np.where(np.isfinite(sub), sub - span[:, None] * 2.0, sub)
     pin_block = np.full((n_rows, len(pins)), -1, dtype=np.int64)
@@ -161,7 +163,7 @@ def apply_rules(scores: np.ndarray, purchased: sp.csr_matrix | None, data: Any, 
     cats = _categories(data.products) if rules.max_per_category else None
     out_idx = np.full((n_rows, k), -1, dtype=np.int64)
     want = min(n_items, k + 16 if cats is None else max(4 * k, k + 64))
-    if want <= 0:
+    if want <= 0 or n_rows == 0:
         return out_idx, np.full((n_rows, k), np.nan)
     if want < n_items:
         cand = np.argpartition(-order_key, want - 1, axis=1)[:, :want]
@@ -171,20 +173,20 @@ def apply_rules(scores: np.ndarray, purchased: sp.csr_matrix | None, data: Any, 
     sort = _row_sort(ck, cand)
     cand = np.take_along_axis(cand, sort, axis=1)
     ck = np.take_along_axis(ck, sort, axis=1)
-    for r in range(n_rows):
-        pinned = [j for j in pin_block[r] if j >= 0]
-        if cats is None and not pinned:
-            row = cand[r][np.isfinite(ck[r])][:k]
-            out_idx[r, : len(row)] = row
-            continue
-        picked = _pick(pinned, cand[r][np.isfinite(ck[r])], cats, rules.max_per_category, k)
-        if len(picked) < k and want < n_items and np.isfinite(ck[r, -1]):
-            full = np.argsort(-order_key[r], kind="stable")
-            full = full[np.isfinite(order_key[r, full])]
-            picked = _pick(pinned, full, cats, rules.max_per_category, k)
-        out_idx[r, : len(picked)] = picked
+    if cats is None and not pins:
+        m = min(k, want)
+        out_idx[:, :m] = np.where(np.isfinite(ck[:, :m]), cand[:, :m], -1)  # -inf sorts last, so -1 only at the end
+    else:
+        for r in range(n_rows):
+            pinned = [j for j in pin_block[r] if j >= 0]
+            picked = _pick(pinned, cand[r][np.isfinite(ck[r])], cats, rules.max_per_category, k)
+            if len(picked) < k and want < n_items and np.isfinite(ck[r, -1]):
+                full = np.argsort(-order_key[r], kind="stable")
+                full = full[np.isfinite(order_key[r, full])]
+                picked = _pick(pinned, full, cats, rules.max_per_category, k)
+            out_idx[r, : len(picked)] = picked
     out_scores = np.where(out_idx >= 0, np.take_along_axis(scores, np.maximum(out_idx, 0), axis=1), np.nan)
-    return out_idx, out_scores
+    return out_idx, out_scores.astype(np.float64)
 
 
 def _row_sort(keys: np.ndarray, cand: np.ndarray) -> np.ndarray:

@@ -199,7 +199,7 @@ class Recommender(ABC):
         d = self.data_
         ids = list(d.customer_ids) if customer_ids is None else list(dict.fromkeys(str(c) for c in customer_ids))
         rows = self._rows(ids)
-        names = d.product_names()
+        names = self._info.names
         pins = {d.product_index(p) for p in rules.pin}
         frames = []
         for start in range(0, len(ids), batch_size):
@@ -254,18 +254,38 @@ class Recommender(ABC):
             co = self._co_vector(j)[x.indices]
             best = [x.indices[t] for t in np.argsort(-co, kind="stable")[:2] if co[t] > 0]
             if best:
-                return f"Because they bought {join_names(d.product_names()[best].tolist())} (often bought together)"
+                return f"Because they bought {join_names(self._info.names[best].tolist())} (often bought together)"
         return self._popular_reason(j)
 
+    @property
+    def _info(self) -> _ProductInfo:
+        """Numpy copies of the product columns explanations read (pandas row access is slow in loops)."""
+        info = self.__dict__.get("_info_cache")
+        if info is None or info.data is not self.data_:
+            info = self.__dict__["_info_cache"] = _ProductInfo(self.data_)
+        return info
+
     def _popular_reason(self, j: int) -> str:
-        buyers = int(self.data_.products["buyers"].iat[j])
+        cache = self._info.popular_reasons
+        if j not in cache:
+            cache[j] = self._popular_text(j)
+        return cache[j]
+
+    def _popular_text(self, j: int) -> str:
+        buyers = int(self._info.buyers[j])
         recent = int(self.recent_buyers_[j])
         if buyers == 0:
             return "Not bought by anyone yet: no purchase signal"
         return f"Popular this month: {plural(recent, 'buyer')} ({buyers:,} in all)"
 
     def _cold_reason(self, j: int) -> str:
-        buyers = int(self.data_.products["buyers"].iat[j])
+        cache = self._info.cold_reasons
+        if j not in cache:
+            cache[j] = self._cold_text(j)
+        return cache[j]
+
+    def _cold_text(self, j: int) -> str:
+        buyers = int(self._info.buyers[j])
         recent = int(self.recent_buyers_[j])
         return (f"Popular with customers like everyone: {plural(recent, 'buyer')} this month, {buyers:,} in all "
                 "(no purchase history yet)")
@@ -339,6 +359,18 @@ class Recommender(ABC):
         """Read a model written by `save` (np.load with allow_pickle=False)."""
         model, _ = _io.read(path, cls)
         return model
+
+
+class _ProductInfo:
+    def __init__(self, data: Interactions) -> None:
+        p = data.products
+        self.data = data
+        self.popular_reasons: dict[int, str] = {}
+        self.cold_reasons: dict[int, str] = {}
+        self.names = data.product_names()
+        self.buyers = p["buyers"].to_numpy(dtype=np.int64) if "buyers" in p else np.zeros(len(p), dtype=np.int64)
+        self.cycle = (p["repurchase_days"].to_numpy(dtype=float, na_value=np.nan) if "repurchase_days" in p
+                      else np.full(len(p), np.nan))
 
 
 def recency_popularity_count(data: Interactions, days: float) -> np.ndarray:

@@ -1,0 +1,58 @@
+"""`python -m recs import`: load order lines, assignments and/or products from CSV, Parquet or XLSX files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from recs.commands._common import add_db_argument, db_path
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "import",
+        help="import orders, experiment assignments or products (CSV, Parquet, XLSX)",
+        description="Import shop data into the warehouse in one transaction: any error leaves the database "
+                    "unchanged. A file imported before (same bytes) is skipped unless --replace is given. "
+                    "See docs/data-format.md for the columns each file needs.",
+    )
+    add_db_argument(parser)
+    parser.add_argument("--orders", type=Path, help="order lines file (.csv, .parquet or .xlsx)")
+    parser.add_argument("--format", dest="fmt", choices=("generic", "online-retail"), default="generic",
+                        help="layout of the orders file (default: generic)")
+    parser.add_argument("--assignments", type=Path,
+                        help="A/B test assignments file: experiment_id, customer_id, variant, assigned_at")
+    parser.add_argument("--products", type=Path,
+                        help="products file: product_id, name, category[, is_product, in_stock]")
+    parser.add_argument("--replace", action="store_true",
+                        help="load a file again even if it was imported before, replacing that import's rows")
+    parser.add_argument("--quiet", action="store_true", help="print the reports only, no progress")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from recs.db import connect
+    from recs.errors import InputError
+    from recs.importer import import_files
+
+    if args.orders is None and args.assignments is None and args.products is None:
+        raise InputError("nothing to import: give --orders, --assignments and/or --products")
+    con = connect(db_path(args))
+    try:
+        con.execute("SET enable_progress_bar = false")
+        last = [-1]
+
+        def progress(fraction: float, message: str) -> None:
+            pct = int(fraction * 100)
+            if not args.quiet and pct // 10 != last[0] // 10:
+                print(f"[{pct:3d}%] {message}", file=sys.stderr)
+                last[0] = pct
+
+        reports = import_files(con, orders=args.orders, assignments=args.assignments, products=args.products,
+                               fmt=args.fmt, replace=args.replace, progress=progress)
+    finally:
+        con.close()
+    for report in reports:
+        print(report.to_text())
+    return 0

@@ -1,0 +1,182 @@
+"""Input layouts: which of our columns each format needs, how file columns are matched, and the SQL
+that turns staged text into typed, normalised rows.
+
+All SQL here is built from constants in this module and staged column names c0..cN; file content and
+file column names never become SQL text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from recs.errors import InputError
+
+FORMATS = ("generic", "online-retail")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Columns of one input kind: required and optional names, with accepted spellings (aliases)."""
+
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    aliases: dict[str, tuple[str, ...]]
+
+    def names(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+
+GENERIC = Layout(
+    required=("order_id", "customer_id", "ordered_at", "product_id", "quantity", "unit_price"),
+    optional=("status", "product_name", "category", "country"),
+    aliases={},
+)
+ONLINE_RETAIL = Layout(
+    required=("order_id", "product_id", "quantity", "ordered_at", "unit_price", "customer_id"),
+    optional=("product_name", "country"),
+    aliases={
+        "order_id": ("InvoiceNo", "Invoice"),
+        "product_id": ("StockCode",),
+        "product_name": ("Description",),
+        "quantity": ("Quantity",),
+        "ordered_at": ("InvoiceDate",),
+        "unit_price": ("UnitPrice", "Price"),
+        "customer_id": ("CustomerID", "Customer ID"),
+        "country": ("Country",),
+    },
+)
+ASSIGNMENTS = Layout(required=("experiment_id", "customer_id", "variant", "assigned_at"), optional=(), aliases={})
+PRODUCTS = Layout(
+    required=("product_id", "name"),
+    optional=("category", "is_product", "in_stock"),
+    aliases={"name": ("product_name",)},
+)
+
+# Source status values (compared lower-case, trimmed) -> our status. Empty means completed.
+STATUS_MAP: dict[str, tuple[str, ...]] = {
+    "completed": ("completed", "complete", "paid", "shipped", "delivered", "fulfilled", "closed", "ok", "done",
+                  "processing", "processed", "invoiced"),
+    "cancelled": ("cancelled", "canceled", "cancel", "void", "voided", "failed", "rejected"),
+    "returned": ("returned", "return", "refunded", "refund", "partially_refunded", "partially refunded"),
+}
+
+# Timestamp texts besides ISO 8601 (which TRY_CAST reads): US month-first slashes unless the file
+# proves day-first (a first number above 12), and German-style dots.
+_TS_MONTH_FIRST = ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y", "%m/%d/%y %H:%M", "%m/%d/%y")
+_TS_DAY_FIRST = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d/%m/%y %H:%M", "%d/%m/%y")
+_TS_OTHER = ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d")
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def resolve_columns(file_name: str, header: list[str], layout: Layout, mapping: dict[str, str] | None,
+                    fmt: str) -> dict[str, int]:
+    """Our column name -> index into the staged columns. Raises InputError naming missing required columns.
+
+    Matching ignores case, spaces and punctuation ("Order ID" matches order_id). `mapping` (our name ->
+    file column name) wins over matching, which is how the Data page renames columns.
+    """
+    by_key: dict[str, int] = {}
+    for i, col in enumerate(header):
+        by_key.setdefault(_key(col), i)
+    found: dict[str, int] = {}
+    for ours in layout.names():
+        wanted = (mapping or {}).get(ours)
+        if wanted:
+            if wanted in header:
+                found[ours] = header.index(wanted)
+                continue
+            if _key(wanted) in by_key:
+                found[ours] = by_key[_key(wanted)]
+                continue
+            raise InputError(f"{file_name}: mapped column {wanted!r} (for {ours}) is not in the file; "
+                             f"columns found: {', '.join(repr(c) for c in header)}")
+        for candidate in (ours, *layout.aliases.get(ours, ())):
+            if _key(candidate) in by_key:
+                found[ours] = by_key[_key(candidate)]
+                break
+    missing = [c for c in layout.required if c not in found]
+    if missing:
+        shown = [c if c not in layout.aliases else "/".join(layout.aliases[c]) for c in missing]
+        raise InputError(
+            f"{file_name}: missing required column(s) {', '.join(shown)} (format {fmt}); "
+            f"columns found: {', '.join(repr(c) for c in header)}. Rename them in the file or map them "
+            "on the Data page."
+        )
+    return found
+
+
+def number_sql(col: str) -> str:
+    """Text -> DOUBLE; a decimal comma ("2,55") is accepted; anything else unparseable becomes NULL."""
+    t = f"trim({col})"
+    return (f"TRY_CAST(CASE WHEN regexp_full_match({t}, '[-+]?[0-9]*,[0-9]+') THEN replace({t}, ',', '.') "
+            f"ELSE {t} END AS DOUBLE)")
+
+
+def timestamp_sql(col: str, day_first: bool) -> str:
+    """Text -> TIMESTAMP: ISO 8601 first, then the slash and dot layouts; NULL when nothing fits."""
+    fmts = (_TS_DAY_FIRST if day_first else _TS_MONTH_FIRST) + _TS_OTHER
+    listed = ", ".join(f"'{f}'" for f in fmts)
+    t = f"trim({col})"
+    return (f"coalesce(TRY_CAST({t} AS TIMESTAMP), CASE WHEN regexp_matches({t}, '^[0-9]{{1,4}}[./][0-9]') "
+            f"THEN try_strptime({t}, [{listed}]) END)")
+
+
+def day_first_query(col: str, table: str) -> str:
+    """Query counting values whose first slash-separated number is above 12 (proof of day-first 31/12/2024)."""
+    return (f"SELECT count(*) FROM {table} "
+            f"WHERE TRY_CAST(regexp_extract(trim({col}), '^([0-9]{{1,2}})/[0-9]{{1,2}}/', 1) AS INTEGER) > 12")
+
+
+def status_sql(col: str) -> str:
+    """Source status -> completed/cancelled/returned; empty -> completed; unknown -> NULL (reported)."""
+    t = f"lower(trim({col}))"
+    whens = " ".join(
+        f"WHEN {t} IN ({', '.join(repr(v) for v in values)}) THEN '{ours}'" for ours, values in STATUS_MAP.items()
+    )
+    return f"CASE WHEN {col} IS NULL OR {t} = '' THEN 'completed' {whens} ELSE NULL END"
+
+
+def text_sql(col: str | None) -> str:
+    return f"nullif(trim({col}), '')" if col else "CAST(NULL AS VARCHAR)"
+
+
+def order_lines_select(fmt: str, cols: dict[str, int], day_first: bool) -> str:
+    """SELECT list over the raw staged table producing raw text and typed columns for order lines."""
+    c = {k: f"c{v}" for k, v in cols.items()}
+    if fmt == "online-retail":
+        customer = f"regexp_replace({text_sql(c['customer_id'])}, '^([0-9]+)\\.0+$', '\\1')"
+        status = f"CASE WHEN upper({text_sql(c['order_id'])}) LIKE 'C%' THEN 'cancelled' ELSE 'completed' END"
+        status_raw = "CAST(NULL AS VARCHAR)"
+    else:
+        customer = text_sql(c["customer_id"])
+        status = status_sql(c["status"]) if "status" in c else "'completed'"
+        status_raw = c.get("status", "CAST(NULL AS VARCHAR)")
+    return ", ".join([
+        f"{text_sql(c['order_id'])} AS order_id",
+        f"{customer} AS customer_id",
+        f"{c['ordered_at']} AS ordered_at_raw",
+        f"{timestamp_sql(c['ordered_at'], day_first)} AS ordered_at",
+        f"{text_sql(c['product_id'])} AS product_id",
+        f"{c['quantity']} AS quantity_raw",
+        f"{number_sql(c['quantity'])} AS quantity",
+        f"{c['unit_price']} AS unit_price_raw",
+        f"{number_sql(c['unit_price'])} AS unit_price",
+        f"{status_raw} AS status_raw",
+        f"{status} AS status",
+        f"{text_sql(c.get('product_name'))} AS product_name",
+        f"{text_sql(c.get('category'))} AS category",
+        f"{text_sql(c.get('country'))} AS country",
+    ])
+
+
+def bool_sql(col: str | None, default: str = "TRUE") -> str:
+    """Text -> BOOLEAN (true/false, yes/no, 1/0, y/n, t/f); empty -> default; unknown -> NULL (reported)."""
+    if not col:
+        return default
+    t = f"lower(trim({col}))"
+    return (f"CASE WHEN {col} IS NULL OR {t} = '' THEN {default} WHEN {t} IN ('true', 't', 'yes', 'y', '1') "
+            f"THEN TRUE WHEN {t} IN ('false', 'f', 'no', 'n', '0') THEN FALSE ELSE NULL END")

@@ -1,0 +1,267 @@
+"""Reading an uploaded file (CSV, Parquet, XLSX) into a DuckDB staging table of text columns.
+
+Every column is read as text first (ids such as "0042" keep their leading zeros) and cast later with
+TRY_CAST, so bad values can be reported with their row numbers. Staged columns are named c0, c1, ...
+(never the file's own names, which stay out of SQL); `Staged.columns` keeps the names from the header.
+Row numbers follow the spreadsheet convention: the header is row 1, the first data row is row 2.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from recs.errors import InputError
+
+DELIMITERS = (",", ";", "\t", "|")
+_MAGIC = {b"PAR1": "parquet", b"PK\x03\x04": "xlsx"}
+_EXT = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet", ".xlsx": "xlsx",
+        ".xlsm": "xlsx"}
+FIRST_DATA_ROW = 2  # row number of the first data row (the header is row 1)
+
+
+@dataclass
+class Staged:
+    """A file staged as a temp table: its header names (in order) and its row count."""
+
+    table: str
+    columns: list[str]
+    rows: int
+    file_type: str
+
+
+def _head(path: Path, n: int = 8) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(n)
+
+
+def sniff_type(path: str | Path) -> str:
+    """'csv', 'parquet' or 'xlsx' from the file's first bytes, checked against its extension."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path.name}: file not found ({path})")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path.name}: the file is empty (0 bytes)")
+    head = _head(path)
+    by_content = next((kind for magic, kind in _MAGIC.items() if head.startswith(magic)), None)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InputError(f"{path.name}: this is an old Excel .xls file; save it as .xlsx or CSV and try again")
+    if by_content is None:
+        with open(path, "rb") as fh:
+            sample = fh.read(4096)
+        if b"\x00" in sample:
+            raise InputError(f"{path.name}: not a CSV, Parquet or Excel file (it contains binary data)")
+        by_content = "csv"
+    by_ext = _EXT.get(path.suffix.lower())
+    if by_ext and by_ext != by_content:
+        looks = {"csv": "text (CSV)", "parquet": "a Parquet file", "xlsx": "a zip archive"}[by_content]
+        raise InputError(f"{path.name}: the extension says {by_ext.upper()} but the content looks like {looks}; "
+                         "rename the file or export it again")
+    return by_content
+
+
+# ---------------------------------------------------------------- CSV
+
+def _encoding(path: Path) -> str:
+    """'utf-8' when the whole file decodes as UTF-8 (a BOM is fine), else 'latin-1'."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "latin-1"
+    return "utf-8"
+
+
+def _csv_header(path: Path, encoding: str) -> tuple[list[str], str]:
+    """The header names and the delimiter (the candidate that splits the header into the most fields)."""
+    with open(path, "rb") as fh:
+        sample = fh.read(65536)
+    text = sample.decode("utf-8-sig" if encoding == "utf-8" else "latin-1", errors="replace")
+    first = text.splitlines()[0] if text.splitlines() else ""
+    best, best_fields = ",", [first]
+    for delim in DELIMITERS:
+        fields = next(csv.reader(io.StringIO(first), delimiter=delim), [])
+        if len(fields) > len(best_fields):
+            best, best_fields = delim, fields
+    return [f.strip() for f in best_fields], best
+
+
+def _csv_error(path: Path, exc: Exception) -> InputError:
+    text = str(exc)
+    line = None
+    for part in text.splitlines():
+        if part.startswith("CSV Error on Line:") or "Error on Line:" in part:
+            line = part.rsplit(":", 1)[-1].strip()
+    where = f"row {line}" if line else "a row"
+    if "unterminated quote" in text:
+        what = "a value opens a quote (\") that is never closed"
+    elif "Expected Number of Columns" in text:
+        detail = next((p.strip() for p in text.splitlines() if "Expected Number of Columns" in p), "")
+        what = f"the row has a different number of fields than the header ({detail})"
+    else:
+        what = text.splitlines()[0] if text else "unreadable CSV"
+    original = next((p.split(":", 1)[1].strip() for p in text.splitlines() if p.startswith("Original Line:")), "")
+    shown = f": {original[:120]!r}" if original else ""
+    return InputError(f"{path.name}: cannot read the CSV at {where} (all columns): {what}{shown}")
+
+
+def _stage_csv(con, path: Path, table: str, limit: int | None) -> tuple[list[str], int]:
+    encoding = _encoding(path)
+    columns, delim = _csv_header(path, encoding)
+    if not any(columns):
+        raise InputError(f"{path.name}: the file has no header row")
+    spec = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(columns)))
+    # delimiter and encoding come from fixed allowlists; the path is a bound parameter
+    assert delim in DELIMITERS and encoding in ("utf-8", "latin-1")
+    delim_sql = "\\t" if delim == "\t" else delim
+    sql = (f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM read_csv(?, delim='{delim_sql}', quote='\"', "
+           f"escape='\"', header=true, auto_detect=false, strict_mode=true, encoding='{encoding}', "
+           f"columns={{{spec}}})" + (f" LIMIT {int(limit)}" if limit else ""))
+    try:
+        con.execute(sql, [str(path)])
+    except duckdb.Error as exc:  # a long text from the CSV reader; keep the useful part
+        raise _csv_error(path, exc) from exc
+    return columns, con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+
+
+# ---------------------------------------------------------------- Parquet and XLSX via Arrow
+
+def _arrow_to_text_select(schema: pa.Schema) -> str:
+    """SELECT list turning every Arrow column into text; integral floats lose their '.0' (17850.0 -> '17850')."""
+    parts = []
+    for i, fld in enumerate(schema):
+        col = f"c{i}"
+        if pa.types.is_floating(fld.type):
+            parts.append(f"CASE WHEN {col} = trunc({col}) AND abs({col}) < 1e15 THEN CAST(CAST({col} AS BIGINT) "
+                         f"AS VARCHAR) ELSE CAST({col} AS VARCHAR) END AS {col}")
+        else:
+            parts.append(f"CAST({col} AS VARCHAR) AS {col}")
+    return ", ".join(parts) if parts else "NULL AS c0"
+
+
+def _stage_arrow(con, arrow: pa.Table, table: str) -> None:
+    arrow = arrow.rename_columns([f"c{i}" for i in range(arrow.num_columns)])
+    view = f"{table}_arrow"
+    con.register(view, arrow)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {_arrow_to_text_select(arrow.schema)} "
+                    f"FROM {view}")
+    finally:
+        con.unregister(view)
+
+
+def _stage_parquet(con, path: Path, table: str, limit: int | None) -> tuple[list[str], int]:
+    import pyarrow.parquet as pq
+
+    try:
+        if limit:
+            pf = pq.ParquetFile(path)
+            batch = next(pf.iter_batches(batch_size=limit), None)
+            arrow = pa.Table.from_batches([batch]) if batch is not None else pf.schema_arrow.empty_table()
+        else:
+            arrow = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(f"{path.name}: not a readable Parquet file ({exc})") from exc
+    columns = [str(c).strip() for c in arrow.column_names]
+    _stage_arrow(con, arrow, table)
+    return columns, arrow.num_rows
+
+
+def _cell_text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value)
+
+
+def _stage_xlsx(con, path: Path, table: str, limit: int | None) -> tuple[list[str], int]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise InputError(f"{path.name}: not a readable Excel .xlsx workbook ({exc})") from exc
+    try:
+        rows_iter = wb.worksheets[0].iter_rows(values_only=True)
+        header = next(rows_iter, None)
+        if header is None:
+            raise InputError(f"{path.name}: the first worksheet is empty")
+        columns = [("" if h is None else str(h)).strip() for h in header]
+        width = len(columns)
+        data: list[list[str | None]] = [[] for _ in range(width)]
+        n = 0
+        last_nonblank = 0
+        for row in rows_iter:
+            cells = [_cell_text(v) for v in row[:width]] + [None] * max(0, width - len(row))
+            for i, v in enumerate(cells):
+                data[i].append(v)
+            n += 1
+            if any(v not in (None, "") for v in cells):
+                last_nonblank = n
+            if limit and n >= limit:
+                break
+    finally:
+        wb.close()
+    # drop trailing blank rows (Excel often reports formatted but empty rows)
+    arrow = pa.table({f"c{i}": pa.array(col[:last_nonblank], pa.string()) for i, col in enumerate(data)})
+    _stage_arrow(con, arrow, table)
+    return columns, last_nonblank
+
+
+def stage_file(con, path: str | Path, table: str, limit: int | None = None) -> Staged:
+    """Read `path` into the temp table `table` (all text columns c0..cN); raise InputError on unreadable files."""
+    path = Path(path)
+    file_type = sniff_type(path)
+    stage = {"csv": _stage_csv, "parquet": _stage_parquet, "xlsx": _stage_xlsx}[file_type]
+    columns, rows = stage(con, path, table, limit)
+    return Staged(table=table, columns=columns, rows=int(rows), file_type=file_type)
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for i, name in enumerate(names):
+        name = name or f"column{i + 1}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}.{seen[name]}"
+        else:
+            seen[name] = 0
+        out.append(name)
+    return out
+
+
+def preview_file(path: str | Path, n: int = 20) -> pd.DataFrame:
+    """The first `n` data rows of a file, as text exactly as written (for the Data page)."""
+    con = duckdb.connect()
+    try:
+        staged = stage_file(con, path, "_preview", limit=n)
+        frame = con.execute("SELECT * FROM _preview LIMIT ?", [n]).df()
+    finally:
+        con.close()
+    frame.columns = _unique(staged.columns)
+    return frame
+
+
+def detect_columns(path: str | Path) -> list[str]:
+    """The column names in a file's header, in order."""
+    return list(preview_file(path, n=1).columns)

@@ -1,0 +1,74 @@
+"""The import report: what one file brought in, and the dirt it carried (shown by the CLI and the Data page)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class ImportReport:
+    """Counts for one imported file. `id` is the `imports.id` (None when nothing was written)."""
+
+    id: int | None
+    kind: str  # orders | assignments | products
+    file_name: str
+    sha256: str
+    format: str  # generic | online-retail
+    file_type: str = ""  # csv | parquet | xlsx
+    rows_read: int = 0  # data rows in the file (header excluded)
+    rows_kept: int = 0  # rows written to the warehouse
+    rows_rejected: int = 0  # blank rows skipped (a bad row stops the whole import instead)
+    duplicates: int = 0  # rows identical in every column to an earlier row of the same file
+    cancellations: int = 0  # lines with status 'cancelled'
+    returns: int = 0  # lines with status 'returned'
+    guest_lines: int = 0  # lines without a customer id
+    non_product_lines: int = 0  # lines whose product is postage, a fee, a discount or a voucher
+    orders: int = 0  # distinct order ids in the file
+    customers: int = 0  # distinct customer ids in the file
+    products_new: int = 0  # products added to the products table
+    products_updated: int = 0  # existing products changed by a products file
+    first_at: str | None = None  # earliest timestamp in the file
+    last_at: str | None = None  # latest timestamp in the file
+    skipped_as_already_imported: bool = False
+    previous_import_id: int | None = None
+    previous_import_at: str | None = None
+    replaced_import_ids: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+    message: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_text(self) -> str:
+        """A short human-readable report (what the CLI prints)."""
+        head = f"{self.kind} import of {self.file_name} ({self.format}, {self.file_type or 'file'})"
+        if self.skipped_as_already_imported:
+            return f"{head}: {self.message}"
+        lines = [f"{head}: import #{self.id}"]
+        if self.replaced_import_ids:
+            lines.append(f"  replaced earlier import(s): {', '.join('#' + str(i) for i in self.replaced_import_ids)}")
+        lines.append(f"  rows read      {self.rows_read:>10,}")
+        lines.append(f"  rows kept      {self.rows_kept:>10,}")
+        lines.append(f"  rows rejected  {self.rows_rejected:>10,}  (blank rows)")
+        lines.append(f"  duplicates     {self.duplicates:>10,}  (rows identical to an earlier row; kept)")
+        if self.kind == "orders":
+            lines.append(f"  orders         {self.orders:>10,}")
+            lines.append(f"  customers      {self.customers:>10,}")
+            lines.append(f"  cancellations  {self.cancellations:>10,}  (lines)")
+            lines.append(f"  returns        {self.returns:>10,}  (lines)")
+            lines.append(f"  guest lines    {self.guest_lines:>10,}  (no customer id)")
+            lines.append(f"  non-product    {self.non_product_lines:>10,}  (postage, fees, discounts, vouchers)")
+            lines.append(f"  new products   {self.products_new:>10,}")
+            if self.first_at:
+                lines.append(f"  period         {self.first_at} .. {self.last_at}")
+        elif self.kind == "products":
+            lines.append(f"  new products   {self.products_new:>10,}")
+            lines.append(f"  updated        {self.products_updated:>10,}")
+        elif self.kind == "assignments":
+            lines.append(f"  customers      {self.customers:>10,}")
+        lines.append(f"  time           {self.seconds:>10.2f} s")
+        return "\n".join(lines)

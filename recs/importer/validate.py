@@ -1,0 +1,93 @@
+"""Checks on staged rows, run before anything is written. Each failure raises ONE InputError naming the
+file, the column and the first (up to 5) offending rows with their row numbers (header = row 1).
+"""
+
+from __future__ import annotations
+
+from recs.errors import InputError, format_rows
+
+MAX_SHOWN = 5
+
+
+def check(con, table: str, file_name: str, column: str, condition: str, value: str, what: str) -> None:
+    """Raise when rows of `table` match `condition`; show `value` for the first offending rows.
+
+    `condition` and `value` are SQL built from constants of this package, never from user text.
+    """
+    n = con.execute(f"SELECT count(*) FROM {table} WHERE {condition}").fetchall()[0][0]
+    if not n:
+        return
+    rows = con.execute(f"SELECT _row, {value} FROM {table} WHERE {condition} ORDER BY _row LIMIT {MAX_SHOWN}"
+                       ).fetchall()
+    noun = "row" if n == 1 else "rows"
+    raise InputError(f"{file_name}: column {column!r}: {n:,} {noun} {what}; first: {format_rows(rows, MAX_SHOWN)}")
+
+
+def _label(header: list[str], cols: dict[str, int], ours: str) -> str:
+    """The file's own name for one of our columns, with ours in brackets when they differ."""
+    theirs = header[cols[ours]] if ours in cols else ours
+    return theirs if theirs == ours else f"{theirs} ({ours})"
+
+
+def validate_order_lines(con, table: str, file_name: str, header: list[str], cols: dict[str, int]) -> None:
+    """Required ids present, timestamps parse, numbers are numbers, statuses are known."""
+    lab = lambda ours: _label(header, cols, ours)  # noqa: E731
+    check(con, table, file_name, lab("order_id"), "order_id IS NULL", "order_id", "have an empty order id")
+    check(con, table, file_name, lab("product_id"), "product_id IS NULL", "product_id", "have an empty product id")
+    check(con, table, file_name, lab("ordered_at"), "ordered_at IS NULL", "ordered_at_raw",
+          "are not a date and time we can read (use e.g. 2024-03-31 14:05:00)")
+    check(con, table, file_name, lab("quantity"), "quantity IS NULL OR NOT isfinite(quantity)", "quantity_raw",
+          "are not numbers")
+    check(con, table, file_name, lab("unit_price"), "unit_price IS NULL OR NOT isfinite(unit_price)",
+          "unit_price_raw", "are not numbers")
+    if "status" in cols:
+        unknown = con.execute(f"SELECT DISTINCT status_raw FROM {table} WHERE status IS NULL ORDER BY 1 LIMIT 10"
+                              ).fetchall()
+        if unknown:
+            values = ", ".join(repr(v[0]) for v in unknown)
+            check(con, table, file_name, lab("status"), "status IS NULL", "status_raw",
+                  f"have a status we do not know ({values}; known: completed, cancelled, returned and their "
+                  "synonyms listed in docs/data-format.md)")
+
+
+def validate_assignments(con, table: str, file_name: str, header: list[str], cols: dict[str, int],
+                         existing_sql: str) -> None:
+    """Ids and variant present, timestamps parse, and no customer in two variants of one experiment."""
+    lab = lambda ours: _label(header, cols, ours)  # noqa: E731
+    for ours in ("experiment_id", "customer_id", "variant"):
+        check(con, table, file_name, lab(ours), f"{ours} IS NULL", ours, f"have an empty {ours.replace('_', ' ')}")
+    check(con, table, file_name, lab("assigned_at"), "assigned_at IS NULL", "assigned_at_raw",
+          "are not a date and time we can read (use e.g. 2024-03-31 14:05:00)")
+    conflict = con.execute(f"""
+        SELECT experiment_id, customer_id FROM {table} GROUP BY ALL HAVING count(DISTINCT variant) > 1
+        ORDER BY min(_row) LIMIT 1""").fetchall()
+    if conflict:
+        conflict = conflict[0]
+        exp, cust = conflict
+        n = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} GROUP BY experiment_id, customer_id "
+                        "HAVING count(DISTINCT variant) > 1)").fetchall()[0][0]
+        rows = con.execute(f"SELECT _row, variant FROM {table} WHERE experiment_id = ? AND customer_id = ? "
+                           f"ORDER BY _row LIMIT {MAX_SHOWN}", [exp, cust]).fetchall()
+        raise InputError(f"{file_name}: column {lab('variant')!r}: customer {cust!r} is assigned to more than one "
+                         f"variant of experiment {exp!r} ({format_rows(rows)}); {n:,} customer(s) affected")
+    clash = con.execute(f"""
+        SELECT s._row, s.experiment_id, s.customer_id, s.variant, e.variant
+        FROM {table} s JOIN ({existing_sql}) e USING (experiment_id, customer_id)
+        WHERE s.variant <> e.variant ORDER BY s._row LIMIT {MAX_SHOWN}""").fetchall()
+    if clash:
+        shown = ", ".join(f"row {r}: {c!r} in {v!r} but already in {old!r}" for r, _, c, v, old in clash)
+        raise InputError(f"{file_name}: column {lab('variant')!r}: customers already assigned to another variant of "
+                         f"experiment {clash[0][1]!r}: {shown}")
+
+
+def validate_products(con, table: str, file_name: str, header: list[str], cols: dict[str, int]) -> None:
+    """Product ids present and unique, booleans readable."""
+    lab = lambda ours: _label(header, cols, ours)  # noqa: E731
+    check(con, table, file_name, lab("product_id"), "product_id IS NULL", "product_id", "have an empty product id")
+    check(con, table, file_name, lab("product_id"),
+          f"product_id IN (SELECT product_id FROM {table} GROUP BY 1 HAVING count(*) > 1)", "product_id",
+          "repeat a product id that appears more than once")
+    for ours in ("is_product", "in_stock"):
+        if ours in cols:
+            check(con, table, file_name, lab(ours), f"{ours} IS NULL", f"{ours}_raw",
+                  "are not true/false (use true/false, yes/no or 1/0)")

@@ -1,0 +1,93 @@
+"""Customers: RFM segments — who is loyal, who is new, who is slipping away, and what each group is worth."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from pages import common
+from recs import metrics
+from recs.errors import RepeatError
+from recs.metrics import charts
+
+st.title("Customers")
+st.caption("RFM: recency (days since the last order), frequency (orders) and monetary value (revenue), each "
+           "scored 1–5 by quintile, then named segments. Rules: docs/metrics.md.")
+
+cur = common.require_orders()
+key = common.data_key(cur)
+ALL_COUNTRIES, ALL_CATEGORIES = "All countries", "All categories"
+ADVICE = {
+    "Champions": "recent, frequent: reward them, ask for reviews, early access.",
+    "Loyal": "order often: cross-sell, loyalty perks.",
+    "Potential loyalists": "recent with a few orders: nudge toward the next one.",
+    "New": "one recent order: a good second-order welcome flow.",
+    "At risk": "used to order often, not lately: win-back with recommendations.",
+    "Can't lose them": "were your most frequent buyers, long gone: personal win-back.",
+    "Hibernating": "few orders, a while ago: low-cost reminders.",
+    "Lost": "one or two orders long ago: include only in broad campaigns.",
+}
+
+
+@st.cache_data(show_spinner=False)
+def _options(_cur, key):
+    return metrics.date_range(_cur), metrics.countries(_cur), metrics.categories(_cur)
+
+
+@st.cache_data(show_spinner=False)
+def _rfm(_cur, key, f: tuple, as_of: dt.date | None) -> pd.DataFrame:
+    return metrics.rfm(_cur, metrics.Filters(*f), as_of)
+
+
+(first_day, last_day), countries, categories = _options(cur, key)
+c1, c2, c3 = st.columns([2, 1.2, 1.2])
+picked = c1.date_input("Orders from – to (both days included)", value=(first_day, last_day), min_value=first_day,
+                       max_value=last_day, key="cust_dates")
+country = c2.selectbox("Country", [ALL_COUNTRIES, *countries], key="cust_country")
+category = c3.selectbox("Category", [ALL_CATEGORIES, *categories], key="cust_category", disabled=not categories)
+dates = tuple(picked) if isinstance(picked, list | tuple) else (picked,)
+start = dates[0] if dates else first_day
+end_day = dates[1] if len(dates) > 1 else last_day
+f = (start, end_day + dt.timedelta(days=1), None if country == ALL_COUNTRIES else country,
+     None if category == ALL_CATEGORIES else category)
+custom_as_of = st.checkbox("Measure recency to another date than the data's last day", key="cust_asof_on")
+as_of = st.date_input("Recency as of", value=end_day, min_value=end_day, key="cust_asof") if custom_as_of else None
+
+try:
+    frame = _rfm(cur, key, f, as_of)
+except RepeatError as exc:
+    common.show_error(exc)
+    st.stop()
+if frame.empty:
+    st.info("No customer orders match these filters. Widen the date range or pick another country or category.")
+    st.stop()
+
+summary = metrics.segment_summary(frame)
+top = summary.sort_values("revenue", ascending=False).iloc[0]
+champions = summary.set_index("segment").loc["Champions"]
+st.markdown(f"**{len(frame):,} customers.** The largest revenue share comes from **{top['segment']}** "
+            f"({top['revenue_share']:.0%} of revenue from {top['customer_share']:.0%} of customers); Champions are "
+            f"{champions['customer_share']:.0%} of customers and bring {champions['revenue_share']:.0%} of revenue.")
+
+left, right = st.columns(2)
+left.plotly_chart(charts.segment_treemap(summary), width="stretch", key="segment_treemap")
+right.plotly_chart(charts.segment_bars(summary), width="stretch", key="segment_bars")
+st.dataframe(summary, hide_index=True, column_config={
+    "customer_share": st.column_config.NumberColumn("share of customers", format="percent"),
+    "revenue_share": st.column_config.NumberColumn("share of revenue", format="percent"),
+    "revenue": st.column_config.NumberColumn("revenue", format="%.2f"),
+})
+common.download_csv(summary, "rfm_segments_summary.csv", key="dl-cust-summary")
+
+st.subheader("Customers of a segment")
+present = [s for s in metrics.segment_names() if s in set(frame["segment"])]
+segment = st.selectbox("Segment", present, key="cust_segment",
+                       format_func=lambda s: f"{s} ({int((frame['segment'] == s).sum()):,})")
+st.caption(f"{segment}: {ADVICE.get(segment, '')}")
+members = frame[frame["segment"] == segment].sort_values("monetary", ascending=False)
+st.dataframe(members, hide_index=True, column_config={"monetary": st.column_config.NumberColumn(format="%.2f")})
+common.download_csv(members, f"rfm_{segment.lower().replace(' ', '_')}.csv", key="dl-cust-members")
+with st.expander("All customers with their scores"):
+    common.download_csv(frame, "rfm.csv", label="Download every customer's RFM (CSV)", key="dl-cust-all")

@@ -1,0 +1,53 @@
+"""Overview: the shop at a glance — orders, customers, repeat customers, repurchase rate, revenue, AOV."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from pages import common
+from recs import metrics
+from recs.metrics import charts
+
+st.title("Overview")
+st.caption("The whole shop at a glance. Definitions: docs/metrics.md. Guest orders count in orders and revenue, "
+           "not in customer figures.")
+
+cur = common.require_orders()
+key = common.data_key(cur)
+
+
+@st.cache_data(show_spinner=False)
+def _overview(_cur, key) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return metrics.summary(_cur), metrics.monthly(_cur)
+
+
+summary, monthly = _overview(cur, key)
+s = summary.iloc[0]
+first, last = pd.Timestamp(s["first_order_at"]), pd.Timestamp(s["last_order_at"])
+st.markdown(f"**Data from {first:%Y-%m-%d} to {last:%Y-%m-%d}** "
+            f"({(last - first).days + 1:,} days, {len(monthly):,} months with orders).")
+
+c = st.columns(6)
+c[0].metric("Orders", f"{int(s['orders']):,}", help="Distinct orders with at least one valid line")
+c[1].metric("Customers", f"{int(s['customers']):,}", help="Distinct customer ids with an order (guests excluded)")
+c[2].metric("Repeat customers", f"{int(s['repeat_customers']):,}", help="Customers with 2 or more orders")
+rate = s["repurchase_rate"]
+c[3].metric("Repurchase rate", "–" if pd.isna(rate) else f"{rate:.1%}", help="Repeat customers / customers")
+c[4].metric("Revenue", f"{s['revenue']:,.0f}",
+            help=f"Gross: sum of quantity × price over valid lines. Net of cancellations and returns: "
+                 f"{s['net_revenue']:,.0f}")
+c[5].metric("Average order value", f"{s['aov']:,.2f}", help="Revenue / orders")
+
+if not pd.isna(rate):
+    st.markdown(f"**{rate:.0%} of customers ordered more than once.** Net revenue after cancellations and "
+                f"returns: {s['net_revenue']:,.0f}; revenue per customer: {s['revenue_per_customer']:,.2f}.")
+
+st.subheader("Orders and revenue per month")
+st.plotly_chart(charts.orders_revenue_chart(monthly), width="stretch", key="overview_monthly")
+with st.expander("Figures as a table"):
+    st.dataframe(summary, hide_index=True)
+    common.download_csv(summary, "summary.csv", key="dl-overview-summary")
+    st.dataframe(monthly, hide_index=True)
+    common.download_csv(monthly, "orders_per_month.csv", key="dl-overview-monthly")
+st.page_link("pages/retention.py", label="Are customers coming back? See Retention", icon=":material/replay:")

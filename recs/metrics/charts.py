@@ -1,0 +1,171 @@
+"""Plotly figures for the metrics pages (no Streamlit here: pages call these and draw the result)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from recs.metrics.queries import SEGMENTS
+
+NEW_COLOR, RETURNING_COLOR, RATE_COLOR = "#9ecae1", "#3182bd", "#e6550d"
+SEGMENT_COLORS = dict(zip(SEGMENTS, ["#1a9850", "#66bd63", "#a6d96a", "#74add1", "#fdae61", "#f46d43",
+                                     "#bababa", "#878787"], strict=True))
+
+
+def _label(ts, grain: str = "month") -> str:
+    ts = pd.Timestamp(ts)
+    return ts.strftime("%Y-%m") if grain == "month" else ts.strftime("%Y-%m-%d")
+
+
+def empty_figure(message: str) -> go.Figure:
+    """A blank chart carrying a short message (nothing to draw for this selection)."""
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_layout(height=200, margin=dict(l=10, r=10, t=10, b=10))
+    return fig
+
+
+def orders_revenue_chart(frame: pd.DataFrame) -> go.Figure:
+    """Orders (bars) and gross revenue (line, right axis) per period."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_bar(x=frame["period"], y=frame["orders"], name="orders", marker_color=RETURNING_COLOR)
+    fig.add_scatter(x=frame["period"], y=frame["revenue"], name="revenue", mode="lines+markers",
+                    line_color=RATE_COLOR, secondary_y=True)
+    fig.update_yaxes(title_text="orders", secondary_y=False)
+    fig.update_yaxes(title_text="revenue", secondary_y=True, rangemode="tozero")
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.12))
+    return fig
+
+
+def returning_chart(frame: pd.DataFrame) -> go.Figure:
+    """New and returning customers per period (stacked bars) and the returning-customer rate (line)."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_bar(x=frame["period"], y=frame["new_customers"], name="new customers", marker_color=NEW_COLOR)
+    fig.add_bar(x=frame["period"], y=frame["returning_customers"], name="returning customers",
+                marker_color=RETURNING_COLOR)
+    fig.add_scatter(x=frame["period"], y=frame["returning_rate"], name="returning rate", mode="lines+markers",
+                    line_color=RATE_COLOR, secondary_y=True)
+    fig.update_layout(barmode="stack", height=360, margin=dict(l=10, r=10, t=30, b=10),
+                      legend=dict(orientation="h", y=1.12))
+    fig.update_yaxes(title_text="customers", secondary_y=False)
+    fig.update_yaxes(title_text="returning rate", tickformat=".0%", range=[0, 1], secondary_y=True)
+    return fig
+
+
+def retention_heatmap(frame: pd.DataFrame, grain: str = "month", value: str = "retention") -> go.Figure:
+    """Cohort x offset heatmap of `value` (retention or revenue_retention); incomplete cells hatched and starred.
+
+    Rows are cohorts labelled with their size; hover shows customers, cohort size and revenue.
+    """
+    if frame.empty:
+        return empty_figure("No cohorts in this selection.")
+    cohorts = sorted(frame["cohort"].unique())
+    periods = list(range(int(frame["period"].max()) + 1)) if len(frame) else []
+    sizes = frame.groupby("cohort")["cohort_size"].first()
+    labels = [f"{_label(c, grain)} (n={int(sizes[c]):,})" for c in cohorts]
+    grid = frame.pivot(index="cohort", columns="period", values=value).reindex(index=cohorts, columns=periods)
+    cust = frame.pivot(index="cohort", columns="period", values="customers").reindex(index=cohorts, columns=periods)
+    rev = frame.pivot(index="cohort", columns="period", values="revenue").reindex(index=cohorts, columns=periods)
+    done = frame.pivot(index="cohort", columns="period", values="complete").reindex(index=cohorts, columns=periods)
+    z = grid.to_numpy(dtype=float)
+    incomplete = done.eq(False).to_numpy()
+    text = [["" if np.isnan(v) else f"{v:.0%}" + ("*" if bad else "") for v, bad in zip(row, flags, strict=True)]
+            for row, flags in zip(z, incomplete, strict=True)]
+    custom = np.dstack([cust.to_numpy(dtype=float), np.repeat(sizes.reindex(cohorts).to_numpy(float)[:, None],
+                                                               len(periods), axis=1), rev.to_numpy(dtype=float),
+                        np.where(incomplete, 1.0, 0.0)])
+    what = "retention" if value == "retention" else "revenue retention"
+    fig = go.Figure(go.Heatmap(
+        z=z, x=periods, y=labels, text=text, texttemplate="%{text}", textfont={"size": 10},
+        colorscale="Blues", zmin=0, zmax=1 if value == "retention" else None, customdata=custom,
+        colorbar={"title": what, "tickformat": ".0%"}, xgap=1, ygap=1,
+        hovertemplate=("cohort %{y}<br>offset %{x}<br>" + what + " %{z:.1%}<br>customers %{customdata[0]:,.0f}"
+                       " of %{customdata[1]:,.0f}<br>revenue %{customdata[2]:,.2f}<extra></extra>"),
+    ))
+    ys, xs = np.nonzero(incomplete & ~np.isnan(z))
+    if len(xs):
+        fig.add_scatter(x=[periods[i] for i in xs], y=[labels[j] for j in ys], mode="markers",
+                        marker={"symbol": "line-ne", "size": 14, "color": "rgba(80,80,80,0.55)",
+                                "line": {"width": 1.5, "color": "rgba(80,80,80,0.55)"}},
+                        name="incomplete: period not over at the data end (*)", hoverinfo="skip")
+    fig.update_yaxes(autorange="reversed", title_text="cohort (size)", type="category")
+    fig.update_xaxes(title_text=f"{grain}s since first order", dtick=1)
+    fig.update_layout(height=max(320, 22 * len(cohorts) + 120), margin=dict(l=10, r=10, t=30, b=10),
+                      legend=dict(orientation="h", y=1.06), plot_bgcolor="white")
+    return fig
+
+
+def retention_curves(frame: pd.DataFrame, cohorts: list, grain: str = "month", value: str = "retention") -> go.Figure:
+    """One line per chosen cohort; open markers where the period was not over at the data end."""
+    fig = go.Figure()
+    for c in cohorts:
+        part = frame[frame["cohort"] == c].sort_values("period")
+        fig.add_scatter(x=part["period"], y=part[value], mode="lines+markers", name=_label(c, grain),
+                        marker={"symbol": ["circle" if ok else "circle-open" for ok in part["complete"]], "size": 8},
+                        customdata=part[["customers", "cohort_size"]].to_numpy(),
+                        hovertemplate="offset %{x}: %{y:.1%} (%{customdata[0]} of %{customdata[1]})<extra></extra>")
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero", title_text=value.replace("_", " "))
+    fig.update_xaxes(title_text=f"{grain}s since first order", dtick=1)
+    fig.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10))
+    return fig
+
+
+def repeat_within_chart(frame: pd.DataFrame, days: list[str], grain: str = "month") -> go.Figure:
+    """Per cohort, the share with a second order within each N days; incomplete bars hatched."""
+    fig = go.Figure()
+    palette = ["#c6dbef", "#6baed6", "#2171b5", "#08306b", "#9e9ac8"]
+    x = [_label(c, grain) for c in frame["cohort"]]
+    for i, d in enumerate(days):
+        complete = frame[f"complete_{d}"].astype(bool)
+        fig.add_bar(x=x, y=frame[f"within_{d}"], name=f"within {d} days", marker_color=palette[i % len(palette)],
+                    marker_pattern_shape=["" if ok else "/" for ok in complete],
+                    customdata=np.where(complete, "complete", "incomplete: window runs past the data end"),
+                    hovertemplate="%{x}: %{y:.1%} (%{customdata})<extra></extra>")
+    fig.update_yaxes(tickformat=".0%", title_text="share of cohort", rangemode="tozero")
+    fig.update_layout(barmode="group", height=340, margin=dict(l=10, r=10, t=30, b=10),
+                      legend=dict(orientation="h", y=1.12))
+    return fig
+
+
+def time_to_second_histogram(days: pd.Series, median: float | None) -> go.Figure:
+    """Distribution of days from first to second order, the median marked."""
+    fig = go.Figure(go.Histogram(x=days, nbinsx=60, marker_color=RETURNING_COLOR, name="customers",
+                                 hovertemplate="%{x} days: %{y} customers<extra></extra>"))
+    if median is not None and not pd.isna(median):
+        fig.add_vline(x=median, line_dash="dash", line_color=RATE_COLOR,
+                      annotation_text=f"median {median:.1f} days", annotation_position="top right")
+    fig.update_xaxes(title_text="days from first to second order")
+    fig.update_yaxes(title_text="customers")
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), bargap=0.05)
+    return fig
+
+
+def segment_treemap(summary: pd.DataFrame) -> go.Figure:
+    """RFM segments: area = customers, label with the revenue share."""
+    data = summary[summary["customers"] > 0]
+    fig = go.Figure(go.Treemap(
+        labels=data["segment"], parents=[""] * len(data), values=data["customers"],
+        marker_colors=[SEGMENT_COLORS.get(s, "#cccccc") for s in data["segment"]],
+        customdata=data[["customer_share", "revenue_share", "revenue"]].to_numpy(),
+        texttemplate="<b>%{label}</b><br>%{value:,} customers<br>%{customdata[1]:.0%} of revenue",
+        hovertemplate="%{label}: %{value:,} customers (%{customdata[0]:.1%}), revenue %{customdata[2]:,.0f} "
+                      "(%{customdata[1]:.1%})<extra></extra>",
+    ))
+    fig.update_layout(height=380, margin=dict(l=5, r=5, t=10, b=5))
+    return fig
+
+
+def segment_bars(summary: pd.DataFrame) -> go.Figure:
+    """Share of customers versus share of revenue per segment."""
+    fig = go.Figure()
+    fig.add_bar(x=summary["segment"], y=summary["customer_share"], name="share of customers", marker_color=NEW_COLOR)
+    fig.add_bar(x=summary["segment"], y=summary["revenue_share"], name="share of revenue",
+                marker_color=RETURNING_COLOR)
+    fig.update_yaxes(tickformat=".0%")
+    fig.update_layout(barmode="group", height=340, margin=dict(l=10, r=10, t=30, b=10),
+                      legend=dict(orientation="h", y=1.12))
+    return fig

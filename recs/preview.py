@@ -38,7 +38,7 @@ WITH bought AS (
 SELECT p.product_id, p.name, p.category, coalesce(b.buyers, 0) AS buyers
 FROM products p LEFT JOIN bought b USING (product_id)
 WHERE starts_with(lower(p.product_id), lower(?)) OR contains(lower(coalesce(p.name, '')), lower(?))
-ORDER BY starts_with(lower(p.product_id), lower(?)) DESC, buyers DESC, p.product_id
+ORDER BY starts_with(lower(p.product_id), lower(?)) DESC, p.is_product DESC, buyers DESC, p.product_id
 LIMIT ?
 """
 
@@ -133,7 +133,8 @@ def search_customers(con: Any, prefix: str = "", limit: int = 50) -> pd.DataFram
 
 
 def search_products(con: Any, text: str = "", limit: int = 50) -> pd.DataFrame:
-    """Products whose id starts with `text` or whose name contains it (case-insensitive), id matches first."""
+    """Products whose id starts with `text` or whose name contains it (case-insensitive): id matches first,
+    then real products before postage and fees, then best sellers."""
     text = str(text or "").strip()
     return con.execute(SEARCH_PRODUCTS_SQL, [text, text, text, _check_limit(limit)]).df()
 

@@ -68,6 +68,8 @@ def test_search_products_by_id_or_name(con):
     assert list(preview.search_products(con, "mug")["product_id"]) == ["P1", "P2"]
     assert preview.search_products(con, "p3")["product_id"].iloc[0] == "P3"
     assert list(preview.search_products(con, "lamp")["buyers"]) == [0]
+    # no text: real products first, best sellers first (P3: C1, C2, C10; P1: C1, C2; P2: C1, C3), postage last
+    assert list(preview.search_products(con, "")["product_id"]) == ["P3", "P1", "P2", "P4", "POST"]
     with pytest.raises(InputError):
         preview.search_products(con, "", limit=0)
 

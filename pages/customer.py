@@ -1,0 +1,104 @@
+"""Customer: one customer's history and what the models would suggest to them, with the reasons.
+
+Deep link: `?customer=ID` preselects the customer.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from pages import common
+from pages import reco_widgets as rw
+from recs import preview
+from recs.errors import RepeatError
+
+st.title("Customer")
+st.caption("One customer's orders and purchases, their RFM segment, and the chosen model's suggestions with "
+           "the reason for each. Compare two models side by side.")
+cur = common.require_orders()
+key = common.data_key(cur)
+
+
+@st.cache_data(show_spinner=False)
+def _segments(_cur, key) -> dict[str, str]:
+    from recs.metrics import rfm_segments
+
+    frame = rfm_segments(_cur)
+    return dict(zip(frame["customer_id"].astype(str), frame["segment"].astype(str), strict=True))
+
+
+wanted = st.query_params.get("customer")
+prefix = st.text_input("Find a customer (id starts with)", value=wanted or "", key="customer-search")
+matches = preview.search_customers(cur, prefix, 200)
+if matches.empty:
+    st.info(f"No customer id starts with **{prefix}**. Clear the search to see all customers.")
+    st.stop()
+ids = [str(c) for c in matches["customer_id"]]
+customer = st.selectbox("Customer", ids, index=ids.index(wanted) if wanted in ids else 0, key="customer-pick",
+                        help=f"{len(ids)} matches shown (up to 200); type more of the id to narrow them down")
+if st.query_params.get("customer") != customer:
+    st.query_params["customer"] = customer
+
+try:
+    facts = preview.customer_summary(cur, customer)
+except RepeatError as exc:
+    common.show_error(exc)
+    st.stop()
+segment = _segments(cur, key).get(customer, "—")
+cols = st.columns(5)
+cols[0].metric("Segment", segment)
+cols[1].metric("Orders", f"{facts['orders']:,}")
+cols[2].metric("Revenue", f"{facts['revenue']:,.2f}")
+cols[3].metric("First order", f"{pd.Timestamp(facts['first_order']):%Y-%m-%d}")
+cols[4].metric("Last order", f"{pd.Timestamp(facts['last_order']):%Y-%m-%d}")
+
+timeline = preview.customer_timeline(cur, customer)
+left, right = st.columns(2)
+with left:
+    st.subheader("Orders over time")
+    fig = px.scatter(timeline, x="ordered_at", y="revenue", size="items", hover_data=["order_id", "lines"],
+                     labels={"ordered_at": "Order time", "revenue": "Order value"})
+    fig.update_traces(mode="lines+markers", line={"width": 1})
+    st.plotly_chart(fig, width="stretch")
+    common.download_csv(timeline, f"orders-{customer}.csv", key="dl-customer-orders")
+with right:
+    st.subheader("Purchased products")
+    bought = preview.customer_products(cur, customer)
+    st.dataframe(bought, hide_index=True, width="stretch", height=320)
+    common.download_csv(bought, f"products-{customer}.csv", key="dl-customer-products")
+
+st.subheader("Recommendations")
+rules = rw.current_rules()
+now = rw.current(cur)
+c1, c2, c3 = st.columns([2, 2, 1])
+with c1:
+    first = rw.model_select("Model", key="customer-model", default=None if now is None else now[0][1])
+with c2:
+    second = rw.model_select("Compare with", key="customer-compare", allow_none=True)
+k = c3.number_input("How many", value=10, min_value=1, max_value=50, step=1, key="customer-k")
+st.caption("Rules in force: " + "; ".join(rules.describe()) + ". Change them on the Recommendations page.")
+
+shown = [n for n in (first, second) if n]
+panels = st.columns(len(shown))
+for panel, name in zip(panels, shown, strict=True):
+    with panel:
+        found = rw.model_for_preview(cur, name)
+        if found is None:
+            continue
+        model, meta = found
+        try:
+            recs_frame = model.recommend([customer], k=int(k), rules=rules)
+        except RepeatError as exc:
+            common.show_error(exc)
+            continue
+        st.markdown(f"**{name}** · trained on {meta.get('train_until') or 'all data'}")
+        st.dataframe(recs_frame[["rank", "product_id", "product_name", "score", "reason"]], hide_index=True,
+                     width="stretch")
+        common.download_csv(recs_frame, f"recommendations-{customer}-{name}.csv", key=f"dl-customer-recs-{name}")
+        if len(recs_frame):
+            pick = st.selectbox("Why this product?", list(recs_frame["product_id"]), key=f"customer-why-{name}",
+                                format_func=dict(zip(recs_frame["product_id"], recs_frame["product_name"],
+                                                     strict=True)).get)
+            st.info(model.explain(customer, pick))

@@ -1,0 +1,107 @@
+"""Product: similar products, what its buyers also bought, who is likely to buy it next, its repurchase cycle.
+
+Deep link: `?product=ID` preselects the product.
+"""
+
+from __future__ import annotations
+
+import plotly.express as px
+import streamlit as st
+
+from pages import common
+from pages import reco_widgets as rw
+from recs import preview
+from recs.errors import RepeatError
+
+st.title("Product")
+st.caption("Products like this one, what its buyers also bought, the customers most likely to buy it next "
+           "(a targeting list) and how long customers take to buy it again.")
+cur = common.require_orders()
+
+wanted = st.query_params.get("product")
+text = st.text_input("Find a product (id or part of the name)", value=wanted or "", key="product-search")
+matches = preview.search_products(cur, text, 200)
+if matches.empty:
+    st.info(f"No product id starts with or name contains **{text}**.")
+    st.stop()
+labels = {str(p): f"{p} — {n}" if isinstance(n, str) and n else str(p)
+          for p, n in zip(matches["product_id"], matches["name"], strict=True)}
+ids = list(labels)
+product = st.selectbox("Product", ids, index=ids.index(wanted) if wanted in ids else 0, key="product-pick",
+                       format_func=labels.get)
+if st.query_params.get("product") != product:
+    st.query_params["product"] = product
+
+try:
+    info = preview.product_info(cur, product)
+except RepeatError as exc:
+    common.show_error(exc)
+    st.stop()
+cols = st.columns(5)
+cols[0].metric("Category", info["category"] or "—")
+cols[1].metric("Price", "—" if info["unit_price"] is None else f"{info['unit_price']:,.2f}")
+cols[2].metric("Buyers", f"{info['buyers'] or 0:,}")
+cols[3].metric("Orders", f"{info['orders'] or 0:,}")
+cols[4].metric("In stock", "yes" if info["in_stock"] in (True, None) else "no")
+
+now = rw.current(cur)
+from recs.models import model_names  # noqa: E402 - only needed once the page has data
+
+default = now[0][1] if now is not None else ("item_knn" if "item_knn" in model_names() else None)
+c1, c2 = st.columns([3, 1])
+with c1:
+    name = rw.model_select("Model", key="product-model", default=default)
+k = c2.number_input("How many", value=10, min_value=1, max_value=50, step=1, key="product-k")
+found = rw.model_for_preview(cur, name)
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Similar products")
+    if found is not None:
+        try:
+            similar = found[0].similar_items(product, k=int(k))
+        except RepeatError as exc:
+            st.info(f"{exc} — the models only know real products bought before their cutoff.")
+        else:
+            st.dataframe(similar, hide_index=True, width="stretch")
+            common.download_csv(similar, f"similar-{product}-{name}.csv", key="dl-product-similar")
+with right:
+    st.subheader("Customers who bought this also bought")
+    also = preview.also_bought(cur, product, int(k))
+    st.dataframe(also, hide_index=True, width="stretch",
+                 column_config={"share": st.column_config.NumberColumn("share", format="percent"),
+                                "lift": st.column_config.NumberColumn("lift", format="%.2f")})
+    st.caption("share: of this product's buyers, how many bought it; lift above 1: more than shoppers in general.")
+    common.download_csv(also, f"also-bought-{product}.csv", key="dl-product-also")
+
+st.subheader("Customers most likely to buy it next")
+c1, c2 = st.columns([1, 2])
+n_buyers = c1.number_input("How many customers", value=50, min_value=1, max_value=5000, step=10, key="product-n")
+exclude = c2.checkbox("Leave out customers who already bought it", value=False, key="product-exclude",
+                      help="Keep them in for products people re-buy (their own history is the strongest signal)")
+if found is not None:
+    try:
+        buyers = preview.likely_buyers(cur, found[0], product, int(n_buyers), exclude_purchased=exclude)
+    except RepeatError as exc:
+        st.info(str(exc))
+    else:
+        st.dataframe(buyers, hide_index=True, width="stretch", height=300)
+        common.download_csv(buyers, f"likely-buyers-{product}-{name}.csv", label="Download targeting list",
+                            key="dl-product-buyers")
+
+st.subheader("Repurchase cycle")
+cycle = preview.repurchase_cycle(cur, product)
+if cycle["median_days"] is None:
+    st.info("Nobody has bought this product on two different days yet, so it has no repurchase cycle.")
+else:
+    cols = st.columns(3)
+    cols[0].metric("Median days between purchases", f"{cycle['median_days']:.0f}")
+    cols[1].metric("Middle half", f"{cycle['p25_days']:.0f}–{cycle['p75_days']:.0f} days")
+    cols[2].metric("Customers who re-bought", f"{cycle['repeat_customers']:,}")
+    st.caption(f"Half of the {cycle['repeat_purchases']:,} repeat purchases came within "
+               f"{cycle['median_days']:.0f} days of the same customer's previous one: a reminder around then "
+               "reaches people when they are ready to buy again.")
+    fig = px.histogram(cycle["gaps"], x="gap_days", nbins=40, labels={"gap_days": "Days since the previous purchase"})
+    fig.add_vline(x=cycle["median_days"], line_dash="dash", annotation_text="median")
+    st.plotly_chart(fig, width="stretch")
+    common.download_csv(cycle["gaps"], f"repurchase-gaps-{product}.csv", key="dl-product-gaps")

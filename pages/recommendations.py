@@ -1,0 +1,227 @@
+"""Recommendations: train a model, set the business rules, compare models honestly, export a campaign list."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from pages import common
+from pages import reco_widgets as rw
+from recs import preview
+from recs.errors import RepeatError
+
+st.title("Recommendations")
+st.caption("Which products to put in front of which customer to bring them back — trained on your own history, "
+           "compared against strong simple baselines, with business rules and a campaign list to take away.")
+cur = common.require_orders()
+
+
+@st.cache_data(show_spinner=False)
+def _date_range(_cur, key) -> tuple[dt.date, dt.date]:
+    from recs.metrics import date_range
+
+    return date_range(_cur)
+
+
+@st.cache_data(show_spinner=False)
+def _categories(_cur, key) -> list[str]:
+    from recs.metrics import categories
+
+    return categories(_cur)
+
+
+@st.cache_data(show_spinner=False)
+def _snapshot(_cur, key, until) -> dict:
+    return preview.training_snapshot(_cur, until)
+
+
+key = common.data_key(cur)
+first_day, last_day = _date_range(cur, key)
+summary = st.container()  # filled at the end, after a training this run may have done
+tab_train, tab_rules, tab_eval, tab_export = st.tabs(["Train", "Rules and preview", "Evaluate", "Export"])
+
+# ------------------------------------------------------------------------------------------------ train
+with tab_train:
+    from recs.interactions import WEIGHTINGS
+    from recs.models import REGISTRY
+
+    c1, c2, c3 = st.columns([2, 1, 1])
+    with c1:
+        name = rw.model_select("Model", key="train-model")
+        st.caption(REGISTRY[name].description)
+    weighting = c2.selectbox("Weighting", WEIGHTINGS, index=WEIGHTINGS.index(REGISTRY[name].default_weighting),
+                             key=f"train-weighting-{name}",
+                             help="binary: bought or not; count: orders; log: log(1 + orders); recency: recent "
+                                  "orders count more")
+    all_data = c3.checkbox("Train on all data", value=True, key="train-all")
+    until = None
+    if not all_data:
+        until = c3.date_input("Train until (exclusive)", value=last_day, min_value=first_day,
+                              max_value=last_day + dt.timedelta(days=1), key="train-until")
+    with st.expander("Parameters", expanded=False):
+        params = rw.param_widgets(name, "train")
+    if st.button("Train", type="primary", icon=":material/model_training:", key="train-button"):
+        trained = rw.train(cur, name, params, None if until is None else pd.Timestamp(until), weighting)
+        if trained is not None:
+            st.success(f"Trained **{name}** in {rw.meta_seconds(trained[1]):.2f} s and stored it next to the "
+                       "database (it survives a restart).")
+
+    st.subheader("Stored models")
+    from recs.models import store
+
+    stored = store.list_models(common.db_path())
+    if stored.empty:
+        st.caption("No stored models yet: train one above.")
+    else:
+        st.dataframe(stored, hide_index=True, width="stretch")
+        common.download_csv(stored, "stored-models.csv", key="dl-stored")
+        c1, c2 = st.columns([3, 1])
+        chosen = c1.selectbox("Stored model", list(stored["name"]), key="stored-choice")
+        if c2.button("Use this model", key="stored-load"):
+            if rw.load_stored_as_current(cur, chosen):
+                st.success(f"Loaded **{chosen}**.")
+
+# ------------------------------------------------------------------------------------------------ rules
+now = rw.current(cur)
+with tab_rules:
+    st.write("These rules apply the same way to the preview, the Customer and Product pages, the evaluation "
+             "and the exported campaign list.")
+    rules = rw.rules_form(_categories(cur, key), data=None if now is None else now[1].data_)
+    for line in rules.describe():
+        st.markdown(f"- {line}")
+    st.subheader("Preview for one customer")
+    if now is None:
+        st.info("Train or load a model to preview its recommendations.")
+    else:
+        sample = preview.search_customers(cur, "", 1)["customer_id"]
+        who = st.text_input("Customer id", value=str(sample.iloc[0]) if len(sample) else "", key="preview-customer")
+        k_preview = st.slider("How many", 1, 30, 10, key="preview-k")
+        if who.strip():
+            try:
+                recs_frame = now[1].recommend([who.strip()], k=k_preview, rules=rules)
+            except RepeatError as exc:
+                common.show_error(exc)
+            else:
+                st.dataframe(recs_frame, hide_index=True, width="stretch")
+                common.download_csv(recs_frame, f"preview-{who.strip()}.csv", key="dl-preview")
+                st.page_link("pages/customer.py", label="Open this customer on the Customer page",
+                             icon=":material/person_search:", query_params={"customer": who.strip()})
+
+# ------------------------------------------------------------------------------------------------ evaluate
+with tab_eval:
+    from recs.models import model_names
+
+    st.write("Train on the purchases before a cutoff, test on the next days. **new**: only products the customer "
+             "had not bought count; **all**: re-buys count too. Both are always shown.")
+    names = model_names()
+    with st.form("eval-form"):
+        c1, c2, c3 = st.columns(3)
+        default_cut = max(first_day + dt.timedelta(days=1), last_day - dt.timedelta(days=30))
+        cutoff = c1.date_input("Cutoff", value=default_cut, min_value=first_day + dt.timedelta(days=1),
+                               max_value=last_day, key="eval-cutoff")
+        horizon = c2.number_input("Horizon (days)", value=30, min_value=1, max_value=365, step=1, key="eval-h")
+        k_eval = c3.number_input("K", value=10, min_value=1, max_value=100, step=1, key="eval-k")
+        fast = [n for n in ("popular", "repeat", "item_knn", "ease") if n in names] or names[:2]
+        chosen_models = st.multiselect("Models", names, default=fast, key="eval-models")
+        tune = st.checkbox("Tune parameters on a validation window before the cutoff (slower)", key="eval-tune")
+        run_eval = st.form_submit_button("Run evaluation", type="primary", icon=":material/leaderboard:")
+    if run_eval:
+        from recs.evaluation import evaluate_models
+
+        bar = st.progress(0.0, text="Evaluating…")
+        try:
+            result = evaluate_models(cur, pd.Timestamp(cutoff), horizon_days=int(horizon), k=int(k_eval),
+                                     models=chosen_models or None, rules=rules, tune=tune,
+                                     progress=rw.progress_callback(bar))
+        except RepeatError as exc:
+            bar.empty()
+            common.show_error(exc)
+        else:
+            bar.empty()
+            st.session_state["reco_eval"] = {"frame": result, "cutoff": str(cutoff), "horizon": int(horizon)}
+    evaluation = st.session_state.get("reco_eval")
+    if evaluation is not None:
+        frame: pd.DataFrame = evaluation["frame"]
+        st.caption(f"Cutoff {evaluation['cutoff']}, {evaluation['horizon']}-day horizon, "
+                   f"{int(frame['customers'].max()) if len(frame) else 0:,} test customers.")
+        for mode in ("new", "all"):
+            part = frame[frame["mode"] == mode]
+            if len(part):
+                best = part.sort_values("ndcg", ascending=False).iloc[0]
+                st.markdown(f"- **{mode}**: best is **{best['model']}** with NDCG@{int(best['k'])} "
+                            f"{best['ndcg']:.3f} (hit rate {best['hit_rate']:.0%}).")
+        st.dataframe(frame, hide_index=True, width="stretch")
+        common.download_csv(frame, f"evaluation-{evaluation['cutoff']}.csv", key="dl-eval")
+        metrics = [m for m in ("ndcg", "recall", "precision", "map", "hit_rate") if m in frame]
+        long = frame.melt(id_vars=["model", "mode"], value_vars=metrics, var_name="metric", value_name="value")
+        fig = px.bar(long, x="model", y="value", color="metric", barmode="group", facet_col="mode",
+                     category_orders={"mode": ["new", "all"]}, title="Ranking quality by model (higher is better)")
+        st.plotly_chart(fig, width="stretch")
+
+# ------------------------------------------------------------------------------------------------ export
+with tab_export:
+    from recs.export import ALL_CUSTOMERS, campaign_list
+    from recs.metrics import segment_names
+
+    if now is None:
+        st.info("Train or load a model first (Train tab); the campaign list uses the current model and rules.")
+    else:
+        with st.form("export-form"):
+            c1, c2 = st.columns([2, 1])
+            segment = c1.selectbox("Customers", [ALL_CUSTOMERS, *segment_names()], key="export-segment")
+            k_export = c2.number_input("Products per customer (K)", value=10, min_value=1, max_value=100, step=1,
+                                       key="export-k")
+            c1, c2, c3 = st.columns(3)
+            share = c1.number_input("Hold out a control share (0 = none)", value=0.0, min_value=0.0,
+                                    max_value=0.9, step=0.05, key="export-holdout",
+                                    help="A random share of customers left out of the file and recorded as "
+                                         "'control', to measure the lift on the Experiments page")
+            experiment = c2.text_input("Experiment id", value="", key="export-experiment")
+            seed = c3.number_input("Seed", value=0, min_value=0, step=1, key="export-seed")
+            build = st.form_submit_button("Build campaign list", type="primary", icon=":material/campaign:")
+        if build:
+            bar = st.progress(0.0, text="Recommending…")
+            try:
+                campaign = campaign_list(cur, now[1], k=int(k_export), rules=rules, segment=segment,
+                                         holdout=share if share > 0 else None,
+                                         experiment_id=experiment if share > 0 else None, seed=int(seed),
+                                         cutoff=rw.meta_until(now[2]), progress=rw.progress_callback(bar))
+            except RepeatError as exc:
+                bar.empty()
+                common.show_error(exc)
+            else:
+                bar.empty()
+                st.session_state["reco_campaign"] = {"campaign": campaign, "model": now[0][1]}
+        built = st.session_state.get("reco_campaign")
+        if built is not None:
+            campaign = built["campaign"]
+            text = f"**{campaign.customers:,}** customers × up to {int(campaign.frame['rank'].max() or 0)} products"
+            if campaign.held_out:
+                text += (f"; **{campaign.held_out:,}** held out as control in experiment "
+                         f"**{campaign.experiment_id}** (see the Experiments page after the campaign)")
+            st.markdown(text + ".")
+            st.dataframe(campaign.frame.head(200), hide_index=True, width="stretch")
+            common.download_csv(campaign.frame, f"campaign-{built['model']}-{campaign.segment or 'all'}.csv",
+                                label="Download campaign list", key="dl-campaign")
+
+# ------------------------------------------------------------------------------------------------ summary
+now = rw.current(cur)
+with summary:
+    if now is None:
+        st.info("No model chosen yet: pick one in the **Train** tab and press **Train** (or load a stored one).")
+    else:
+        (version, name, _, _, _), model, meta = now
+        snap = _snapshot(cur, key, rw.meta_until(meta))
+        cols = st.columns(5)
+        cols[0].metric("Model", name)
+        cols[1].metric("Fit time", f"{rw.meta_seconds(meta):.2f} s")
+        cols[2].metric("Lines", f"{snap['lines']:,}")
+        cols[3].metric("Customers", f"{snap['customers']:,}")
+        cols[4].metric("Products bought", f"{snap['products']:,}")
+        cutoff_text = meta.get("train_until") or "all data"
+        st.caption(f"Trained on {cutoff_text} (lines strictly before the cutoff {meta.get('train_cutoff', '')}), "
+                   f"weighting {meta.get('weighting', '')}. Parameters: "
+                   + ", ".join(f"{k}={v}" for k, v in (meta.get("params") or {}).items()))

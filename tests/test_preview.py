@@ -126,3 +126,27 @@ def test_product_info(con):
     assert lamp["buyers"] == 0 and lamp["in_stock"] is False
     with pytest.raises(NotFound, match="unknown product id"):
         preview.product_info(con, "ZZZ")
+
+
+def test_likely_buyers_adds_each_customers_history(con):
+    from recs.export import fit_model
+
+    model, _ = fit_model(con, "popular")  # the same score for everyone: ties broken by customer order
+    everyone = preview.likely_buyers(con, model, "P1", limit=10).set_index("customer_id")
+    assert set(everyone.index) == {"C1", "C2", "C3", "C10"}  # customers with real-product purchases
+    assert everyone.loc["C1", "bought_before"] == 3 and everyone.loc["C2", "bought_before"] == 3
+    assert everyone.loc["C3", "bought_before"] == 0 and everyone.loc["C3", "orders"] == 1
+    assert str(everyone.loc["C1", "last_bought"]) == "2024-01-31 10:00:00"
+    fresh = preview.likely_buyers(con, model, "P1", limit=10, exclude_purchased=True)
+    assert set(fresh["customer_id"]) == {"C3", "C10"}
+    assert list(fresh["rank"]) == [1, 2]
+    with pytest.raises(NotFound):
+        preview.likely_buyers(con, model, "POST")  # not a real product: no model knows it
+
+
+def test_training_snapshot_counts_what_a_model_sees(con):
+    snap = preview.training_snapshot(con, "2024-01-10")
+    # before Jan 10: O1 (P1, P2; postage is not a product), O4 (P1, P3), O5 (P1), O11 (P1), O6 (P2; O7 was
+    # cancelled); the guest's O9 is later and has no customer anyway
+    assert (snap["lines"], snap["orders"], snap["customers"], snap["products"]) == (7, 5, 3, 3)
+    assert preview.training_snapshot(con)["customers"] == 4

@@ -25,7 +25,7 @@ import scipy.sparse as sp
 
 from recs.errors import InputError, NotFound
 from recs.interactions import Interactions
-from recs.models import _io
+from recs.models import _explain, _io
 from recs.rules import Rules, apply_rules
 
 Progress = Callable[[float, str], None]
@@ -217,12 +217,10 @@ class Recommender(ABC):
                 "score": sc[idx >= 0].astype(np.float64),
             })
             if reasons:
-                texts = []
-                for i, row in enumerate(r):
-                    items = idx[i, : counts[i]]
-                    got = self._reasons(int(row), items) if row >= 0 else [self._cold_reason(j) for j in items]
-                    texts.extend(("Pinned by a merchandiser rule. " if j in pins else "") + t
-                                 for j, t in zip(items, got, strict=True))
+                texts = self._reasons_batch(r, idx, counts)
+                if pins:
+                    texts = [("Pinned by a merchandiser rule. " if j in pins else "") + t
+                             for j, t in zip(flat, texts, strict=True)]
                 frame["reason"] = texts
             else:
                 frame["reason"] = ""
@@ -243,19 +241,34 @@ class Recommender(ABC):
         row = self._rows([customer_id])[0]
         return self._cold_reason(j) if row < 0 else self._explain(int(row), j)
 
+    why: ClassVar[str] = "often bought together"  # the words after "Because they bought A and B"
+
+    def _pair_weights(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """w(i, j): how much buying i adds to the score of j. Default: co-purchase cosine (see _co_vector).
+        Models whose score is sum_i x_ui * w(i, j) override this with their own weights."""
+        out = np.zeros(len(i), dtype=np.float64)
+        for jj in np.unique(j):
+            sel = j == jj
+            out[sel] = self._co_vector(int(jj))[i[sel]]
+        return out
+
+    def _reasons_batch(self, rows: np.ndarray, idx: np.ndarray, counts: np.ndarray) -> list[str]:
+        """Reasons for a batch of recommendations (row-major); by contributions unless `_reasons` is overridden."""
+        if type(self)._reasons is Recommender._reasons:
+            return _explain.contrib_reasons(self, rows, idx, counts, self.why)
+        out: list[str] = []
+        for b, row in enumerate(rows):
+            items = idx[b, : counts[b]]
+            out.extend(self._reasons(int(row), items) if row >= 0 else [self._cold_reason(int(j)) for j in items])
+        return out
+
     def _reasons(self, row: int, items: np.ndarray) -> list[str]:
-        return [self._explain(row, int(j)) for j in items]
+        """Per-customer reasons; override for models that are not sums of pair weights (repeat, user_knn)."""
+        return _explain.contrib_reasons(self, np.array([row]), np.asarray(items)[None, :], np.array([len(items)]),
+                                        self.why)
 
     def _explain(self, row: int, j: int) -> str:
-        """Default: the customer's purchases most often bought together with product j."""
-        d = self.data_
-        x = d.matrix[row]
-        if x.nnz:
-            co = self._co_vector(j)[x.indices]
-            best = [x.indices[t] for t in np.argsort(-co, kind="stable")[:2] if co[t] > 0]
-            if best:
-                return f"Because they bought {join_names(self._info.names[best].tolist())} (often bought together)"
-        return self._popular_reason(j)
+        return self._reasons(row, np.array([j], dtype=np.int64))[0]
 
     @property
     def _info(self) -> _ProductInfo:

@@ -1,0 +1,67 @@
+"""`item_knn`: products similar to what the customer bought, similarity from who bought them together.
+
+Similarity of products i and j from the customer x product matrix X:
+- cosine:  (X_i . X_j) / (|X_i| |X_j| + shrink)
+- jaccard: |buyers(i) & buyers(j)| / (|buyers(i) | buyers(j)| + shrink)
+Each product keeps its `neighbors` most similar products; a customer's score for j is the sum over the products
+i they bought of x_ui * sim(i, j). Shrinkage damps similarities resting on few shared buyers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from recs.interactions import Interactions
+from recs.models._explain import lookup, sparse_keys
+from recs.models._similarity import dense_column, top_neighbours
+from recs.models.base import ParamSpec, Recommender
+
+
+class ItemKNN(Recommender):
+    name = "item_knn"
+    label = "Item kNN"
+    description = ("Products bought by the same customers as the ones this customer bought (cosine or Jaccard "
+                   "similarity with shrinkage, top neighbours per product).")
+    params = {
+        "neighbors": ParamSpec(100, int, 1, 5000, help="similar products kept per product"),
+        "shrink": ParamSpec(10.0, float, 0.0, 10000.0, help="damps similarities based on few shared buyers"),
+        "similarity": ParamSpec("cosine", str, choices=("cosine", "jaccard"), help="similarity measure"),
+    }
+    param_grid = {"neighbors": [50, 200], "shrink": [0.0, 10.0, 100.0], "similarity": ["cosine", "jaccard"]}
+    default_weighting = "binary"
+    order = 30
+    why = "bought by the same customers"
+
+    def _fit(self, data: Interactions) -> None:
+        x = data.matrix.astype(np.float32)
+        if self.similarity == "jaccard":
+            x = x.copy()
+            x.data[:] = 1.0
+        gram = (x.T @ x).tocsc()
+        if self.similarity == "cosine":
+            norm = np.sqrt(np.asarray(x.multiply(x).sum(axis=0)).ravel()).astype(np.float32)
+
+            def transform(block: np.ndarray, cols: np.ndarray) -> np.ndarray:
+                return block / (norm[:, None] * norm[None, cols] + self.shrink + 1e-12)
+        else:
+            size = np.asarray(x.sum(axis=0)).ravel().astype(np.float32)
+
+            def transform(block: np.ndarray, cols: np.ndarray) -> np.ndarray:
+                return block / (size[:, None] + size[None, cols] - block + self.shrink + 1e-12)
+
+        self.similarity_ = top_neighbours(gram, self.neighbors, transform, self._progress)
+        self._sim_csr = None
+        self._keys = None
+
+    def _score(self, rows: np.ndarray) -> np.ndarray:
+        if getattr(self, "_sim_csr", None) is None:
+            self._sim_csr = self.similarity_.tocsr()
+        return (self.data_.matrix[rows] @ self._sim_csr).toarray().astype(np.float32)
+
+    def _similar(self, j: int) -> np.ndarray:
+        return dense_column(self.similarity_, j)
+
+    def _pair_weights(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        if getattr(self, "_keys", None) is None:
+            self._keys = sparse_keys(self.similarity_)
+        return lookup(self.similarity_, self._keys, j, i)

@@ -47,7 +47,10 @@ def generate_batch(seed: int, batch_no: int, n_customers: int, customer_offset: 
     def converted(start: np.ndarray) -> np.ndarray:
         return window_hits(order_cust, order_ts, valid, n_cust, start, WINDOW_DAYS)
 
-    exp = assign(rng, order_ts[:n_cust], ~cust.guest, converted)
+    # "Active" customers: a valid (not cancelled, not wholly returned) order before the experiment.
+    first_valid = np.full(n_cust, np.iinfo(np.int64).max)
+    np.minimum.at(first_valid, order_cust[valid], order_ts[valid])
+    exp = assign(rng, first_valid, ~cust.guest, converted)
     extra = make_lines(rng, cust, cat, exp.persuaded, exp.persuaded_at, np.zeros(len(exp.persuaded), bool),
                        allow_problems=False)
     persuaded_revenue = float((extra.quantity * extra.price).sum())

@@ -1,6 +1,6 @@
 """The demo's A/B experiment "reco-email" and how its lift is planted.
 
-Who: every registered customer whose first order came before EXPERIMENT_START (so each has a
+Who: every registered customer whose first valid order came before EXPERIMENT_START (so each has a
 pre-period). Split: a fair coin per customer, "treatment" or "control". When: assigned_at is
 uniform over the ASSIGN_DAYS days from EXPERIMENT_START.
 
@@ -48,7 +48,7 @@ def assign(rng: np.random.Generator, first_ts: np.ndarray, registered: np.ndarra
            converted_fn) -> Assignment:
     """Assign eligible customers and choose whom the e-mail persuades.
 
-    `first_ts` is each customer's first order time; `converted_fn(start_per_customer)` says who has a
+    `first_ts` is each customer's first valid order time; `converted_fn(start_per_customer)` says who has a
     valid order in the WINDOW_DAYS days from their start (customers not in the experiment get no start).
     """
     n = len(first_ts)

@@ -26,7 +26,7 @@ from recs.errors import InputError
 
 GENERATOR_VERSION = 1
 BATCH_CUSTOMERS = 20_000
-LINES_PER_CUSTOMER = 24.8  # measured average, used to turn --lines into a customer count
+LINES_PER_CUSTOMER = 23.5  # measured average, used to turn --lines into a customer count
 MAX_CUSTOMERS = 5_000_000
 
 Progress = Callable[[float, str], None]

@@ -9,6 +9,7 @@ import streamlit as st
 from pages import common
 from recs.errors import RepeatError
 from recs.experiments import analyze, charts, data, stats, verdict
+from recs.experiments import segments as segments_mod
 
 st.title("Experiments")
 st.caption("Did the treatment (e.g. recommendation e-mails) lift what customers bought in the window after "
@@ -31,7 +32,12 @@ def _variants(_cur, key, experiment: str) -> list[str]:
 @st.cache_data(show_spinner=False)
 def _analysis(_cur, key, experiment: str, window: int, pre: int, control: str):
     result = analyze.analyze_experiment(_cur, experiment, window, pre, control)
-    return result, analyze.segment_table(result), analyze.cumulative(_cur, result)
+    return result, analyze.cumulative(_cur, result)
+
+
+@st.cache_data(show_spinner=False)
+def _rfm_as_of(_cur, key, moment) -> dict[str, str]:
+    return segments_mod.rfm_as_of(_cur, moment)
 
 
 experiments = _experiments(cur, key)
@@ -57,7 +63,7 @@ headline = c5.selectbox("Headline metric", [m for m in analyze.METRICS], index=2
 
 try:
     with st.spinner("Analysing the experiment..."):
-        result, segments, cum = _analysis(cur, key, experiment, int(window), int(pre), control)
+        result, cum = _analysis(cur, key, experiment, int(window), int(pre), control)
 except RepeatError as exc:
     common.show_error(exc)
     st.stop()
@@ -114,7 +120,7 @@ with left:
     })
     st.dataframe(srm_frame, hide_index=True, width="stretch")
     sentence, healthy = verdict.split_sentence(result)
-    (st.success if healthy else st.error)(f"Chi-square = {srm['chi2']:.2f}, p = {verdict.fmt_p(srm['p_value'])}: "
+    (st.success if healthy else st.error)(f"Chi-square = {srm['chi2']:.2f}, {verdict.fmt_p(srm['p_value'])}: "
                                           f"{sentence}.")
     common.download_csv(srm_frame, f"abtest_{experiment}_srm.csv", key="dl-srm")
 with right:
@@ -132,9 +138,14 @@ with right:
 
 # --- Exploratory segments ------------------------------------------------------------------------------------
 st.subheader("By segment (exploratory)")
+bar = st.progress(0.0, "RFM segments as of assignment...")
+segments, segment_source = analyze.segment_table(
+    cur, result, lookup=lambda moment: _rfm_as_of(cur, key, moment),
+    progress=lambda f, text: bar.progress(min(max(f, 0.0), 1.0), text))
+bar.empty()
 st.caption("Exploratory, not the experiment's verdict: many segments mean many chances of a fluke, and no "
            "correction is applied. RFM segment as of assignment "
-           + ("(the Customers page's RFM rules)." if result.segment_source == "metrics"
+           + ("(the Customers page's RFM rules)." if segment_source == "metrics"
               else "(the experiments' own recency/frequency rules, docs/experiments.md)."))
 st.dataframe(segments, hide_index=True, width="stretch")
 common.download_csv(segments, f"abtest_{experiment}_segments.csv", key="dl-seg")

@@ -44,7 +44,6 @@ class ExperimentResult:
     srm: dict                           # chi2, p_value, counts {variant: n}, planned {variant: share}
     cuped: dict                         # theta, variance_reduction
     customers: pd.DataFrame             # included customers with per-customer metric values
-    segment_source: str = "experiments"
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -158,15 +157,13 @@ def analyze_experiment(con, experiment_id: str, window_days: int = 30, pre_days:
         if r["note"] and r["metric"] != "srm" and r["note"] not in notes:
             notes.append(r["note"])
 
-    seg, source = rfm_at_assignment(cust, con)
-    cust["rfm_segment"] = seg
     table = pd.DataFrame(rows, columns=COLUMNS + EXTRA_COLUMNS)
     table["customers"] = table["customers"].astype("int64")
     return ExperimentResult(
         experiment_id=experiment_id, control=ctrl, variants=variants, window_days=int(window_days),
         pre_days=int(pre_days), guards=guards, table=table,
         srm={"chi2": float(srm["chi2"]), "p_value": srm_p, "counts": counts, "planned": planned},
-        cuped={"theta": theta, "variance_reduction": reduction}, customers=cust, segment_source=source,
+        cuped={"theta": theta, "variance_reduction": reduction}, customers=cust,
         notes=list(dict.fromkeys(notes)),
     )
 
@@ -183,10 +180,15 @@ def abtest_table(con, experiment_id: str | None = None, window_days: int = 30, p
 SEGMENT_METRICS = ("conversion", "revenue_per_customer")
 
 
-def segment_table(result: ExperimentResult, metrics: tuple[str, ...] = SEGMENT_METRICS) -> pd.DataFrame:
-    """Exploratory lift by RFM segment at assignment and by new/returning customers, each with its interval."""
+def segment_table(con, result: ExperimentResult, metrics: tuple[str, ...] = SEGMENT_METRICS,
+                  lookup=None, progress=None) -> tuple[pd.DataFrame, str]:
+    """Exploratory lift by RFM segment at assignment and by new/returning customers, each with its interval.
+
+    Returns the table and which RFM rules were used ('metrics': the Customers page's; 'experiments': ours).
+    """
     rows: list[dict] = []
-    cust = result.customers
+    cust = result.customers.copy()
+    cust["rfm_segment"], source = rfm_at_assignment(cust, con, lookup, progress)
     for kind, col in (("rfm_segment", "rfm_segment"), ("customer_type", "customer_type")):
         if col not in cust:
             continue
@@ -200,7 +202,7 @@ def segment_table(result: ExperimentResult, metrics: tuple[str, ...] = SEGMENT_M
                     rows.append({"split": kind, "segment": segment, **r})
     cols = ["split", "segment", "metric", "variant", "customers", "value", "lift", "lift_rel", "ci_low",
             "ci_high", "p_value", "note"]
-    return pd.DataFrame(rows, columns=cols)
+    return pd.DataFrame(rows, columns=cols), source
 
 
 def cumulative(con, result: ExperimentResult) -> pd.DataFrame:

@@ -1,10 +1,11 @@
 """Who each customer was at assignment time: new versus returning, and an as-of-assignment RFM segment.
 
 Only orders before the customer's own assigned_at are used (no peeking into the experiment).
-For experiments whose customers were all assigned at one moment (the usual e-mail send) the managers' RFM
-scoring is reused: `recs.metrics.rfm_segments(con, as_of=t, filters=Filters(end=t))`, i.e. quintile scores
-over every customer's orders before t (docs/metrics.md). For staggered assignments, where each customer has
-their own as-of time, the simpler rules below apply (docs/experiments.md, "Segments").
+The managers' RFM scoring is reused (docs/metrics.md): `recs.metrics.rfm_segments(con, as_of=t,
+filters=Filters(end=t))`, i.e. quintile scores over every customer's orders before t, with t the single
+assignment moment, or for staggered assignments the midnight starting each customer's assignment day (orders
+earlier on that same day are then not counted). With more than MAX_AS_OF_DAYS distinct assignment days, or
+without recs.metrics, the simpler rules below apply (docs/experiments.md, "Segments").
 """
 
 from __future__ import annotations
@@ -40,30 +41,54 @@ def rule_segments(frame: pd.DataFrame) -> pd.Series:
     return out
 
 
-def _metrics_segments(con, frame: pd.DataFrame) -> pd.Series | None:
-    """Segments from recs.metrics.rfm_segments as of the single assignment time, when available."""
+MAX_AS_OF_DAYS = 20  # staggered assignments over more distinct days than this use the rules above
+
+
+def _as_of(frame: pd.DataFrame) -> pd.Series:
+    """One moment for all: that moment; staggered: the midnight that starts each customer's assignment day."""
+    return frame["assigned_at"] if frame["assigned_at"].nunique() == 1 else frame["assigned_at"].dt.floor("D")
+
+
+def as_of_days(frame: pd.DataFrame) -> list[pd.Timestamp] | None:
+    """The as-of moments the managers' RFM must run at, or None when the own rules apply instead."""
     try:
-        from recs.metrics import Filters, rfm_segments  # the managers' RFM rules (docs/metrics.md)
+        import recs.metrics  # noqa: F401 - the managers' RFM rules (docs/metrics.md)
     except ImportError:
         return None
-    moments = frame["assigned_at"].unique()
-    if con is None or len(moments) != 1:
+    if frame.empty:
         return None
+    days = sorted(pd.Timestamp(d) for d in _as_of(frame).unique())
+    return days if len(days) <= MAX_AS_OF_DAYS else None
+
+
+def rfm_as_of(con, moment: pd.Timestamp) -> dict[str, str]:
+    """customer_id -> managers' RFM segment over the orders before `moment` (docs/metrics.md)."""
+    from recs.metrics import Filters, rfm_segments
+
+    when = pd.Timestamp(moment).to_pydatetime()
+    rfm = rfm_segments(con, as_of=when, filters=Filters(end=when))  # orders before `moment` only
+    return dict(zip(rfm["customer_id"].astype(str), rfm["segment"].astype(str), strict=False))
+
+
+def rfm_at_assignment(frame: pd.DataFrame, con=None, lookup=None, progress=None) -> tuple[pd.Series, str]:
+    """Each customer's segment at assignment and which rules produced it ('metrics' or 'experiments').
+
+    `lookup(moment) -> {customer_id: segment}` defaults to `rfm_as_of(con, moment)` (pages pass a cached one);
+    `progress(fraction, text)` is called once per as-of day.
+    """
+    days = as_of_days(frame) if (con is not None or lookup is not None) else None
+    if days is None:
+        return rule_segments(frame), "experiments"
+    lookup = lookup or (lambda moment: rfm_as_of(con, moment))
+    as_of = _as_of(frame)
+    seg = pd.Series(NEW, index=frame.index, dtype=object)
     try:
-        moment = pd.Timestamp(moments[0]).to_pydatetime()
-        rfm = rfm_segments(con, as_of=moment, filters=Filters(end=moment))  # orders before assignment only
+        for i, day in enumerate(days):
+            if progress is not None:
+                progress(i / len(days), f"RFM segments as of {day:%Y-%m-%d}")
+            rows = (as_of == day).to_numpy()
+            mapping = lookup(day)
+            seg[rows] = frame.loc[rows, "customer_id"].astype(str).map(mapping).fillna(NEW).to_numpy()
     except Exception:  # noqa: BLE001 - an optional helper must never break the experiment page
-        return None
-    if not {"customer_id", "segment"} <= set(rfm.columns):
-        return None
-    mapping = dict(zip(rfm["customer_id"].astype(str), rfm["segment"].astype(str), strict=False))
-    seg = frame["customer_id"].astype(str).map(mapping)
-    return seg.where(frame["orders_before"] > 0, NEW).fillna(NEW).astype(object)
-
-
-def rfm_at_assignment(frame: pd.DataFrame, con=None) -> tuple[pd.Series, str]:
-    """Each customer's segment at assignment and which rules produced it ('metrics' or 'experiments')."""
-    seg = _metrics_segments(con, frame) if len(frame) else None
-    if seg is not None:
-        return seg, "metrics"
-    return rule_segments(frame), "experiments"
+        return rule_segments(frame), "experiments"
+    return seg, "metrics"

@@ -31,10 +31,11 @@ def fmt_value(metric: str, value: float, signed: bool = False, lift: bool = Fals
     return f"{sign}{v:.3f}"
 
 
-def fmt_p(p: float) -> str:
+def fmt_p(p: float, name: str = "p") -> str:
+    """'p = 0.034', 'p < 0.001' or 'p = n/a'."""
     if p is None or np.isnan(p):
-        return "n/a"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+        return f"{name} = n/a"
+    return f"{name} < 0.001" if p < 0.001 else f"{name} = {p:.3f}"
 
 
 def split_sentence(result: ExperimentResult) -> tuple[str, bool]:
@@ -44,9 +45,9 @@ def split_sentence(result: ExperimentResult) -> tuple[str, bool]:
     if np.isnan(p):
         return "the split could not be checked", True
     if p < SRM_ALPHA:
-        return (f"but the split does NOT match the plan (SRM p = {fmt_p(p)}; {counts}), so these results cannot be "
+        return (f"but the split does NOT match the plan ({fmt_p(p, 'SRM p')}; {counts}), so these results cannot be "
                 "trusted", False)
-    return f"the split looks healthy (SRM p = {fmt_p(p)})", True
+    return f"the split looks healthy ({fmt_p(p, 'SRM p')})", True
 
 
 def verdict(result: ExperimentResult, metric: str = "revenue_per_customer", variant: str | None = None,
@@ -70,7 +71,7 @@ def verdict(result: ExperimentResult, metric: str = "revenue_per_customer", vari
                            f"Observed difference in {label}: {fmt_value(metric, row['lift'], signed=True)}; {split}.")
     ci = f"95% CI {fmt_value(metric, row['ci_low'], True)} to {fmt_value(metric, row['ci_high'], True)}"
     p = row["p_value_holm"] if not np.isnan(row["p_value_holm"]) else row["p_value"]
-    p_text = f"p = {fmt_p(p)}" + (" (Holm-corrected)" if not np.isnan(row["p_value_holm"]) else "")
+    p_text = fmt_p(p) + (" (Holm-corrected)" if not np.isnan(row["p_value_holm"]) else "")
     if p < alpha:
         verb = "raised" if row["lift"] > 0 else "lowered"
         text = (f"{name} {verb} {label} by {fmt_value(metric, abs(row['lift']), lift=True)} ({ci}); {p_text}; {split}.")

@@ -50,4 +50,4 @@ with st.expander("Figures as a table"):
     common.download_csv(summary, "summary.csv", key="dl-overview-summary")
     st.dataframe(monthly, hide_index=True)
     common.download_csv(monthly, "orders_per_month.csv", key="dl-overview-monthly")
-st.page_link("pages/retention.py", label="Are customers coming back? See Retention", icon=":material/replay:")
+st.caption("Are customers coming back, and who is slipping away? Open **Retention** and **Customers** in the sidebar.")

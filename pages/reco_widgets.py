@@ -70,11 +70,13 @@ def progress_callback(bar: Any):
 def train(cur: Any, name: str, params: dict, until: Any, weighting: str | None) -> tuple[Any, dict] | None:
     """Train with a progress bar, store it (survives a restart) and shelve it. On error: message, None, and the
     previous model stays current."""
+    from recs.export import check_orders
     from recs.training import train_model
 
     key = make_key(common.data_key(cur)[1], name, params, until, weighting)
     bar = st.progress(0.0, text=f"Training {name}…")
     try:
+        check_orders(cur, until)
         model, meta = train_model(cur, common.db_path(), name, params=params, until=until, weighting=weighting,
                                   progress=progress_callback(bar))
     except RepeatError as exc:

@@ -1,6 +1,6 @@
 """One batch of the demo shop: customers, their orders and lines, the experiment, as Arrow tables.
 
-A batch depends only on (seed, batch number, customers in the batch, id offsets), so the same
+A batch depends only on (seed, batch number, customers in the batch, customer id offset), so the same
 parameters always give the same rows, whatever else the machine is doing.
 """
 
@@ -32,9 +32,11 @@ def _timestamps(seconds: np.ndarray) -> np.ndarray:
     return START_S + seconds.astype("timedelta64[s]")
 
 
-def generate_batch(seed: int, batch_no: int, n_customers: int, customer_offset: int, order_offset: int,
-                   cat: Catalogue) -> Batch:
-    """Generate `n_customers` registered customers (ids from customer_offset + 1) and their guests."""
+def generate_batch(seed: int, batch_no: int, n_customers: int, customer_offset: int, cat: Catalogue) -> Batch:
+    """Generate `n_customers` registered customers (ids from customer_offset + 1) and their guests.
+
+    Order numbers start at 1 within the batch; the writer adds the orders of earlier batches.
+    """
     rng = np.random.default_rng([seed, batch_no])
     n_guests = int(round(n_customers * GUESTS_PER_CUSTOMER))
     cust = draw_customers(rng, n_customers, n_guests, cat)
@@ -66,7 +68,7 @@ def generate_batch(seed: int, batch_no: int, n_customers: int, customer_offset: 
     order = np.concatenate([lines.order, extra.order])
     sort = np.argsort(rank[order], kind="stable")
     order = order[sort]
-    order_num = rank[order] + order_offset + 1
+    order_num = rank[order] + 1
     starts = np.flatnonzero(np.r_[True, order_num[1:] != order_num[:-1]])
     line_no = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)])) + 1
     product = np.concatenate([lines.product, extra.product])[sort]

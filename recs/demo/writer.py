@@ -7,6 +7,7 @@ import json
 import math
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
@@ -33,7 +34,7 @@ Progress = Callable[[float, str], None]
 
 _INSERT_LINES = """
 INSERT INTO order_lines
-SELECT 'O' || lpad(CAST(order_num AS VARCHAR), $order_width, '0'), line_no,
+SELECT 'O' || lpad(CAST(order_num + $order_offset AS VARCHAR), $order_width, '0'), line_no,
        'C' || lpad(CAST(cust_num AS VARCHAR), $cust_width, '0'), CAST(ordered_at AS TIMESTAMP),
        CAST(product AS VARCHAR), quantity, unit_price, CAST(status AS VARCHAR), CAST(country AS VARCHAR),
        $import_id
@@ -113,28 +114,30 @@ def generate_demo(con, *, customers: int = 5000, seed: int = 42, lines: int | No
         con.execute("INSERT INTO products SELECT * FROM demo_products")
         con.unregister("demo_products")
         order_offset = 0
-        for b in range(n_batches):
+
+        def make(b: int):
             offset = b * BATCH_CUSTOMERS
-            batch = generate_batch(seed, b, min(BATCH_CUSTOMERS, customers - offset), offset, order_offset, cat)
-            order_offset += batch.stats["orders"]
-            con.register("demo_batch_lines", batch.lines)
-            con.execute(_INSERT_LINES, {"order_width": order_width, "cust_width": cust_width,
-                                        "import_id": import_id})
-            con.unregister("demo_batch_lines")
-            con.register("demo_batch_assignments", batch.assignments)
-            con.execute(_INSERT_ASSIGNMENTS, {"experiment": EXPERIMENT_ID, "cust_width": cust_width,
-                                              "import_id": import_id})
-            con.unregister("demo_batch_assignments")
-            for key, value in batch.stats.items():
-                if key == "first_ts":
-                    first_ts = value if first_ts is None else min(first_ts, value)
-                elif key == "last_ts":
-                    last_ts = value if last_ts is None else max(last_ts, value)
-                else:
-                    totals[key] = totals.get(key, 0) + value
-            if progress is not None:
-                done = offset + min(BATCH_CUSTOMERS, customers - offset)
-                progress((b + 1) / n_batches, f"demo shop: {done:,} of {customers:,} customers written")
+            return generate_batch(seed, b, min(BATCH_CUSTOMERS, customers - offset), offset, cat)
+
+        # Generate batch b+1 (numpy, one core) while DuckDB inserts batch b.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(make, 0)
+            for b in range(n_batches):
+                batch = pending.result()
+                if b + 1 < n_batches:
+                    pending = pool.submit(make, b + 1)
+                _insert_batch(con, batch, order_offset, order_width, cust_width, import_id)
+                order_offset += batch.stats["orders"]
+                for key, value in batch.stats.items():
+                    if key == "first_ts":
+                        first_ts = value if first_ts is None else min(first_ts, value)
+                    elif key == "last_ts":
+                        last_ts = value if last_ts is None else max(last_ts, value)
+                    else:
+                        totals[key] = totals.get(key, 0) + value
+                if progress is not None:
+                    done = min((b + 1) * BATCH_CUSTOMERS, customers)
+                    progress((b + 1) / n_batches, f"demo shop: {done:,} of {customers:,} customers written")
         summary = _summary(seed, customers, cat, totals, first_ts, last_ts, time.perf_counter() - t0)
         con.execute(
             "INSERT INTO imports (id, kind, file_name, sha256, format, rows_read, rows_kept, rows_rejected,"
@@ -147,6 +150,21 @@ def generate_demo(con, *, customers: int = 5000, seed: int = 42, lines: int | No
         con.execute("ROLLBACK")
         raise
     return summary
+
+
+def _insert_batch(con, batch, order_offset: int, order_width: int, cust_width: int, import_id: int) -> None:
+    con.register("demo_batch_lines", batch.lines)
+    try:
+        con.execute(_INSERT_LINES, {"order_offset": order_offset, "order_width": order_width,
+                                    "cust_width": cust_width, "import_id": import_id})
+    finally:
+        con.unregister("demo_batch_lines")
+    con.register("demo_batch_assignments", batch.assignments)
+    try:
+        con.execute(_INSERT_ASSIGNMENTS, {"experiment": EXPERIMENT_ID, "cust_width": cust_width,
+                                          "import_id": import_id})
+    finally:
+        con.unregister("demo_batch_assignments")
 
 
 def _summary(seed: int, customers: int, cat, totals: dict, first_ts: int, last_ts: int, seconds: float) -> dict:

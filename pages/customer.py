@@ -29,6 +29,12 @@ def _segments(_cur, key) -> dict[str, str]:
     return dict(zip(frame["customer_id"].astype(str), frame["segment"].astype(str), strict=True))
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def _history(_cur, key, customer: str) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    return (preview.customer_summary(_cur, customer), preview.customer_timeline(_cur, customer),
+            preview.customer_products(_cur, customer))
+
+
 wanted = st.query_params.get("customer")
 prefix = st.text_input("Find a customer (id starts with)", value=wanted or "", key="customer-search")
 matches = preview.search_customers(cur, prefix, 200)
@@ -42,7 +48,7 @@ if st.query_params.get("customer") != customer:
     st.query_params["customer"] = customer
 
 try:
-    facts = preview.customer_summary(cur, customer)
+    facts, timeline, bought = _history(cur, key, customer)
 except RepeatError as exc:
     common.show_error(exc)
     st.stop()
@@ -54,7 +60,6 @@ cols[2].metric("Revenue", f"{facts['revenue']:,.2f}")
 cols[3].metric("First order", f"{pd.Timestamp(facts['first_order']):%Y-%m-%d}")
 cols[4].metric("Last order", f"{pd.Timestamp(facts['last_order']):%Y-%m-%d}")
 
-timeline = preview.customer_timeline(cur, customer)
 left, right = st.columns(2)
 with left:
     st.subheader("Orders over time")
@@ -65,7 +70,6 @@ with left:
     common.download_csv(timeline, f"orders-{customer}.csv", key="dl-customer-orders")
 with right:
     st.subheader("Purchased products")
-    bought = preview.customer_products(cur, customer)
     st.dataframe(bought, hide_index=True, width="stretch", height=320)
     common.download_csv(bought, f"products-{customer}.csv", key="dl-customer-products")
 

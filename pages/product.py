@@ -17,6 +17,18 @@ st.title("Product")
 st.caption("Products like this one, what its buyers also bought, the customers most likely to buy it next "
            "(a targeting list) and how long customers take to buy it again.")
 cur = common.require_orders()
+key = common.data_key(cur)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _facts(_cur, key, product: str) -> tuple[dict, dict]:
+    return preview.product_info(_cur, product), preview.repurchase_cycle(_cur, product)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _also(_cur, key, product: str, k: int):
+    return preview.also_bought(_cur, product, k)
+
 
 wanted = st.query_params.get("product")
 text = st.text_input("Find a product (id or part of the name)", value=wanted or "", key="product-search")
@@ -33,7 +45,7 @@ if st.query_params.get("product") != product:
     st.query_params["product"] = product
 
 try:
-    info = preview.product_info(cur, product)
+    info, cycle = _facts(cur, key, product)
 except RepeatError as exc:
     common.show_error(exc)
     st.stop()
@@ -67,7 +79,7 @@ with left:
             common.download_csv(similar, f"similar-{product}-{name}.csv", key="dl-product-similar")
 with right:
     st.subheader("Customers who bought this also bought")
-    also = preview.also_bought(cur, product, int(k))
+    also = _also(cur, key, product, int(k))
     st.dataframe(also, hide_index=True, width="stretch",
                  column_config={"share": st.column_config.NumberColumn("share", format="percent"),
                                 "lift": st.column_config.NumberColumn("lift", format="%.2f")})
@@ -90,7 +102,6 @@ if found is not None:
                             key="dl-product-buyers")
 
 st.subheader("Repurchase cycle")
-cycle = preview.repurchase_cycle(cur, product)
 if cycle["median_days"] is None:
     st.info("Nobody has bought this product on two different days yet, so it has no repurchase cycle.")
 else:

@@ -42,15 +42,30 @@ ORDER BY starts_with(lower(p.product_id), lower(?)) DESC, p.is_product DESC, buy
 LIMIT ?
 """
 
-CUSTOMER_SUMMARY_SQL = """
-SELECT count(*) AS orders, sum(revenue) AS revenue, min(ordered_at) AS first_order,
-       max(ordered_at) AS last_order, min(country) AS country
-FROM orders WHERE customer_id = ?
+# The `orders` view restricted to one customer's orders. Filtering the view itself would aggregate every order
+# first; this reads only the orders that have a line of the customer and keeps the view's definition
+# (customer = min(customer_id) of the order's valid lines).
+CUSTOMER_ORDERS_CTE = """
+WITH mine AS (SELECT DISTINCT order_id FROM valid_lines WHERE customer_id = $customer),
+customer_orders AS (
+    SELECT order_id, min(customer_id) AS customer_id, min(ordered_at) AS ordered_at,
+           sum(quantity * unit_price) AS revenue, sum(quantity) AS items, count(*) AS lines, min(country) AS country
+    FROM valid_lines
+    WHERE order_id IN (SELECT order_id FROM mine)
+    GROUP BY order_id
+    HAVING min(customer_id) = $customer
+)
 """
 
-CUSTOMER_TIMELINE_SQL = """
+CUSTOMER_SUMMARY_SQL = CUSTOMER_ORDERS_CTE + """
+SELECT count(*) AS orders, sum(revenue) AS revenue, min(ordered_at) AS first_order,
+       max(ordered_at) AS last_order, min(country) AS country
+FROM customer_orders
+"""
+
+CUSTOMER_TIMELINE_SQL = CUSTOMER_ORDERS_CTE + """
 SELECT order_id, ordered_at, revenue, items, lines
-FROM orders WHERE customer_id = ?
+FROM customer_orders
 ORDER BY ordered_at, order_id
 """
 
@@ -141,7 +156,7 @@ def search_products(con: Any, text: str = "", limit: int = 50) -> pd.DataFrame:
 
 def customer_summary(con: Any, customer_id: str) -> dict[str, Any]:
     """Orders, revenue, first/last order and country of one customer; NotFound when they have no valid order."""
-    row = con.execute(CUSTOMER_SUMMARY_SQL, [str(customer_id)]).fetchone()
+    row = con.execute(CUSTOMER_SUMMARY_SQL, {"customer": str(customer_id)}).fetchone()
     if row is None or not row[0]:
         raise NotFound(f"unknown customer id: {customer_id!r} (no valid orders with this id)")
     keys = ("orders", "revenue", "first_order", "last_order", "country")
@@ -150,7 +165,7 @@ def customer_summary(con: Any, customer_id: str) -> dict[str, Any]:
 
 def customer_timeline(con: Any, customer_id: str) -> pd.DataFrame:
     """One row per order of the customer, oldest first: order_id, ordered_at, revenue, items, lines."""
-    return con.execute(CUSTOMER_TIMELINE_SQL, [str(customer_id)]).df()
+    return con.execute(CUSTOMER_TIMELINE_SQL, {"customer": str(customer_id)}).df()
 
 
 def customer_products(con: Any, customer_id: str) -> pd.DataFrame:

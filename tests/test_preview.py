@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from recs import preview
@@ -150,3 +151,11 @@ def test_training_snapshot_counts_what_a_model_sees(con):
     # cancelled); the guest's O9 is later and has no customer anyway
     assert (snap["lines"], snap["orders"], snap["customers"], snap["products"]) == (7, 5, 3, 3)
     assert preview.training_snapshot(con)["customers"] == 4
+
+
+def test_customer_timeline_equals_the_orders_view(con):
+    for customer in ("C1", "C2", "C3", "C10"):
+        mine = preview.customer_timeline(con, customer)
+        view = con.execute("SELECT order_id, ordered_at, revenue, items, lines FROM orders WHERE customer_id = ? "
+                           "ORDER BY ordered_at, order_id", [customer]).df()
+        pd.testing.assert_frame_equal(mine, view, check_dtype=False)

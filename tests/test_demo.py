@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -143,6 +144,10 @@ def test_ids_values_and_catalogue_are_sane(demo: dict[str, pd.DataFrame]) -> Non
     assert goods.name.str.len().min() > 3 and products.name.is_unique
     assert set(products.loc[~products.is_product, "product_id"]) == {"POSTAGE", "GIFTWRAP"}
     assert 3 <= (~products.in_stock).sum() <= 20
+    # the products' unit_price is the current (2025) list price: the highest 2025 price (promotions are lower)
+    recent = lines[lines.ordered_at >= pd.Timestamp("2025-01-01")].groupby("product_id").unit_price.agg(["max", "size"])
+    recent = recent[recent["size"] >= 30].join(products.set_index("product_id").unit_price)
+    assert len(recent) > 200 and np.allclose(recent["max"], recent["unit_price"])
     assert lines.ordered_at.min() >= pd.Timestamp("2024-01-01") and lines.ordered_at.max() < pd.Timestamp("2026-01-01")
     # line_no runs 1..n within each order; an order has one customer, one time and one country
     per_order = lines.groupby("order_id").agg(n=("line_no", "size"), top=("line_no", "max"), low=("line_no", "min"),

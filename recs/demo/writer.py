@@ -10,6 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pyarrow as pa
 
 from recs.demo.batch import generate_batch
@@ -69,7 +70,7 @@ def _products_table(cat) -> pa.Table:
         "category": cat.category,
         "is_product": cat.is_product,
         "in_stock": cat.in_stock,
-        "unit_price": (cat.price * PRICE_RISE_2025).round(2),
+        "unit_price": (cat.price * np.where(cat.is_product, PRICE_RISE_2025, 1.0)).round(2),  # current list price
     })
 
 

@@ -59,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"demo shop written to {path} (seed {summary['seed']})")
     print(f"  customers        {summary['customers']:,} ({summary['repeat_customers']:,} with 2+ orders, "
           f"repurchase rate {summary['repurchase_rate']:.1%})")
-    print(f"  orders           {summary['orders']:,} ({summary['guest_orders']:,} guest orders)")
+    print(f"  orders           {summary['orders']:,} ({summary['valid_orders']:,} with a valid line, "
+          f"{summary['guest_orders']:,} guest orders)")
     print(f"  order lines      {summary['lines']:,} ({summary['cancelled_lines']:,} cancelled, "
           f"{summary['returned_lines']:,} returned)")
     print(f"  products         {summary['products']:,} in {summary['categories']} categories")

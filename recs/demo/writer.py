@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pyarrow as pa
 
-from recs.demo.batch import generate_batch
-from recs.demo.catalogue import build_catalogue
+from recs.demo.batch import Batch, generate_batch
+from recs.demo.catalogue import Catalogue, build_catalogue
 from recs.demo.experiment import (
     ASSIGN_DAYS,
     EXPERIMENT_ID,
@@ -63,7 +63,7 @@ def _check_count(name: str, value: int | None, upper: int) -> None:
         raise InputError(f"{name} must be at most {upper:,} (got {value:,})")
 
 
-def _products_table(cat) -> pa.Table:
+def _products_table(cat: Catalogue) -> pa.Table:
     return pa.table({
         "product_id": cat.product_id,
         "name": cat.name,
@@ -116,7 +116,7 @@ def generate_demo(con, *, customers: int = 5000, seed: int = 42, lines: int | No
         con.unregister("demo_products")
         order_offset = 0
 
-        def make(b: int):
+        def make(b: int) -> Batch:
             offset = b * BATCH_CUSTOMERS
             return generate_batch(seed, b, min(BATCH_CUSTOMERS, customers - offset), offset, cat)
 
@@ -153,7 +153,7 @@ def generate_demo(con, *, customers: int = 5000, seed: int = 42, lines: int | No
     return summary
 
 
-def _insert_batch(con, batch, order_offset: int, order_width: int, cust_width: int, import_id: int) -> None:
+def _insert_batch(con, batch: Batch, order_offset: int, order_width: int, cust_width: int, import_id: int) -> None:
     con.register("demo_batch_lines", batch.lines)
     try:
         con.execute(_INSERT_LINES, {"order_offset": order_offset, "order_width": order_width,
@@ -168,7 +168,7 @@ def _insert_batch(con, batch, order_offset: int, order_width: int, cust_width: i
         con.unregister("demo_batch_assignments")
 
 
-def _summary(seed: int, customers: int, cat, totals: dict, first_ts: int, last_ts: int, seconds: float) -> dict:
+def _summary(seed: int, customers: int, cat: Catalogue, totals: dict, first_ts: int, last_ts: int, seconds: float) -> dict:
     treated = int(totals["treated"])
     control = int(totals["assigned"] - treated)
     return {

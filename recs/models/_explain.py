@@ -47,19 +47,13 @@ def contrib_reasons(model: Any, rows: np.ndarray, idx: np.ndarray, counts: np.nd
     pi = x.indices[pos].astype(np.int64)
     pj = rec_j[pair_rec].astype(np.int64)
     w = np.asarray(model._pair_weights(pi, pj), dtype=np.float64) * x.data[pos]
-    w[pi == pj] = 0.0
-    order = np.lexsort((pi, -w, pair_rec))
-    pr, pw, pii = pair_rec[order], w[order], pi[order]
-    best = np.full(total, -1, dtype=np.int64)
-    second = np.full(total, -1, dtype=np.int64)
-    if len(pr):
-        head = np.flatnonzero(np.r_[True, pr[1:] != pr[:-1]])
-        ok = pw[head] > 0
-        best[pr[head[ok]]] = pii[head[ok]]
-        nxt = head + 1
-        ok2 = ok & (nxt < len(pr))
-        ok2[ok2] &= (pr[nxt[ok2]] == pr[head[ok2]]) & (pw[nxt[ok2]] > 0)
-        second[pr[head[ok2]]] = pii[nxt[ok2]]
+    w[(pi == pj) | ~(w > 0)] = -np.inf
+    best = _segment_argmax(w, pair_rec, per_rec)
+    hit = best >= 0
+    w[best[hit]] = -np.inf
+    second = _segment_argmax(w, pair_rec, per_rec)
+    best = np.where(hit, pi[np.maximum(best, 0)] if len(pi) else -1, -1)
+    second = np.where(second >= 0, pi[np.maximum(second, 0)] if len(pi) else -1, -1)
     out = []
     for t in range(total):
         j = int(rec_j[t])
@@ -71,4 +65,23 @@ def contrib_reasons(model: Any, rows: np.ndarray, idx: np.ndarray, counts: np.nd
             out.append(f"Because they bought {names[best[t]]} ({why})")
         else:
             out.append(f"Because they bought {names[best[t]]} and {names[second[t]]} ({why})")
+    return out
+
+
+def _segment_argmax(w: np.ndarray, seg: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Per segment (contiguous runs of equal `seg`, one per recommendation), the position of the first
+    largest finite value of `w`, or -1. Linear time, no sort."""
+    out = np.full(len(sizes), -1, dtype=np.int64)
+    nonempty = np.flatnonzero(sizes > 0)
+    if len(w) == 0 or len(nonempty) == 0:
+        return out
+    starts = (np.cumsum(sizes) - sizes)[nonempty]
+    top = np.maximum.reduceat(w, starts)
+    full_top = np.full(len(sizes), -np.inf)
+    full_top[nonempty] = top
+    is_top = np.isfinite(w) & (w == full_top[seg])
+    posn = np.where(is_top, np.arange(len(w)), len(w))
+    first = np.minimum.reduceat(posn, starts)
+    ok = first < len(w)
+    out[nonempty[ok]] = first[ok]
     return out

@@ -227,7 +227,9 @@ def param_widgets(name: str, key_prefix: str) -> dict[str, Any]:
                     min_value=None if spec.low is None else int(spec.low),
                     max_value=None if spec.high is None else int(spec.high)))
             elif spec.type is float:
-                step = max(abs(float(spec.default)) / 10.0, 1e-4)
+                bounded = spec.low is not None and spec.high is not None
+                step = (abs(float(spec.default)) / 10.0 if spec.default
+                        else (float(spec.high) - float(spec.low)) / 100.0 if bounded else 0.1)
                 values[pname] = float(st.number_input(
                     pname, value=float(spec.default), step=step, format="%g", key=wkey, help=spec.help or None,
                     min_value=None if spec.low is None else float(spec.low),

@@ -108,14 +108,17 @@ def test_failed_training_keeps_the_previous_model(shop):
 
 def test_holdout_export_records_assignments(shop):
     at = _open("pages/recommendations.py")
+    at.selectbox(key="train-model").set_value("popular")
+    at.run()
+    at.number_input(key="train-popular-half_life_days").set_value(7.0)  # a widget drawn from the ParamSpec
     _train(at, "popular")
+    assert any("half_life_days=7.0" in c.value for c in at.caption), [c.value for c in at.caption]
     at.number_input(key="export-holdout").set_value(0.2)
     at.text_input(key="export-experiment").input("page-holdout")
     at.button(key="FormSubmitter:export-form-Build campaign list").click()
     at.run()
     _ok(at)
     campaign = at.session_state["reco_campaign"]["campaign"]
-    cur = at.session_state  # noqa: F841 - keep the AppTest alive while reading its connection's data
     from pages.common import _connection
 
     con = _connection(str(shop)).cursor()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pandas as pd
-from conftest import REPO
 from streamlit.testing.v1 import AppTest
 
 from recs.db import connect
 from recs.experiments import holdout
+from tests.conftest import REPO
 
 T0 = pd.Timestamp("2024-03-01")
 

@@ -125,15 +125,16 @@ class Recommender(ABC):
             raise InputError(f"model {self.name}: no interactions to learn from (empty customer x product matrix)")
         if not np.all(np.isfinite(data.matrix.data)):
             raise InputError(f"model {self.name}: the interaction weights contain NaN or infinite values")
+        self.fitted_ = False
         self._progress_cb = progress
         self._progress(0.0, f"{self.label or self.name}: starting")
         self.data_ = data
         self.popularity_ = recency_popularity(data, COLD_HALF_LIFE_DAYS)
         self.recent_buyers_ = recency_popularity_count(data, RECENT_DAYS)
         self._fit(data)
-        self.fitted_ = True
         self._progress(1.0, f"{self.label or self.name}: done")
         self._progress_cb = None
+        self.fitted_ = True
         return self
 
     def _progress(self, fraction: float, message: str) -> None:

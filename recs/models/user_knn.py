@@ -50,55 +50,56 @@ class UserKNN(Recommender):
         order = np.argsort(-val, axis=1, kind="stable")
         return np.take_along_axis(top, order, axis=1), np.take_along_axis(val, order, axis=1)
 
-    def _score(self, rows: np.ndarray) -> np.ndarray:
+    def _neighbour_matrix(self, rows: np.ndarray) -> sp.csr_matrix:
+        """(len(rows), n_customers) sparse similarities to each row's neighbours; remembered for the reasons."""
         ids, val = self._neighbours(rows)
-        n = self.data_.n_customers
         w = sp.csr_matrix((val.ravel(), ids.ravel(), np.arange(0, ids.size + 1, ids.shape[1])),
-                          shape=(len(rows), n))
-        return (w @ self.data_.matrix).toarray().astype(np.float32)
+                          shape=(len(rows), self.data_.n_customers))
+        self._last = (rows.copy(), w)
+        return w
+
+    def _score(self, rows: np.ndarray) -> np.ndarray:
+        return (self._neighbour_matrix(rows) @ self.data_.matrix).toarray().astype(np.float32)
 
     def _reasons_batch(self, rows: np.ndarray, idx: np.ndarray, counts: np.ndarray) -> list[str]:
+        """Per customer: their two purchases most common among their neighbours; per product: how many of the
+        neighbours bought it. One sparse product for the whole batch."""
         known = rows >= 0
-        nbrs = np.zeros((len(rows), 0), dtype=np.int64)
-        sims = np.zeros((len(rows), 0), dtype=np.float32)
-        if known.any():
-            ids, val = self._neighbours(rows[known])
-            nbrs = np.zeros((len(rows), ids.shape[1]), dtype=np.int64)
-            sims = np.zeros((len(rows), ids.shape[1]), dtype=np.float32)
-            nbrs[known], sims[known] = ids, val
+        out_rows = rows[known]
+        last = getattr(self, "_last", None)
+        w = last[1] if last is not None and np.array_equal(last[0], out_rows) else self._neighbour_matrix(out_rows)
+        w = w.copy()
+        w.data = (w.data > 0).astype(np.float32)
+        w.eliminate_zeros()
+        n_nbrs = np.diff(w.indptr)
+        binary = self.data_.matrix.copy()
+        binary.data[:] = 1.0
+        c = (w @ binary).tocsr()
+        c.sort_indices()
+        keys = sparse_keys(c)
+        pos = np.full(len(rows), -1)
+        pos[known] = np.arange(known.sum())
+        x = self.data_.matrix
+        names = self._info.names
         out: list[str] = []
         for b, row in enumerate(rows):
             items = idx[b, : counts[b]]
             if row < 0:
                 out.extend(self._cold_reason(int(j)) for j in items)
-            else:
-                out.extend(self._row_reasons(int(row), items, nbrs[b][sims[b] > 0]))
+                continue
+            p = int(pos[b])
+            mine = x.indices[x.indptr[row]:x.indptr[row + 1]]
+            shared = lookup(c, keys, np.full(len(mine), p), mine)
+            best = [int(mine[s]) for s in np.lexsort((mine, -shared))[:2] if shared[s] > 0]
+            bought = lookup(c, keys, np.full(len(items), p), items)
+            what = join_names(names[best].tolist()) if best else "similar products"
+            for j, cnt in zip(items, bought, strict=True):
+                if cnt <= 0:
+                    out.append(self._popular_reason(int(j)))
+                else:
+                    out.append(f"Because they bought {what} (similar buyers: {int(cnt)} of the {int(n_nbrs[p])} "
+                               "closest customers bought it)")
         return out
 
     def _reasons(self, row: int, items: np.ndarray) -> list[str]:
-        ids, val = self._neighbours(np.array([row]))
-        return self._row_reasons(row, items, ids[0][val[0] > 0])
-
-    def _row_reasons(self, row: int, items: np.ndarray, nbrs: np.ndarray) -> list[str]:
-        d = self.data_
-        x = d.matrix
-        if getattr(self, "_keys", None) is None:
-            self._keys = sparse_keys(x)
-        mine = x.indices[x.indptr[row]:x.indptr[row + 1]]
-        if len(nbrs) == 0 or len(items) == 0:
-            return [self._popular_reason(int(j)) for j in items]
-        nn = len(nbrs)
-        bought = lookup(x, self._keys, np.repeat(nbrs, len(items)), np.tile(items, nn)).reshape(nn, len(items)) > 0
-        shared = lookup(x, self._keys, np.repeat(nbrs, len(mine)), np.tile(mine, nn)).reshape(nn, len(mine)) > 0
-        together = bought.T.astype(np.float32) @ shared.astype(np.float32)  # (items, mine)
-        out = []
-        for t, j in enumerate(items):
-            c = int(bought[:, t].sum())
-            if c == 0:
-                out.append(self._popular_reason(int(j)))
-                continue
-            best = [mine[s] for s in np.lexsort((mine, -together[t]))[:2] if together[t, s] > 0]
-            names = join_names(self._info.names[best].tolist()) if best else "similar products"
-            out.append(f"Because they bought {names} (similar buyers: {c} of the {nn} closest customers bought it)")
-        return out
-
+        return self._reasons_batch(np.array([row]), np.asarray(items)[None, :], np.array([len(items)]))

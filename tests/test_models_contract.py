@@ -1,0 +1,235 @@
+"""The contract every registered model passes (parametrised over the registry, so a new model file is covered
+automatically): cold start, unknown ids, empty data, never-bought products, save/load, determinism, rules."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from recs.errors import InputError, NotFound
+from recs.interactions import Interactions, from_lines
+from recs.models import get_class, get_model, model_names
+from recs.models.base import Recommender
+from recs.rules import Rules
+
+NAMES = model_names()
+CUTOFF = pd.Timestamp("2024-07-01")
+
+
+def small_data(weighting: str = "binary") -> Interactions:
+    """30 customers, 14 products in 3 categories (one never bought, one out of stock), 4 months of orders."""
+    rng = np.random.default_rng(7)
+    products = pd.DataFrame({
+        "product_id": [f"p{i:02d}" for i in range(14)],
+        "name": ["red mug", "blue mug", "green mug", "tea pot", "coffee beans", "tea leaves", "milk frother",
+                 "garden hose", "garden gloves", "plant pot", "watering can", "seed tray", "big mug", "new teapot"],
+        "category": ["kitchen"] * 7 + ["garden"] * 5 + [None, "kitchen"],
+        "is_product": True,
+        "in_stock": [True] * 5 + [False] + [True] * 8,
+        "unit_price": [5.0, 5.0, 6.0, 20.0, 9.0, 4.0, 30.0, 25.0, 8.0, 3.0, 12.0, 2.0, np.nan, 22.0],
+    })
+    rows = []
+    order = 0
+    for c in range(30):
+        group = list(range(7)) if c < 15 else list(range(7, 12))
+        for _ in range(int(rng.integers(1, 5))):
+            order += 1
+            day = CUTOFF - pd.Timedelta(days=int(rng.integers(1, 120)))
+            for p in rng.choice(group, size=int(rng.integers(1, 4)), replace=False):
+                rows.append((f"c{c:02d}", f"p{p:02d}", f"o{order}", day))
+        if c % 7 == 0:
+            order += 1
+            rows.append((f"c{c:02d}", "p12", f"o{order}", CUTOFF - pd.Timedelta(days=3)))
+    lines = pd.DataFrame(rows, columns=["customer_id", "product_id", "order_id", "ordered_at"])
+    return from_lines(lines, products, CUTOFF, weighting=weighting)
+
+
+def with_empty_customer(data: Interactions, customer_id: str) -> Interactions:
+    """The same data plus a customer row with no purchases (a known id without history)."""
+    def grow(m: sp.csr_matrix) -> sp.csr_matrix:
+        return sp.vstack([m, sp.csr_matrix((1, m.shape[1]), dtype=m.dtype)]).tocsr()
+
+    return Interactions(matrix=grow(data.matrix), counts=grow(data.counts), last_days=grow(data.last_days),
+                        customer_ids=np.append(data.customer_ids, customer_id).astype(object),
+                        product_ids=data.product_ids, products=data.products, cutoff=data.cutoff,
+                        weighting=data.weighting)
+
+
+@pytest.fixture(scope="module")
+def data() -> Interactions:
+    return small_data()
+
+
+def fitted(name: str, data: Interactions) -> Recommender:
+    return get_model(name).fit(data)
+
+
+def purchased_pairs(data: Interactions) -> set[tuple[str, str]]:
+    coo = data.matrix.tocoo()
+    return {(data.customer_ids[r], data.product_ids[c]) for r, c in zip(coo.row, coo.col, strict=True)}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_output_columns_types_and_ranks(name: str, data: Interactions) -> None:
+    recs = fitted(name, data).recommend(k=4)
+    assert list(recs.columns) == ["customer_id", "rank", "product_id", "product_name", "score", "reason"]
+    assert recs["rank"].dtype == np.int64 and recs["score"].dtype == np.float64
+    assert set(recs["customer_id"]) == set(data.customer_ids)
+    assert recs["reason"].str.len().min() > 10
+    for _, g in recs.groupby("customer_id"):
+        assert g["rank"].tolist() == list(range(1, len(g) + 1))
+        assert g["product_id"].is_unique
+        assert g["score"].is_monotonic_decreasing or g["score"].round(6).is_monotonic_decreasing
+        assert len(g) == 4
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_excluded_purchases_never_appear(name: str, data: Interactions) -> None:
+    recs = fitted(name, data).recommend(k=8)
+    got = set(zip(recs["customer_id"], recs["product_id"], strict=True))
+    assert not got & purchased_pairs(data)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_unknown_and_historyless_customers_get_popular(name: str, data: Interactions) -> None:
+    grown = with_empty_customer(data, "ghost")
+    model = fitted(name, grown)
+    recs = model.recommend(["ghost", "nobody-knows-me"], k=3)
+    ghost = recs[recs.customer_id == "ghost"]
+    unknown = recs[recs.customer_id == "nobody-knows-me"]
+    assert len(ghost) == 3 and len(unknown) == 3
+    assert ghost["product_id"].tolist() == unknown["product_id"].tolist()
+    assert all(r.startswith("Popular with customers like everyone") for r in recs["reason"])
+    # the fallback is recency-weighted popularity: the top product has the most recent buyers
+    assert "Popular with customers like everyone" in model.explain("nobody-knows-me", "p00")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_empty_matrix_is_refused(name: str, data: Interactions) -> None:
+    empty = from_lines(pd.DataFrame(columns=["customer_id", "product_id", "order_id", "ordered_at"]),
+                       data.products, CUTOFF)
+    assert empty.matrix.shape[0] == 0
+    with pytest.raises(InputError, match="no interactions"):
+        get_model(name).fit(empty)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_never_bought_product(name: str, data: Interactions) -> None:
+    model = fitted(name, data)
+    assert data.products.set_index("product_id").loc["p13", "buyers"] == 0
+    sim = model.similar_items("p13", k=5)
+    assert list(sim.columns) == ["rank", "product_id", "product_name", "score"]
+    assert "p13" not in set(sim["product_id"])
+    assert isinstance(model.explain("c00", "p13"), str) and model.explain("c00", "p13")
+    with pytest.raises(NotFound):
+        model.similar_items("no-such-product")
+    with pytest.raises(NotFound):
+        model.explain("c00", "no-such-product")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_save_load_round_trip(name: str, data: Interactions, tmp_path) -> None:
+    model = fitted(name, data)
+    path = tmp_path / f"{name}.npz"
+    model.save(path)
+    again = get_class(name).load(path)
+    assert again.get_params() == model.get_params()
+    pd.testing.assert_frame_equal(model.recommend(k=5), again.recommend(k=5))
+    pd.testing.assert_frame_equal(model.similar_items("p01", 5), again.similar_items("p01", 5))
+    assert model.explain("c03", "p02") == again.explain("c03", "p02")
+    loaded_any = Recommender.load(path)  # the file says which model it holds
+    assert type(loaded_any) is type(model)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_same_seed_same_output(name: str) -> None:
+    a = get_model(name).fit(small_data()).recommend(k=5)
+    b = get_model(name).fit(small_data()).recommend(k=5)
+    pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_rules_are_honoured(name: str, data: Interactions) -> None:
+    model = fitted(name, data)
+    products = data.products.set_index("product_id")
+    k = 5
+    only_garden = model.recommend(k=k, rules=Rules(include_categories=["garden"]))
+    assert set(products.loc[only_garden.product_id, "category"]) <= {"garden"}
+    no_kitchen = model.recommend(k=k, rules=Rules(exclude_categories=["kitchen"]))
+    assert "kitchen" not in set(products.loc[no_kitchen.product_id, "category"].dropna())
+    priced = model.recommend(k=k, rules=Rules(min_price=5.0, max_price=20.0))
+    prices = products.loc[priced.product_id, "unit_price"]
+    assert prices.between(5.0, 20.0).all()
+    stocked = model.recommend(k=k, rules=Rules(exclude_out_of_stock=True))
+    assert products.loc[stocked.product_id, "in_stock"].all()
+    capped = model.recommend(k=k, rules=Rules(max_per_category=2))
+    per_cat = capped.assign(cat=products.loc[capped.product_id, "category"].fillna("(none)").to_numpy())
+    assert per_cat.groupby(["customer_id", "cat"]).size().max() <= 2
+    pinned = model.recommend(k=k, rules=Rules(pin=["p13", "p11"]))
+    for cid, g in pinned.groupby("customer_id"):
+        bought = {p for c, p in purchased_pairs(data) if c == cid}
+        expect = [p for p in ["p13", "p11"] if p not in bought]
+        assert g["product_id"].tolist()[: len(expect)] == expect
+        assert g["reason"].iloc[0].startswith("Pinned")
+    plain = model.recommend(k=k)
+    top = plain[plain["rank"] == 1].set_index("customer_id")["product_id"]
+    buried = model.recommend(k=k, rules=Rules(bury=sorted(set(top))))
+    for _cid, g in buried.groupby("customer_id"):
+        ids = g["product_id"].tolist()
+        flagged = [i in set(top) for i in ids]
+        assert flagged == sorted(flagged)  # buried products only after every non-buried one
+    with_purchases = model.recommend(k=k, rules=Rules(exclude_purchased=False))
+    assert len(with_purchases) == k * data.n_customers
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_k_larger_than_catalogue(name: str, data: Interactions) -> None:
+    recs = fitted(name, data).recommend(["c00", "c20", "stranger"], k=100)
+    bought = purchased_pairs(data)
+    for cid, g in recs.groupby("customer_id"):
+        mine = sum(1 for c, _ in bought if c == cid)
+        assert len(g) == data.n_products - mine
+        assert g["rank"].tolist() == list(range(1, len(g) + 1))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_bad_requests(name: str, data: Interactions) -> None:
+    with pytest.raises(InputError, match="unknown parameter"):
+        get_model(name, not_a_param=1)
+    model = get_model(name)
+    with pytest.raises(InputError, match="not trained"):
+        model.recommend(["c00"])
+    model.fit(data)
+    for bad_k in (0, -3, "x"):
+        with pytest.raises(InputError):
+            model.recommend(["c00"], k=bad_k)
+    with pytest.raises(InputError, match="unknown products"):
+        model.recommend(["c00"], rules=Rules(pin=["nope"]))
+    spec = get_class(name).params
+    assert all(spec[p].default == v for p, v in get_model(name).get_params().items())
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_progress_reports_and_can_cancel(name: str, data: Interactions) -> None:
+    seen: list[float] = []
+    get_model(name).fit(data, progress=lambda f, _m: seen.append(f))
+    assert seen[0] == 0.0 and seen[-1] == 1.0 and all(0.0 <= f <= 1.0 for f in seen)
+
+    def cancel(fraction: float, _message: str) -> None:
+        if fraction > 0:
+            raise KeyboardInterrupt("cancelled")
+
+    model = get_model(name)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(data, progress=cancel)
+    with pytest.raises(InputError, match="not trained"):
+        model.recommend(["c00"])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_weightings_all_work(name: str) -> None:
+    for weighting in ("count", "log", "recency"):
+        recs = get_model(name).fit(small_data(weighting)).recommend(["c01", "c22"], k=3)
+        assert len(recs) == 6 and np.isfinite(recs["score"]).all()

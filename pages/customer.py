@@ -35,9 +35,14 @@ def _history(_cur, key, customer: str) -> tuple[dict, pd.DataFrame, pd.DataFrame
             preview.customer_products(_cur, customer))
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _search(_cur, key, prefix: str) -> pd.DataFrame:
+    return preview.search_customers(_cur, prefix, 200)
+
+
 wanted = st.query_params.get("customer")
 prefix = st.text_input("Find a customer (id starts with)", value=wanted or "", key="customer-search")
-matches = preview.search_customers(cur, prefix, 200)
+matches = _search(cur, key, prefix)
 if matches.empty:
     st.info(f"No customer id starts with **{prefix}**. Clear the search to see all customers.")
     st.stop()

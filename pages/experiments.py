@@ -80,6 +80,10 @@ st.caption(f"{g.included:,} of {g.assigned:,} assigned customers analysed · {g.
            "(excluded) · customers with no orders count as zeros.")
 for note in result.notes:
     st.warning(note)
+if len(result.flagged):
+    with st.expander(f"{len(result.flagged):,} customer(s) assigned to more than one variant (excluded)"):
+        st.dataframe(result.flagged, hide_index=True, width="stretch")
+        common.download_csv(result.flagged, f"abtest_{experiment}_two_variants.csv", key="dl-flagged")
 
 # --- Results table and forest plot ---------------------------------------------------------------------------
 st.subheader("Lift per metric")

@@ -25,6 +25,16 @@ def _facts(_cur, key, product: str) -> tuple[dict, dict]:
     return preview.product_info(_cur, product), preview.repurchase_cycle(_cur, product)
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _search(_cur, key, text: str):
+    return preview.search_products(_cur, text, 200)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _likely(_cur, _model, model_key, product: str, n: int, exclude: bool):
+    return preview.likely_buyers(_cur, _model, product, n, exclude_purchased=exclude)
+
+
 @st.cache_data(show_spinner=False, max_entries=256)
 def _also(_cur, key, product: str, k: int):
     return preview.also_bought(_cur, product, k)
@@ -32,7 +42,7 @@ def _also(_cur, key, product: str, k: int):
 
 wanted = st.query_params.get("product")
 text = st.text_input("Find a product (id or part of the name)", value=wanted or "", key="product-search")
-matches = preview.search_products(cur, text, 200)
+matches = _search(cur, key, text)
 if matches.empty:
     st.info(f"No product id starts with or name contains **{text}**.")
     st.stop()
@@ -93,7 +103,7 @@ exclude = c2.checkbox("Leave out customers who already bought it", value=False, 
                       help="Keep them in for products people re-buy (their own history is the strongest signal)")
 if found is not None:
     try:
-        buyers = preview.likely_buyers(cur, found[0], product, int(n_buyers), exclude_purchased=exclude)
+        buyers = _likely(cur, found[0], rw.key_of(found), product, int(n_buyers), exclude)
     except RepeatError as exc:
         st.info(str(exc))
     else:

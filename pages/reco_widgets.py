@@ -131,6 +131,14 @@ def model_for_preview(cur: Any, name: str) -> tuple[Any, dict] | None:
     return model, meta
 
 
+def key_of(found: tuple[Any, dict]) -> tuple:
+    """A hashable identity of a (model, meta) pair, for st.cache_data keys of results that depend on the model."""
+    model, meta = found
+    return (str(common.db_path()), meta.get("name"), json.dumps(meta.get("params") or {}, sort_keys=True,
+                                                                default=str),
+            meta.get("train_cutoff"), meta.get("trained_at"), id(model))
+
+
 def _load_stored(cur: Any, name: str) -> tuple[Any, dict] | None:
     """The stored model `name` when it was trained on the current data version, shelved; else None."""
     from recs.models import store

@@ -9,7 +9,8 @@ Definitions (also in docs/models.md, "Using recommendations"):
   days on which they bought it (valid lines only); the product's cycle is the median gap over all customers
   (the same definition as `Interactions.products.repurchase_days`, which the models use).
 - also bought: among the customers who bought X, how many bought each other product Y (valid lines,
-  real products only); share = those customers / buyers of X; lift = share / (buyers of Y / all customers).
+  real products only), most customers first (ties by product id); share = those customers / buyers of X;
+  lift = share / (buyers of Y / all customers).
 """
 
 from __future__ import annotations
@@ -111,28 +112,30 @@ ORDER BY customer_id, day
 
 ALSO_BOUGHT_SQL = """
 WITH buyers AS (
-    SELECT DISTINCT customer_id FROM valid_lines WHERE product_id = ? AND customer_id IS NOT NULL
-), everyone AS (
-    SELECT count(DISTINCT customer_id) AS n FROM valid_lines WHERE customer_id IS NOT NULL
-), popularity AS (
-    SELECT product_id, count(DISTINCT customer_id) AS buyers_all
-    FROM valid_lines WHERE customer_id IS NOT NULL GROUP BY product_id
+    SELECT DISTINCT customer_id FROM valid_lines WHERE product_id = $product AND customer_id IS NOT NULL
 ), co AS (
     SELECT l.product_id, count(DISTINCT l.customer_id) AS customers
-    FROM valid_lines l JOIN buyers b ON l.customer_id = b.customer_id
-    WHERE l.product_id <> ?
+    FROM valid_lines l SEMI JOIN buyers b ON l.customer_id = b.customer_id
+    WHERE l.product_id <> $product
     GROUP BY l.product_id
+), top AS (
+    SELECT co.product_id, p.name AS product_name, p.category, co.customers
+    FROM co LEFT JOIN products p USING (product_id)
+    WHERE coalesce(p.is_product, true)
+    ORDER BY co.customers DESC, co.product_id
+    LIMIT $limit
+), popularity AS (     -- buyers of the listed products only (not of the whole catalogue)
+    SELECT product_id, count(DISTINCT customer_id) AS buyers_all
+    FROM valid_lines WHERE customer_id IS NOT NULL AND product_id IN (SELECT product_id FROM top)
+    GROUP BY product_id
 )
-SELECT co.product_id, p.name AS product_name, p.category, co.customers,
-       co.customers / (SELECT count(*) FROM buyers) AS share,
-       (co.customers / (SELECT count(*) FROM buyers)) / (pop.buyers_all / e.n) AS lift
-FROM co
-JOIN popularity pop USING (product_id)
-CROSS JOIN everyone e
-LEFT JOIN products p USING (product_id)
-WHERE coalesce(p.is_product, true)
-ORDER BY co.customers DESC, lift DESC, co.product_id
-LIMIT ?
+SELECT t.product_id, t.product_name, t.category, t.customers,
+       t.customers / (SELECT count(*) FROM buyers) AS share,
+       (t.customers / (SELECT count(*) FROM buyers))
+         / (pop.buyers_all / (SELECT count(DISTINCT customer_id) FROM valid_lines WHERE customer_id IS NOT NULL))
+         AS lift
+FROM top t JOIN popularity pop USING (product_id)
+ORDER BY t.customers DESC, t.product_id
 """
 
 
@@ -206,7 +209,7 @@ def repurchase_cycle(con: Any, product_id: str) -> dict[str, Any]:
 
 def also_bought(con: Any, product_id: str, limit: int = 10) -> pd.DataFrame:
     """Customers who bought this also bought: product_id, product_name, category, customers, share, lift."""
-    return con.execute(ALSO_BOUGHT_SQL, [str(product_id), str(product_id), _check_limit(limit)]).df()
+    return con.execute(ALSO_BOUGHT_SQL, {"product": str(product_id), "limit": _check_limit(limit)}).df()
 
 
 # The lines a model trained before `cutoff` learns from: the same filter as recs.interactions (valid lines of

@@ -77,6 +77,7 @@ def test_guards_count_what_is_left_out(tiny):
     assert (g.assigned, g.in_two_variants, g.past_data_end, g.included) == (6, 1, 1, 4)
     assert g.data_end == T0 + 30 * DAY
     assert sorted(result.customers["customer_id"]) == ["a1", "a2", "a3", "a6"]
+    assert result.flagged.to_dict("records") == [{"customer_id": "a4", "variants": "control, treatment"}]
     assert any("more than one variant" in n for n in result.notes)
     assert any("past the data's end" in n for n in result.notes)
 

@@ -81,8 +81,10 @@ def test_windows_past_the_data_end_are_explained(use_db, tmp_path):
 def test_sample_ratio_mismatch_warns_that_results_cannot_be_trusted(use_db, tmp_path):
     assignments = [("skewed", f"c{i}", "control" if i < 30 else "treatment", T0) for i in range(40)]
     assignments += [("skewed", f"x{i}", "control", T0) for i in range(60)]
+    assignments.append(("skewed", "c0", "treatment", T0))  # c0 is now in both variants
     at = render(use_db, small_db(tmp_path / "srm.duckdb", assignments))
     assert any("cannot be trusted" in t for t in texts(at.error) + texts(at.warning))
+    assert any("1 customer(s) assigned to more than one variant" in e.label for e in at.expander)
 
 
 def test_window_slider_and_other_control(use_db, demo_db):

@@ -44,6 +44,7 @@ class ExperimentResult:
     srm: dict                           # chi2, p_value, counts {variant: n}, planned {variant: share}
     cuped: dict                         # theta, variance_reduction
     customers: pd.DataFrame             # included customers with per-customer metric values
+    flagged: pd.DataFrame = field(default_factory=pd.DataFrame)  # customers in two variants: id, variants
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -164,6 +165,7 @@ def analyze_experiment(con, experiment_id: str, window_days: int = 30, pre_days:
         pre_days=int(pre_days), guards=guards, table=table,
         srm={"chi2": float(srm["chi2"]), "p_value": srm_p, "counts": counts, "planned": planned},
         cuped={"theta": theta, "variance_reduction": reduction}, customers=cust,
+        flagged=raw.loc[raw["n_variants"] > 1, ["customer_id", "variants"]].reset_index(drop=True),
         notes=list(dict.fromkeys(notes)),
     )
 

@@ -22,6 +22,7 @@ WITH a AS (
     SELECT customer_id,
            min(variant)            AS variant,
            count(DISTINCT variant) AS n_variants,
+           array_to_string(list_sort(list(DISTINCT variant)), ', ') AS variants,
            min(assigned_at)        AS assigned_at
     FROM assignments
     WHERE experiment_id = $exp
@@ -34,7 +35,7 @@ c AS (
 ),
 o AS (SELECT customer_id, ordered_at, revenue FROM orders WHERE customer_id IS NOT NULL)
 SELECT
-    c.customer_id, c.variant, c.n_variants, c.assigned_at, c.complete,
+    c.customer_id, c.variant, c.n_variants, c.variants, c.assigned_at, c.complete,
     count(o.ordered_at) FILTER (WHERE o.ordered_at >= c.assigned_at
                                   AND o.ordered_at < c.assigned_at + to_days(CAST($w AS INTEGER))) AS orders,
     coalesce(sum(o.revenue) FILTER (WHERE o.ordered_at >= c.assigned_at
@@ -46,7 +47,7 @@ SELECT
     coalesce(sum(o.revenue) FILTER (WHERE o.ordered_at < c.assigned_at), 0)                     AS revenue_before,
     max(o.ordered_at) FILTER (WHERE o.ordered_at < c.assigned_at)                               AS last_order_before
 FROM c LEFT JOIN o ON o.customer_id = c.customer_id
-GROUP BY c.customer_id, c.variant, c.n_variants, c.assigned_at, c.complete
+GROUP BY c.customer_id, c.variant, c.n_variants, c.variants, c.assigned_at, c.complete
 ORDER BY c.customer_id
 """
 
@@ -122,7 +123,8 @@ def data_end(con) -> pd.Timestamp | None:
 def customer_window(con, experiment_id: str, window_days: int = 30, pre_days: int = 180) -> pd.DataFrame:
     """One row per assigned customer: variant, window orders/revenue, pre-period revenue, history flags.
 
-    Columns: customer_id, variant, n_variants, assigned_at, complete (window inside the data),
+    Columns: customer_id, variant, n_variants, variants (all of them, comma-separated), assigned_at,
+    complete (window inside the data),
     orders, revenue, pre_revenue, orders_before, revenue_before, last_order_before.
     """
     _check_days(window_days, pre_days)

@@ -170,8 +170,12 @@ class Recommender(ABC):
         if known.any():
             out[known] = self._score(rows[known])
         if (~known).any():
-            out[~known] = self.popularity_.astype(np.float32)
+            out[~known] = self._cold_scores()
         return out
+
+    def _cold_scores(self) -> np.ndarray:
+        """Scores for customers without history: recency-weighted popularity (30-day half-life)."""
+        return self.popularity_.astype(np.float32)
 
     def score(self, customer_ids: Iterable[Any]) -> np.ndarray:
         """Raw dense scores (customers, products) before rules, cold start included (for re-rankers)."""

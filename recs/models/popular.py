@@ -25,6 +25,9 @@ class Popular(Recommender):
     def _score(self, rows: np.ndarray) -> np.ndarray:
         return np.broadcast_to(self.scores_, (len(rows), len(self.scores_))).copy()
 
+    def _cold_scores(self) -> np.ndarray:
+        return self.scores_
+
     def _reasons(self, row: int, items: np.ndarray) -> list[str]:
         return [self._popular_reason(int(j)) for j in items]
 

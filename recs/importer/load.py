@@ -16,11 +16,11 @@ import pandas as pd
 
 from recs.errors import InputError
 from recs.importer import formats, products, validate
-from recs.importer.readers import FIRST_DATA_ROW, Staged, sniff_type, stage_file
+from recs.importer.readers import Staged, sniff_type, stage_file
 from recs.importer.report import ImportReport
 
 Progress = Callable[[float, str], None]
-TEMP_TABLES = ("_imp_raw", "_imp_lines", "_imp_newprod", "_imp_assign", "_imp_products")
+TEMP_TABLES = ("_imp_raw", "_imp_raw_csv", "_imp_lines", "_imp_newprod", "_imp_assign", "_imp_products")
 
 
 def sha256_file(path: Path) -> str:
@@ -59,7 +59,7 @@ def _import_orders(con, path: Path, fmt: str, mapping, import_id: int, report: I
     ts_col = f"c{cols['ordered_at']}"
     day_first = con.execute(formats.day_first_query(ts_col, "_imp_raw")).fetchall()[0][0] > 0
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _imp_lines AS
-        SELECT rowid + {FIRST_DATA_ROW} AS _row, {formats.order_lines_select(fmt, cols, day_first)}
+        SELECT _row, {formats.order_lines_select(fmt, cols, day_first)}
         FROM _imp_raw WHERE {_nonblank(staged)}""")
     step(0.45, "validating")
     validate.validate_order_lines(con, "_imp_lines", path.name, staged.columns, cols)
@@ -86,9 +86,9 @@ def _import_orders(con, path: Path, fmt: str, mapping, import_id: int, report: I
 
 
 def _existing_assignments_sql(replaced: list[int]) -> str:
-    ids = ", ".join(str(int(i)) for i in replaced) or "NULL"
-    return ("SELECT experiment_id, customer_id, min(variant) AS variant FROM assignments "
-            f"WHERE import_id IS NULL OR import_id NOT IN ({ids}) GROUP BY ALL")
+    ids = ", ".join(str(int(i)) for i in replaced)
+    where = f"WHERE import_id IS NULL OR import_id NOT IN ({ids})" if ids else ""
+    return f"SELECT experiment_id, customer_id, min(variant) AS variant FROM assignments {where} GROUP BY ALL"
 
 
 def _import_assignments(con, path: Path, mapping, import_id: int, replaced: list[int], report: ImportReport,
@@ -98,7 +98,7 @@ def _import_assignments(con, path: Path, mapping, import_id: int, replaced: list
     c = {k: f"c{v}" for k, v in cols.items()}
     day_first = con.execute(formats.day_first_query(c["assigned_at"], "_imp_raw")).fetchall()[0][0] > 0
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _imp_assign AS
-        SELECT rowid + {FIRST_DATA_ROW} AS _row, {formats.text_sql(c['experiment_id'])} AS experiment_id,
+        SELECT _row, {formats.text_sql(c['experiment_id'])} AS experiment_id,
                {formats.text_sql(c['customer_id'])} AS customer_id, {formats.text_sql(c['variant'])} AS variant,
                {c['assigned_at']} AS assigned_at_raw, {formats.timestamp_sql(c['assigned_at'], day_first)} AS assigned_at
         FROM _imp_raw WHERE {_nonblank(staged)}""")
@@ -125,7 +125,7 @@ def _import_products(con, path: Path, mapping, report: ImportReport, step: Progr
     cols = formats.resolve_columns(path.name, staged.columns, formats.PRODUCTS, mapping, "products")
     c = {k: f"c{v}" for k, v in cols.items()}
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _imp_products AS
-        SELECT rowid + {FIRST_DATA_ROW} AS _row, {formats.text_sql(c['product_id'])} AS product_id,
+        SELECT _row, {formats.text_sql(c['product_id'])} AS product_id,
                {formats.text_sql(c['name'])} AS name, {formats.text_sql(c.get('category'))} AS category,
                {c.get('is_product', 'NULL')} AS is_product_raw, {formats.bool_sql(c.get('is_product'))} AS is_product,
                {c.get('in_stock', 'NULL')} AS in_stock_raw, {formats.bool_sql(c.get('in_stock'))} AS in_stock,

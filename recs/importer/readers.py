@@ -126,13 +126,17 @@ def _stage_csv(con, path: Path, table: str, limit: int | None) -> tuple[list[str
     # delimiter and encoding come from fixed allowlists; the path is a bound parameter
     assert delim in DELIMITERS and encoding in ("utf-8", "latin-1")
     delim_sql = "\\t" if delim == "\t" else delim
-    sql = (f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM read_csv(?, delim='{delim_sql}', quote='\"', "
+    sql = (f"CREATE OR REPLACE TEMP TABLE {table}_csv AS SELECT * FROM read_csv(?, delim='{delim_sql}', quote='\"', "
            f"escape='\"', header=true, auto_detect=false, strict_mode=true, encoding='{encoding}', "
            f"columns={{{spec}}})" + (f" LIMIT {int(limit)}" if limit else ""))
     try:
         con.execute(sql, [str(path)])
     except duckdb.Error as exc:  # a long text from the CSV reader; keep the useful part
         raise _csv_error(path, exc) from exc
+    # rowids are in file order but start at an offset inside a transaction: number rows from the minimum
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT CAST(rowid - (SELECT min(rowid) FROM {table}_csv) "
+                f"+ {FIRST_DATA_ROW} AS BIGINT) AS _row, * FROM {table}_csv")
+    con.execute(f"DROP TABLE {table}_csv")
     return columns, con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
 
 
@@ -153,11 +157,12 @@ def _arrow_to_text_select(schema: pa.Schema) -> str:
 
 def _stage_arrow(con, arrow: pa.Table, table: str) -> None:
     arrow = arrow.rename_columns([f"c{i}" for i in range(arrow.num_columns)])
+    select = _arrow_to_text_select(arrow.schema)
+    arrow = arrow.append_column("_row", pa.array(range(FIRST_DATA_ROW, FIRST_DATA_ROW + arrow.num_rows), pa.int64()))
     view = f"{table}_arrow"
     con.register(view, arrow)
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {_arrow_to_text_select(arrow.schema)} "
-                    f"FROM {view}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT _row, {select} FROM {view}")
     finally:
         con.unregister(view)
 
@@ -228,7 +233,7 @@ def _stage_xlsx(con, path: Path, table: str, limit: int | None) -> tuple[list[st
 
 
 def stage_file(con, path: str | Path, table: str, limit: int | None = None) -> Staged:
-    """Read `path` into the temp table `table` (all text columns c0..cN); raise InputError on unreadable files."""
+    """Read `path` into the temp table `table` (`_row`, then text columns c0..cN); raise InputError on unreadable files."""
     path = Path(path)
     file_type = sniff_type(path)
     stage = {"csv": _stage_csv, "parquet": _stage_parquet, "xlsx": _stage_xlsx}[file_type]
@@ -255,7 +260,7 @@ def preview_file(path: str | Path, n: int = 20) -> pd.DataFrame:
     con = duckdb.connect()
     try:
         staged = stage_file(con, path, "_preview", limit=n)
-        frame = con.execute("SELECT * FROM _preview LIMIT ?", [n]).df()
+        frame = con.execute("SELECT * EXCLUDE (_row) FROM _preview ORDER BY _row LIMIT ?", [n]).df()
     finally:
         con.close()
     frame.columns = _unique(staged.columns)

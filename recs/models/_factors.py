@@ -1,0 +1,57 @@
+"""Shared pieces of the `implicit` wrappers (als, bpr): fitting with a pinned BLAS pool, scoring, item cosine.
+
+The item factors explain a recommendation: the purchased products whose factor vectors are most similar
+(cosine) to the recommended one are named ("because they bought X and Y").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
+
+from recs.errors import InputError
+
+
+def fit_implicit(model: Any, matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """Fit an `implicit` CPU model on a customer x product CSR matrix; (user_factors, item_factors) as float32.
+
+    The BLAS pool is limited to one thread around the whole call, as implicit asks (its own threads do the work).
+    """
+    x = sp.csr_matrix(matrix, dtype=np.float32)
+    x.sort_indices()
+    with threadpool_limits(1, "blas"):
+        model.fit(x, show_progress=False)
+    users = np.ascontiguousarray(np.asarray(model.user_factors, dtype=np.float32))
+    items = np.ascontiguousarray(np.asarray(model.item_factors, dtype=np.float32))
+    if not (np.all(np.isfinite(users)) and np.all(np.isfinite(items))):
+        raise InputError("the factor model produced NaN or infinite factors: lower the learning rate or raise "
+                         "the regularization")
+    return users, items
+
+
+def make_implicit(cls_path: str, **kwargs: Any) -> Any:
+    """Construct an implicit CPU model with the BLAS check silenced by a one-thread pool."""
+    module, _, name = cls_path.rpartition(".")
+    import importlib
+
+    cls = getattr(importlib.import_module(module), name)
+    with threadpool_limits(1, "blas"):
+        return cls(**kwargs)
+
+
+def unit_rows(factors: np.ndarray) -> np.ndarray:
+    """Row-normalised copy (zero rows stay zero), for cosine between item vectors."""
+    norms = np.linalg.norm(factors, axis=1, keepdims=True)
+    return np.divide(factors, norms, out=np.zeros_like(factors), where=norms > 0)
+
+
+def pair_cosine(unit: np.ndarray, i: np.ndarray, j: np.ndarray, chunk: int = 1_000_000) -> np.ndarray:
+    """Cosine of item vectors for many (i, j) pairs, in chunks to bound memory."""
+    out = np.empty(len(i), dtype=np.float64)
+    for s in range(0, len(i), chunk):
+        a, b = unit[i[s:s + chunk]], unit[j[s:s + chunk]]
+        out[s:s + chunk] = np.einsum("ij,ij->i", a, b)
+    return out

@@ -81,7 +81,12 @@ def check_holdout(holdout: Any, experiment_id: str | None) -> tuple[float | None
 
 def check_orders(con: Any, cutoff: Any = None) -> pd.Timestamp | None:
     """InputError when the warehouse has no orders, or none before `cutoff`; returns the parsed cutoff."""
+    from recs.db import has_schema
+
     stamp = to_timestamp(cutoff, "train until")
+    if not has_schema(con):
+        raise InputError("this file is not a Repeat database (its order tables are missing): import orders into it "
+                         "first or pass the right --db")
     if con.execute(COUNT_BEFORE_SQL, [None, None]).fetchone()[0] == 0:
         raise InputError("the database has no orders by known customers: import orders first (Data page or "
                          "`python -m recs import`)")

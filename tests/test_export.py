@@ -11,6 +11,7 @@ import sys
 from io import StringIO
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -242,6 +243,14 @@ def test_cli_empty_database_and_missing_file(empty_db, tmp_path, capsys):
     assert "no orders" in capsys.readouterr().err
     assert cli.main(["recommend", "--db", str(tmp_path / "none.duckdb"), "--model", "popular"]) == 2
     assert "database not found" in capsys.readouterr().err
+    other = tmp_path / "other.duckdb"
+    duckdb.connect(str(other)).execute("CREATE TABLE t (x INTEGER)").close()
+    assert cli.main(["recommend", "--db", str(other), "--model", "popular"]) == 2
+    assert "not a Repeat database" in capsys.readouterr().err
+    text = tmp_path / "orders.csv"
+    text.write_text("order_id,customer_id\n1,2\n", encoding="utf-8")
+    assert cli.main(["recommend", "--db", str(text), "--model", "popular"]) == 2
+    assert "error: " in capsys.readouterr().err
 
 
 def test_cli_unknown_model_exits_2_in_a_real_process(small_db):

@@ -66,7 +66,12 @@ def run(args: argparse.Namespace) -> int:
     path = db_path(args)
     if not path.exists():
         raise InputError(f"database not found: {path}")
-    con = connect(path, read_only=share is None)  # a holdout records assignments
+    import duckdb
+
+    try:
+        con = connect(path, read_only=share is None)  # a holdout records assignments
+    except duckdb.Error as exc:  # e.g. a CSV or text file passed as --db
+        raise InputError(f"cannot open {path} as a DuckDB database: {exc}") from exc
     try:
         check_orders(con, until)
         model, _ = fit_model(con, args.model, until=until)

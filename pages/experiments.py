@@ -124,8 +124,7 @@ with left:
     })
     st.dataframe(srm_frame, hide_index=True, width="stretch")
     sentence, healthy = verdict.split_sentence(result)
-    (st.success if healthy else st.error)(f"Chi-square = {srm['chi2']:.2f}, {verdict.fmt_p(srm['p_value'])}: "
-                                          f"{sentence}.")
+    (st.success if healthy else st.error)(f"Chi-square = {srm['chi2']:.2f}: {sentence}.")
     common.download_csv(srm_frame, f"abtest_{experiment}_srm.csv", key="dl-srm")
 with right:
     st.subheader("CUPED variance reduction")
@@ -151,7 +150,8 @@ st.caption("Exploratory, not the experiment's verdict: many segments mean many c
            "correction is applied. RFM segment as of assignment "
            + ("(the Customers page's RFM rules)." if segment_source == "metrics"
               else "(the experiments' own recency/frequency rules, docs/experiments.md)."))
-st.dataframe(segments, hide_index=True, width="stretch")
+st.dataframe(segments, hide_index=True, width="stretch",
+             column_config={"lift_rel": st.column_config.NumberColumn(format="percent")})
 common.download_csv(segments, f"abtest_{experiment}_segments.csv", key="dl-seg")
 
 # --- Power / MDE ---------------------------------------------------------------------------------------------

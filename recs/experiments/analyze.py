@@ -198,12 +198,12 @@ def segment_table(con, result: ExperimentResult, metrics: tuple[str, ...] = SEGM
             part = cust[cust[col] == segment]
             for metric in metrics:
                 values = {v: part.loc[part["variant"] == v, metric].to_numpy(dtype=float) for v in result.variants}
-                for r in compare_rows(result.experiment_id, metric, values, result.control, METRICS[metric]):
-                    if r["variant"] == result.control:
-                        continue
-                    rows.append({"split": kind, "segment": segment, **r})
-    cols = ["split", "segment", "metric", "variant", "customers", "value", "lift", "lift_rel", "ci_low",
-            "ci_high", "p_value", "note"]
+                ctrl, *treat = compare_rows(result.experiment_id, metric, values, result.control, METRICS[metric])
+                for r in treat:
+                    rows.append({"split": kind, "segment": segment, **r, "control_customers": ctrl["customers"],
+                                 "control_value": ctrl["value"]})
+    cols = ["split", "segment", "metric", "variant", "customers", "value", "control_customers", "control_value",
+            "lift", "lift_rel", "ci_low", "ci_high", "p_value", "note"]
     return pd.DataFrame(rows, columns=cols), source
 
 

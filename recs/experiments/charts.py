@@ -6,14 +6,18 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from recs.experiments.verdict import LABELS, fmt_value
+from recs.experiments.verdict import fmt_value
+
+SHORT = {"conversion": "conversion", "orders_per_customer": "orders per customer",
+         "revenue_per_customer": "revenue per customer", "repeat_rate": "repeat rate",
+         "revenue_per_customer_cuped": "revenue per customer (CUPED)"}
 
 
 def forest_plot(table: pd.DataFrame) -> go.Figure:
     """Relative lift of every treatment and metric with its 95% delta-method interval, on one axis (percent)."""
     rows = table[(table["metric"] != "srm") & table["lift_rel"].notna() & table["p_value"].notna()]
     rows = rows.iloc[::-1]
-    labels = [f"{LABELS.get(m, m).split(' (')[0]} · {v}" for m, v in zip(rows["metric"], rows["variant"], strict=True)]
+    labels = [f"{SHORT.get(m, m)} · {v}" for m, v in zip(rows["metric"], rows["variant"], strict=True)]
     hover = [f"absolute lift {fmt_value(m, lift, True)} (95% CI {fmt_value(m, lo, True)} to "
              f"{fmt_value(m, hi, True)}), p = {p:.3g}"
              for m, lift, lo, hi, p in zip(rows["metric"], rows["lift"], rows["ci_low"], rows["ci_high"],
@@ -42,6 +46,6 @@ def cumulative_plot(cum: pd.DataFrame, metric: str = "revenue_per_customer") -> 
             y = 100 * y
         fig.add_trace(go.Scatter(x=part["day"], y=y, mode="lines", name=str(variant)))
     unit = "%" if metric == "conversion" else ("£" if "revenue" in metric else "orders")
-    fig.update_layout(xaxis_title="days since assignment", yaxis_title=f"{LABELS.get(metric, metric)} ({unit})",
+    fig.update_layout(xaxis_title="days since assignment", yaxis_title=f"{SHORT.get(metric, metric)} ({unit})",
                       margin={"l": 10, "r": 10, "t": 30, "b": 40}, legend={"orientation": "h"})
     return fig

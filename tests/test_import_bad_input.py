@@ -6,6 +6,7 @@ Row numbers count like a spreadsheet: the header is row 1, the first data row is
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -124,15 +125,21 @@ def snapshot(con) -> tuple:
     return db.table_counts(con), sums
 
 
-@pytest.fixture
-def loaded_db(empty_db: Path, tmp_path: Path) -> Path:
+@pytest.fixture(scope="module")
+def loaded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A warehouse with one good orders import and one assignment, so 'unchanged' means something."""
-    (tmp_path / "good.csv").write_text(GOOD)
-    (tmp_path / "assign0.csv").write_text(ASSIGN + "e,c9,A,2024-01-01\n")
-    con = db.connect(empty_db)
-    import_files(con, orders=tmp_path / "good.csv", assignments=tmp_path / "assign0.csv")
+    d = tmp_path_factory.mktemp("bad-input")
+    (d / "good.csv").write_text(GOOD)
+    (d / "assign0.csv").write_text(ASSIGN + "e,c9,A,2024-01-01\n")
+    con = db.connect(d / "template.duckdb")
+    import_files(con, orders=d / "good.csv", assignments=d / "assign0.csv")
     con.close()
-    return empty_db
+    return d / "template.duckdb"
+
+
+@pytest.fixture
+def loaded_db(loaded_template: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copy(loaded_template, tmp_path / "loaded.duckdb"))
 
 
 @pytest.mark.parametrize("case", list(CASES))

@@ -56,9 +56,11 @@ def test_repeat_ranks_the_most_bought_product_first() -> None:
     rows += [("u", "z", "o12", 10)]  # z: 1 order
     rows += [("v", "w", "o20", 3), ("t", "w", "o21", 4), ("t", "z", "o22", 4)]  # w: the popular one
     data = build(rows, ["w", "x", "y", "z", "never"])
-    model = get_model("repeat", cycle_weight=0.0).fit(data)
+    model = get_model("repeat", cycle_weight=0.0, popularity_weight=0.0).fit(data)
     recs = model.recommend(["u"], k=5, rules=Rules(exclude_purchased=False))
     assert recs.product_id.tolist()[:4] == ["x", "y", "z", "w"]
+    default = get_model("repeat").fit(data).recommend(["u"], k=4, rules=Rules(exclude_purchased=False))
+    assert default.product_id.iloc[0] == "x" and set(default.product_id.iloc[:3]) == {"x", "y", "z"}
     assert model.explain("u", "x").startswith("Bought 5 times")
     assert "last bought 10 days ago" in model.explain("u", "x")
     assert model.recommend(["u"], k=2).product_id.tolist() == ["w", "never"]  # purchased excluded -> popular

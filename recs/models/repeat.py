@@ -2,9 +2,11 @@
 "due" (time since the last purchase near the product's typical repurchase cycle); popular products fill the rest.
 
 Score of a product the customer bought (n orders, last bought d days ago, product cycle c days):
-    f(n) * (0.5 ** (d / half_life_days) + cycle_weight * exp(-ln(d / c)^2 / (2 * 0.5^2)))
-with f(n) = n (frequency "count") or log(1 + n) ("log"); the cycle term is 0 when nobody re-bought the product.
-Own products score 1 + that (always above the popular fill, which is scaled into [0, 1)).
+    f(n) * (0.5 ** (d / half_life_days) + cycle_weight * exp(-ln(d / c)^2 / (2 * 0.5^2))) + popularity_weight * pop
+with f(n) = n (frequency "count") or log(1 + n) ("log"); the cycle term is 0 when nobody re-bought the product;
+pop = the product's recency-weighted popularity scaled to [0, 1] (it breaks the many ties between products bought
+once, and on Online Retail that matters more than recency). Own products score 1 + that (always above the
+popular fill, which is scaled into [0, 1)). Defaults chosen on Online Retail validation cutoffs (docs/models.md).
 Note: with "exclude purchased" on (the default rule) this model is the popular list; it is meant for re-buys.
 """
 
@@ -25,12 +27,14 @@ class Repeat(Recommender):
     description = ("The customer's own products ranked by how often and how recently they bought them, with a "
                    "bonus when a product is due for its usual repurchase; then popular products.")
     params = {
-        "half_life_days": ParamSpec(90.0, float, 1.0, 3650.0, help="recency: a purchase this many days ago counts half"),
-        "cycle_weight": ParamSpec(1.0, float, 0.0, 10.0, help="weight of 'due for repurchase' (0 = ignore cycles)"),
+        "half_life_days": ParamSpec(365.0, float, 1.0, 3650.0, help="recency: a purchase this many days ago counts half"),
+        "cycle_weight": ParamSpec(0.3, float, 0.0, 10.0, help="weight of 'due for repurchase' (0 = ignore cycles)"),
         "frequency": ParamSpec("count", str, choices=("count", "log"), help="how repeat orders count"),
+        "popularity_weight": ParamSpec(3.0, float, 0.0, 100.0,
+                                       help="adds the product's popularity (0..1) to own products: breaks ties"),
         "popular_half_life_days": ParamSpec(30.0, float, 0.0, 3650.0, help="half-life of the popular fill"),
     }
-    param_grid = {"half_life_days": [30.0, 90.0, 365.0], "cycle_weight": [0.0, 1.0], "frequency": ["count", "log"]}
+    param_grid = {"half_life_days": [90.0, 365.0], "cycle_weight": [0.0, 0.3, 1.0], "popularity_weight": [1.0, 3.0]}
     default_weighting = "count"
     order = 20
 
@@ -42,6 +46,7 @@ class Repeat(Recommender):
         freq = n if self.frequency == "count" else np.log1p(n)
         cycle = data.products["repurchase_days"].to_numpy(dtype=float, na_value=np.nan)[data.last_days.indices]
         own = freq * (np.power(0.5, d / self.half_life_days) + self.cycle_weight * _due(d, cycle))
+        own += self.popularity_weight * (self.fill_ / 0.999)[data.last_days.indices]
         m = data.counts.copy().astype(np.float32)
         m.data = (1.0 + own).astype(np.float32)
         self.own_ = m

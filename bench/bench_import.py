@@ -1,0 +1,116 @@
+"""Import at shop scale: Repeat's validated import of a generic CSV versus a bare DuckDB `read_csv`.
+
+For each size (1M and 10M lines, $BENCH_LINES to change): the demo shop is generated with
+`python -m recs demo --lines N` (timed once, then cached in bench/.cache/; target: 10M in under 2 min), its order
+lines are exported to a generic CSV (order_id, customer_id, ordered_at, product_id, quantity, unit_price, status,
+product_name, category, country), and that CSV is loaded into a fresh database file twice, each in its own
+process: Repeat's `recs.importer.import_files` (staging as text, full validation, products, report) and a bare
+`CREATE TABLE t AS SELECT * FROM read_csv(...)`. Target: Repeat <= 2x the bare time.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from bench._util import CACHE, Clock, demo_db, gb, label, load_average, run_child, sizes, table
+
+IMPORT_TARGET = 2.0  # Repeat / bare
+DEMO_TARGET_10M = 120.0  # seconds to generate 10M lines
+TIMEOUT = 900.0
+
+EXPORT_SQL = """
+COPY (
+    SELECT l.order_id, l.customer_id, strftime(l.ordered_at, '%Y-%m-%d %H:%M:%S') AS ordered_at, l.product_id,
+           l.quantity, l.unit_price, l.status, p.name AS product_name, p.category, l.country
+    FROM order_lines AS l LEFT JOIN products AS p USING (product_id)
+    ORDER BY l.order_id, l.line_no
+) TO '{path}' (HEADER, DELIMITER ',')
+"""
+
+
+def export_csv(lines: int) -> Path:
+    """The generic CSV of the cached demo shop of `lines` lines (written once, cached next to it)."""
+    import duckdb
+
+    db, _ = demo_db(lines)
+    path = CACHE / f"{db.stem}.csv"
+    if not path.exists():
+        tmp = path.with_suffix(".tmp.csv")
+        con = duckdb.connect(str(db), read_only=True)
+        try:  # the path is ours (the cache folder), never user text
+            con.execute(EXPORT_SQL.format(path=str(tmp).replace("'", "''")))
+        finally:
+            con.close()
+        tmp.rename(path)
+    return path
+
+
+def bare_import(csv: str, db: str) -> dict:
+    """Child: DuckDB's own CSV reader, auto-detection on, straight into a table."""
+    import duckdb
+
+    con = duckdb.connect(db)
+    with Clock() as c:
+        con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?)", [csv])
+        con.execute("CHECKPOINT")
+    rows = con.execute("SELECT count(*) FROM t").fetchone()[0]
+    con.close()
+    return {"seconds": c.wall, "cpu": c.cpu, "rows": rows}
+
+
+def repeat_import(csv: str, db: str) -> dict:
+    """Child: Repeat's import (generic format, validation, products, report) into a fresh warehouse."""
+    from recs.db import connect
+    from recs.importer import import_files
+
+    con = connect(db)
+    with Clock() as c:
+        reports = import_files(con, orders=csv, fmt="generic")
+        con.execute("CHECKPOINT")
+    rows = con.execute("SELECT count(*) FROM order_lines").fetchone()[0]
+    con.close()
+    return {"seconds": c.wall, "cpu": c.cpu, "rows": rows, "rejected": reports[0].rows_rejected}
+
+
+def measure(lines: int) -> list[dict]:
+    """Rows of the table for one size."""
+    _, gen_seconds = demo_db(lines)
+    csv = export_csv(lines)
+    rows = [{"lines": label(lines), "step": "demo generation (CLI)", "repeat_s": gen_seconds, "baseline_s": None,
+             "ratio": None, "cpu_ratio": None, "load": load_average(), "peak_mem": "", "target": "< 120 s at 10M" if lines >= 10_000_000 else "",
+             "met": ("yes" if gen_seconds is not None and gen_seconds < DEMO_TARGET_10M else "NO")
+             if lines >= 10_000_000 else ""}]
+    with tempfile.TemporaryDirectory() as tmp:
+        bare = run_child("bench.bench_import:bare_import", {"csv": str(csv), "db": f"{tmp}/bare.duckdb"}, TIMEOUT)
+        ours = run_child("bench.bench_import:repeat_import", {"csv": str(csv), "db": f"{tmp}/repeat.duckdb"}, TIMEOUT)
+    if not (bare.ok and ours.ok):
+        rows.append({"lines": label(lines), "step": "import CSV", "repeat_s": None, "baseline_s": None,
+                     "ratio": None, "peak_mem": "", "target": "<= 2x bare",
+                     "met": f"FAILED: {ours.error or bare.error}"})
+        return rows
+    ratio = ours.value["seconds"] / bare.value["seconds"]
+    rows.append({"lines": label(lines), "step": f"import CSV ({csv.stat().st_size / 1e6:,.0f} MB)",
+                 "repeat_s": ours.value["seconds"], "baseline_s": bare.value["seconds"], "ratio": ratio,
+                 "cpu_ratio": ours.value["cpu"] / bare.value["cpu"], "load": load_average(),
+                 "peak_mem": f"{gb(ours.peak_rss)} vs {gb(bare.peak_rss)}", "target": "<= 2x bare",
+                 "met": "yes" if ratio <= IMPORT_TARGET else "NO"})
+    if ours.value["rows"] != bare.value["rows"]:
+        rows[-1]["met"] += f" (rows differ: {ours.value['rows']:,} vs {bare.value['rows']:,})"
+    return rows
+
+
+def main() -> None:
+    rows: list[dict] = []
+    for lines in sizes():
+        print(f"import at {label(lines)} lines...", flush=True)
+        rows += measure(lines)
+    print(table(rows, ["lines", "step", "repeat_s", "baseline_s", "ratio", "cpu_ratio", "peak_mem", "load", "target",
+                       "met"]))
+    print("seconds are wall time; ratio = Repeat / bare DuckDB read_csv (lower is better), cpu_ratio the same on CPU "
+          "seconds (robust on a busy machine); peak_mem = peak RSS of each process (Repeat vs bare); load = 1-min "
+          "load average (2 cores).")
+
+
+if __name__ == "__main__":
+    main()

@@ -65,11 +65,13 @@ if frame.empty:
     st.stop()
 
 summary = metrics.segment_summary(frame)
-top = summary.sort_values("revenue", ascending=False).iloc[0]
-champions = summary.set_index("segment").loc["Champions"]
-st.markdown(f"**{len(frame):,} customers.** The largest revenue share comes from **{top['segment']}** "
-            f"({top['revenue_share']:.0%} of revenue from {top['customer_share']:.0%} of customers); Champions are "
-            f"{champions['customer_share']:.0%} of customers and bring {champions['revenue_share']:.0%} of revenue.")
+by = summary.set_index("segment")
+champions = by.loc["Champions"]
+slipping = by.loc[["At risk", "Can't lose them"]]
+st.markdown(f"**{len(frame):,} customers.** Champions are {champions['customer_share']:.0%} of customers and bring "
+            f"**{champions['revenue_share']:.0%} of revenue**. {int(slipping['customers'].sum()):,} customers who "
+            f"used to order often have gone quiet (At risk, Can't lose them): "
+            f"**{slipping['revenue_share'].sum():.0%} of revenue** to win back.")
 
 left, right = st.columns(2)
 left.plotly_chart(charts.segment_treemap(summary), width="stretch", key="segment_treemap")

@@ -34,9 +34,9 @@ c[1].metric("Customers", f"{int(s['customers']):,}", help="Distinct customer ids
 c[2].metric("Repeat customers", f"{int(s['repeat_customers']):,}", help="Customers with 2 or more orders")
 rate = s["repurchase_rate"]
 c[3].metric("Repurchase rate", "–" if pd.isna(rate) else f"{rate:.1%}", help="Repeat customers / customers")
-c[4].metric("Revenue", f"{s['revenue']:,.0f}",
-            help=f"Gross: sum of quantity × price over valid lines. Net of cancellations and returns: "
-                 f"{s['net_revenue']:,.0f}")
+c[4].metric("Revenue", charts.compact(s["revenue"]),
+            help=f"Gross: sum of quantity × price over valid lines, {s['revenue']:,.2f}. Net of cancellations "
+                 f"and returns: {s['net_revenue']:,.2f}")
 c[5].metric("Average order value", f"{s['aov']:,.2f}", help="Revenue / orders")
 
 if not pd.isna(rate):

@@ -102,8 +102,10 @@ k[2].metric("Repeat customers", f"{int(s['repeat_customers']):,}", _delta("repea
             help="Customers with 2 or more orders in the window")
 rate = s["repurchase_rate"]
 k[3].metric("Repurchase rate", "–" if pd.isna(rate) else f"{rate:.1%}", _delta("repurchase_rate", "", True))
-k[4].metric("Revenue", f"{s['revenue']:,.0f}", _delta("revenue", "+,.0f"),
-            help=f"Gross. Net of cancellations and returns: {s['net_revenue']:,.0f}")
+rev_delta = None if p is None else charts.compact(float(s["revenue"]) - float(p["revenue"]))
+k[4].metric("Revenue", charts.compact(s["revenue"]), None if rev_delta is None else
+            (rev_delta if rev_delta.startswith("-") else "+" + rev_delta),
+            help=f"Gross: {s['revenue']:,.2f}. Net of cancellations and returns: {s['net_revenue']:,.2f}")
 k[5].metric("Average order value", "–" if pd.isna(s["aov"]) else f"{s['aov']:,.2f}", _delta("aov", "+,.2f"))
 if int(s["orders"]) == 0:
     st.info("No orders match these filters. Widen the date range or pick another country or category.")

@@ -19,6 +19,16 @@ def _label(ts, grain: str = "month") -> str:
     return ts.strftime("%Y-%m") if grain == "month" else ts.strftime("%Y-%m-%d")
 
 
+def compact(value: float, decimals: int = 1) -> str:
+    """12345678 -> '12.3M', 45678 -> '45.7k', 950 -> '950' (KPI tiles stay readable in narrow columns)."""
+    if value is None or pd.isna(value):
+        return "–"
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e4, "k")):
+        if abs(value) >= size:
+            return f"{value / size:,.{decimals}f}{suffix}"
+    return f"{value:,.0f}"
+
+
 def empty_figure(message: str) -> go.Figure:
     """A blank chart carrying a short message (nothing to draw for this selection)."""
     fig = go.Figure()
@@ -36,7 +46,7 @@ def orders_revenue_chart(frame: pd.DataFrame) -> go.Figure:
     fig.add_scatter(x=frame["period"], y=frame["revenue"], name="revenue", mode="lines+markers",
                     line_color=RATE_COLOR, secondary_y=True)
     fig.update_yaxes(title_text="orders", secondary_y=False)
-    fig.update_yaxes(title_text="revenue", secondary_y=True, rangemode="tozero")
+    fig.update_yaxes(title_text="revenue", secondary_y=True, rangemode="tozero", showgrid=False)
     fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.12))
     return fig
 
@@ -52,7 +62,8 @@ def returning_chart(frame: pd.DataFrame) -> go.Figure:
     fig.update_layout(barmode="stack", height=360, margin=dict(l=10, r=10, t=30, b=10),
                       legend=dict(orientation="h", y=1.12))
     fig.update_yaxes(title_text="customers", secondary_y=False)
-    fig.update_yaxes(title_text="returning rate", tickformat=".0%", range=[0, 1], secondary_y=True)
+    fig.update_yaxes(title_text="returning rate", tickformat=".0%", range=[0, 1], tickmode="linear", dtick=0.25,
+                     showgrid=False, secondary_y=True)
     return fig
 
 

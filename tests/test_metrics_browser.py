@@ -1,0 +1,56 @@
+"""Retention page in headless Chromium: change the grain and the date range and see the cohort heatmap redraw."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import wait_for_app
+
+pytestmark = pytest.mark.browser
+
+HEATMAP = ".st-key-retention_heatmap .js-plotly-plot"
+
+
+@pytest.fixture
+def shop(demo_db: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "shop.duckdb"
+    shutil.copy(demo_db, path)
+    return path
+
+
+def _cohort_labels(page) -> list[str]:
+    page.wait_for_selector(HEATMAP, timeout=60_000)
+    return page.evaluate(f"() => Array.from(document.querySelector('{HEATMAP}').data[0].y)")
+
+
+def test_grain_and_date_range_redraw_the_heatmap(shop, streamlit_server, chromium, tmp_path):
+    url = streamlit_server(shop)
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{url}/retention")
+    wait_for_app(page)
+    monthly = _cohort_labels(page)
+    assert monthly[0].startswith("2024-01 (n=") and len(monthly) == 24  # two years of monthly cohorts
+
+    page.locator('[data-testid="stRadio"]').filter(has_text="Grain").get_by_text("ISO week").click()
+    page.wait_for_function(f"() => document.querySelector('{HEATMAP}').data[0].y.length > 50", timeout=60_000)
+    wait_for_app(page)
+    weekly = _cohort_labels(page)
+    assert len(weekly) > 100 and weekly[0].startswith("2024-01-01 (n=")  # 2024-01-01 is a Monday
+
+    label = "Orders from – to (both days included)"
+    for part, which, value in [("year", "start", "2025"), ("month", "end", "03")]:  # 2025-01-01 .. 2025-03-31
+        page.get_by_role("spinbutton", name=f"{part}, {label} {which} date").click()
+        page.keyboard.type(value)
+    page.keyboard.press("Escape")
+    page.get_by_role("heading", name="Retention", exact=True).click()  # leaving the field commits the range
+    wait_for_app(page)
+    page.wait_for_function(f"() => document.querySelector('{HEATMAP}').data[0].y.length < 20", timeout=60_000)
+    windowed = _cohort_labels(page)
+    assert windowed[0].startswith("2024-12-30 (n=") or windowed[0].startswith("2025-")
+    assert all(label[:4] == "2025" or label.startswith("2024-12-30") for label in windowed)
+    assert not page.query_selector_all('[data-testid="stException"]')
+    page.screenshot(path=str(tmp_path / "retention.png"), full_page=True)
+    page.close()

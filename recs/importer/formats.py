@@ -180,3 +180,26 @@ def bool_sql(col: str | None, default: str = "TRUE") -> str:
     t = f"lower(trim({col}))"
     return (f"CASE WHEN {col} IS NULL OR {t} = '' THEN {default} WHEN {t} IN ('true', 't', 'yes', 'y', '1') "
             f"THEN TRUE WHEN {t} IN ('false', 'f', 'no', 'n', '0') THEN FALSE ELSE NULL END")
+
+
+def layout_for(kind: str, fmt: str = "generic") -> Layout:
+    """The column layout of one file kind (orders in `fmt`, assignments, products)."""
+    if kind == "orders":
+        return ONLINE_RETAIL if fmt == "online-retail" else GENERIC
+    if kind == "assignments":
+        return ASSIGNMENTS
+    if kind == "products":
+        return PRODUCTS
+    raise InputError(f"unknown file kind {kind!r}; use orders, assignments or products")
+
+
+def suggest_mapping(header: list[str], kind: str, fmt: str = "generic") -> dict[str, str | None]:
+    """For each of our columns (required first), the file column that matches it, or None."""
+    layout = layout_for(kind, fmt)
+    by_key: dict[str, str] = {}
+    for col in header:
+        by_key.setdefault(_key(col), col)
+    out: dict[str, str | None] = {}
+    for ours in layout.names():
+        out[ours] = next((by_key[_key(c)] for c in (ours, *layout.aliases.get(ours, ())) if _key(c) in by_key), None)
+    return out

@@ -195,12 +195,14 @@ def _drop_temps(con) -> None:
 
 
 def import_files(con, *, orders=None, assignments=None, products=None, fmt: str = "generic", replace: bool = False,
-                 mapping: dict[str, str] | None = None, progress: Progress | None = None) -> list[ImportReport]:
+                 mapping: dict[str, str] | None = None, progress: Progress | None = None,
+                 dry_run: bool = False) -> list[ImportReport]:
     """Import order lines, experiment assignments and/or a products file in ONE transaction.
 
     Validates every file fully before writing; any error (bad input, an exception from `progress`)
     rolls everything back and the database stays exactly as it was. Returns one report per file
-    (products first, then orders, then assignments).
+    (products first, then orders, then assignments). `dry_run` does all the work and then rolls
+    back: the reports say what an import would do (the Data page's validation report).
     """
     if fmt not in formats.FORMATS:
         raise InputError(f"unknown format {fmt!r}; use one of: {', '.join(formats.FORMATS)}")
@@ -221,7 +223,7 @@ def import_files(con, *, orders=None, assignments=None, products=None, fmt: str 
 
             reports.append(_import_one(con, kind, path, fmt, replace, mapping, step))
         _drop_temps(con)
-        con.execute("COMMIT")
+        con.execute("ROLLBACK" if dry_run else "COMMIT")
     except BaseException:
         try:
             con.execute("ROLLBACK")

@@ -43,6 +43,24 @@ class ImportReport:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def as_rows(self) -> list[tuple[str, str]]:
+        """(measure, value) pairs for a table on the Data page; the same figures as `to_text`."""
+        rows = [("rows read", f"{self.rows_read:,}"), ("rows kept", f"{self.rows_kept:,}"),
+                ("rows rejected (blank)", f"{self.rows_rejected:,}"), ("duplicate rows (kept)", f"{self.duplicates:,}")]
+        if self.kind == "orders":
+            rows += [("orders", f"{self.orders:,}"), ("customers", f"{self.customers:,}"),
+                     ("cancelled lines", f"{self.cancellations:,}"), ("returned lines", f"{self.returns:,}"),
+                     ("guest lines (no customer id)", f"{self.guest_lines:,}"),
+                     ("non-product lines (postage, fees, ...)", f"{self.non_product_lines:,}"),
+                     ("new products", f"{self.products_new:,}"),
+                     ("period", f"{self.first_at} .. {self.last_at}" if self.first_at else "")]
+        elif self.kind == "products":
+            rows += [("new products", f"{self.products_new:,}"), ("updated products", f"{self.products_updated:,}")]
+        elif self.kind == "assignments":
+            rows += [("customers", f"{self.customers:,}")]
+        rows.append(("time", f"{self.seconds:.2f} s"))
+        return rows
+
     def to_text(self) -> str:
         """A short human-readable report (what the CLI prints)."""
         head = f"{self.kind} import of {self.file_name} ({self.format}, {self.file_type or 'file'})"

@@ -1,0 +1,149 @@
+"""Data: load a shop's export (orders, experiment assignments, products), check it, import it, see the history.
+
+Thin page: every step calls recs.importer. The upload is written to a temporary directory for the
+length of one run and deleted afterwards, never kept.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from pages import common
+from recs import db, importer
+from recs.errors import RepeatError
+
+KINDS = {"Orders": "orders", "Experiment assignments": "assignments", "Products": "products"}
+NONE = "(none)"
+
+st.title("Data")
+st.caption("Load your shop's export as CSV, Parquet or Excel (.xlsx). Each import is one transaction: a file "
+           "with a problem changes nothing, and the same file twice is recognised. Columns and formats: "
+           "docs/data-format.md.")
+
+cur = common.cursor()
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(name).name).strip("._") or "upload.csv"
+
+
+def _report_frame(report: importer.ImportReport) -> pd.DataFrame:
+    return pd.DataFrame(report.as_rows(), columns=["measure", "value"])
+
+
+def _show_reports(reports: list[importer.ImportReport], verb: str) -> None:
+    for report in reports:
+        if report.skipped_as_already_imported:
+            st.info(f"{report.file_name}: {report.message}")
+            continue
+        st.success(f"{report.file_name}: {verb} {report.rows_kept:,} of {report.rows_read:,} rows "
+                   f"({report.kind}, {report.format}, {report.file_type}).")
+        st.dataframe(_report_frame(report), hide_index=True)
+
+
+def _mapping_widgets(header: list[str], kind: str, fmt: str) -> dict[str, str]:
+    """Selectboxes mapping our column names to the file's, shown when required names are missing."""
+    layout = importer.layout_for(kind, fmt)
+    suggested = importer.suggest_mapping(header, kind, fmt)
+    missing = [c for c in layout.required if suggested.get(c) is None]
+    if not missing:
+        with st.expander("Column mapping (found automatically)"):
+            st.dataframe(pd.DataFrame({"our column": list(suggested), "file column": [v or NONE for v in
+                                                                                    suggested.values()]}),
+                         hide_index=True)
+        return {}
+    st.warning(f"The file has no column named {', '.join(missing)}. Pick which file column holds each one.")
+    options = [NONE, *header]
+    mapping: dict[str, str] = {}
+    cols = st.columns(3)
+    for i, ours in enumerate(layout.names()):
+        default = suggested.get(ours)
+        choice = cols[i % 3].selectbox(f"{ours}{' (required)' if ours in layout.required else ''}", options,
+                                       index=options.index(default) if default in options else 0,
+                                       key=f"map-{kind}-{ours}")
+        if choice != NONE:
+            mapping[ours] = choice
+    return mapping
+
+
+def _import_section() -> None:
+    c1, c2 = st.columns([3, 2])
+    kind = KINDS[c1.radio("What is in the file?", list(KINDS), horizontal=True, key="data_kind")]
+    fmt = "generic"
+    if kind == "orders":
+        fmt = c2.selectbox("Layout", importer.FORMATS, key="data_fmt",
+                           help="generic: order_id, customer_id, ordered_at, product_id, quantity, unit_price "
+                                "(+ status, product_name, category, country). online-retail: the UCI Online Retail "
+                                "(II) export (InvoiceNo, StockCode, Description, Quantity, InvoiceDate, ...).")
+    upload = st.file_uploader("File (CSV, Parquet or .xlsx; at most 200 MB)", type=["csv", "tsv", "txt", "parquet",
+                                                                                   "xlsx"], key="data_upload")
+    replace = st.checkbox("If this exact file was imported before, replace that import", key="data_replace")
+    if upload is None:
+        return
+    with tempfile.TemporaryDirectory(prefix="repeat-upload-") as tmp:
+        path = Path(tmp) / _safe_name(upload.name)
+        path.write_bytes(upload.getbuffer())
+        try:
+            preview = importer.preview_file(path, n=20)
+        except RepeatError as exc:
+            common.show_error(exc)
+            return
+        st.markdown("**First rows of the file**, exactly as written")
+        st.dataframe(preview, hide_index=True, height=240)
+        mapping = _mapping_widgets(list(preview.columns), kind, fmt)
+        files = {kind: path}
+        check_key = (upload.file_id, kind, fmt, replace, tuple(sorted(mapping.items())), db.data_version(cur))
+        st.markdown("**Validation**")
+        if st.session_state.get("data_check_key") != check_key:
+            try:
+                with st.spinner("Checking the whole file ..."):
+                    checked = importer.import_files(cur, **files, fmt=fmt, replace=replace, mapping=mapping or None,
+                                                    dry_run=True)
+                st.session_state["data_check"] = ("ok", checked)
+            except RepeatError as exc:
+                st.session_state["data_check"] = ("error", str(exc))
+            st.session_state["data_check_key"] = check_key
+        status, result = st.session_state["data_check"]
+        if status == "error":
+            st.error(result)
+            return
+        _show_reports(result, "ready to import")
+        if all(r.skipped_as_already_imported for r in result):
+            return
+        if st.button("Import", type="primary", key="data_import", icon=":material/upload:"):
+            bar = st.progress(0.0, text="Starting the import")
+            try:
+                reports = importer.import_files(cur, **files, fmt=fmt, replace=replace, mapping=mapping or None,
+                                                progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+            except RepeatError as exc:
+                common.show_error(exc)
+                return
+            bar.progress(1.0, text="Import finished")
+            st.cache_data.clear()
+            st.session_state["data_last"] = reports
+            st.session_state.pop("data_check_key", None)
+            _show_reports(reports, "imported")
+
+
+with st.container(border=True):
+    st.subheader("Import a file")
+    _import_section()
+
+st.subheader("What the warehouse holds")
+counts = db.table_counts(cur)
+for col, (table, n) in zip(st.columns(len(counts)), counts.items(), strict=True):
+    col.metric(table.replace("_", " "), f"{n:,}")
+st.caption(f"Database file: {common.db_path()}")
+
+st.subheader("Import history")
+history = importer.import_history(cur)
+if history.empty:
+    st.caption("No imports yet. Load a file above, or create the demo shop with `python -m recs demo`.")
+else:
+    st.dataframe(history, hide_index=True)
+    common.download_csv(history, "imports.csv", label="Download import history (CSV)", key="dl-imports")

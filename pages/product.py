@@ -30,9 +30,15 @@ def _search(_cur, key, text: str):
     return preview.search_products(_cur, text, 200)
 
 
+@st.cache_resource(show_spinner="Scoring every customer once for targeting…", max_entries=2)
+def _scores(_model, model_key):
+    return preview.score_matrix(_model)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _likely(_cur, _model, model_key, product: str, n: int, exclude: bool):
-    return preview.likely_buyers(_cur, _model, product, n, exclude_purchased=exclude)
+    return preview.likely_buyers(_cur, _model, product, n, exclude_purchased=exclude,
+                                 scores=_scores(_model, model_key))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

@@ -232,13 +232,46 @@ def training_snapshot(con: Any, cutoff: Any = None) -> dict[str, Any]:
     return out
 
 
-def likely_buyers(con: Any, model: Any, product_id: str, limit: int = 20,
-                  exclude_purchased: bool = False) -> pd.DataFrame:
+def score_matrix(model: Any, max_cells: int = 40_000_000) -> np.ndarray | None:
+    """Every training customer's raw score for every product (float32, rows in `model.data_.customer_ids` order),
+    or None when the matrix would exceed `max_cells`. Computed once per model, it turns each product's
+    targeting list into a column lookup (the Product page keeps it while the model is in use)."""
+    data = model.data_
+    if data.n_customers * data.n_products > max_cells:
+        return None
+    return np.ascontiguousarray(model.score(data.customer_ids).T)  # products x customers: a row per product
+
+
+def _top_customers(model: Any, scores: np.ndarray, product_id: str, k: int, exclude_purchased: bool) -> pd.DataFrame:
+    """Recommender.likely_buyers over a precomputed score matrix (same order and ties: by customer row)."""
+    data = model.data_
+    j = data.product_index(product_id)
+    if j is None:
+        raise NotFound(f"unknown product id {product_id!r} (not a real product in this data)")
+    col = scores[j].astype(np.float64)
+    if exclude_purchased:  # customers with a stored entry in column j bought it before the cutoff
+        m = data.matrix
+        rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+        col[rows[m.indices == j]] = -np.inf
+    k = min(k, len(col))
+    part = np.argpartition(-col, k - 1)[:k] if k < len(col) else np.arange(len(col))
+    top = part[np.lexsort((part, -col[part]))]
+    top = top[np.isfinite(col[top])]
+    return pd.DataFrame({"customer_id": data.customer_ids[top].astype(str),
+                         "rank": np.arange(1, len(top) + 1, dtype=np.int64), "score": col[top]})
+
+
+def likely_buyers(con: Any, model: Any, product_id: str, limit: int = 20, exclude_purchased: bool = False,
+                  scores: np.ndarray | None = None) -> pd.DataFrame:
     """Customers the model scores highest for one product (for targeting), with their history of it.
 
     Columns: customer_id, rank, score, bought_before (orders of this product), last_bought, orders (all).
+    `scores` (from `score_matrix`) makes it a lookup; without it the model scores every customer.
     """
-    top = model.likely_buyers(product_id, k=_check_limit(limit), exclude_purchased=exclude_purchased)
+    if scores is None:
+        top = model.likely_buyers(product_id, k=_check_limit(limit), exclude_purchased=exclude_purchased)
+    else:
+        top = _top_customers(model, scores, str(product_id), _check_limit(limit), exclude_purchased)
     if top.empty:
         return top.assign(bought_before=pd.Series(dtype="int64"), last_bought=pd.Series(dtype="datetime64[us]"),
                           orders=pd.Series(dtype="int64"))

@@ -159,3 +159,17 @@ def test_customer_timeline_equals_the_orders_view(con):
         view = con.execute("SELECT order_id, ordered_at, revenue, items, lines FROM orders WHERE customer_id = ? "
                            "ORDER BY ordered_at, order_id", [customer]).df()
         pd.testing.assert_frame_equal(mine, view, check_dtype=False)
+
+
+@pytest.mark.parametrize("name", ["popular", "repeat", "item_knn"])
+def test_likely_buyers_from_a_score_matrix_equals_the_model(con, name):
+    from recs.export import fit_model
+
+    model, _ = fit_model(con, name)
+    scores = preview.score_matrix(model)
+    for product in ("P1", "P2", "P3", "P4"):
+        for exclude in (False, True):
+            direct = preview.likely_buyers(con, model, product, 3, exclude_purchased=exclude)
+            lookup = preview.likely_buyers(con, model, product, 3, exclude_purchased=exclude, scores=scores)
+            pd.testing.assert_frame_equal(direct, lookup)
+    assert preview.score_matrix(model, max_cells=3) is None

@@ -116,7 +116,10 @@ st.subheader(f"Returning customers per {unit}")
 rep = _repurchase(cur, key, f, grain)
 if len(rep):
     latest = rep.iloc[-1]
-    st.markdown(f"In the latest {unit} ({pd.Timestamp(latest['period']):%Y-%m-%d}), "
+    begins = pd.Timestamp(latest["period"])
+    ends = begins + (pd.DateOffset(months=1) if grain == "month" else pd.Timedelta(days=7))
+    partial = " — not over at the data's end" if ends > pd.Timestamp(last_day) + pd.Timedelta(days=1) else ""
+    st.markdown(f"In the latest {unit} ({begins:%Y-%m-%d}{partial}), "
                 f"**{latest['returning_rate']:.0%} of the {int(latest['customers']):,} customers who ordered had "
                 f"ordered before**; {int(latest['new_customers']):,} were new.")
 st.plotly_chart(charts.returning_chart(rep), width="stretch", key="returning_chart")

@@ -90,21 +90,31 @@ def retention_heatmap(frame: pd.DataFrame, grain: str = "month", value: str = "r
                                                                len(periods), axis=1), rev.to_numpy(dtype=float),
                         np.where(incomplete, 1.0, 0.0)])
     what = "retention" if value == "retention" else "revenue retention"
-    fig = go.Figure(go.Heatmap(
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.07, 0.93], horizontal_spacing=0.01)
+    fig.add_trace(go.Heatmap(
         z=z, x=periods, y=labels, text=text, texttemplate="%{text}", textfont={"size": 10},
         colorscale="Blues", zmin=0, zmax=1 if value == "retention" else None, customdata=custom,
         colorbar={"title": what, "tickformat": ".0%"}, xgap=1, ygap=1,
         hovertemplate=("cohort %{y}<br>offset %{x}<br>" + what + " %{z:.1%}<br>customers %{customdata[0]:,.0f}"
                        " of %{customdata[1]:,.0f}<br>revenue %{customdata[2]:,.2f}<extra></extra>"),
-    ))
+    ), row=1, col=2)
+    size_values = sizes.reindex(cohorts).to_numpy(float)
+    fig.add_trace(go.Heatmap(  # the cohort size column, grey so it does not read as a retention cell
+        z=size_values[:, None], x=["size"], y=labels, text=[[f"{int(v):,}"] for v in size_values],
+        texttemplate="%{text}", textfont={"size": 10}, colorscale=[[0, "#f0f0f0"], [1, "#bdbdbd"]],
+        showscale=False, xgap=1, ygap=1, hovertemplate="cohort %{y}: %{z:,.0f} customers<extra></extra>",
+    ), row=1, col=1)
     ys, xs = np.nonzero(incomplete & ~np.isnan(z))
     if len(xs):
-        fig.add_scatter(x=[periods[i] for i in xs], y=[labels[j] for j in ys], mode="markers",
-                        marker={"symbol": "line-ne", "size": 14, "color": "rgba(80,80,80,0.55)",
-                                "line": {"width": 1.5, "color": "rgba(80,80,80,0.55)"}},
-                        name="incomplete: period not over at the data end (*)", hoverinfo="skip")
-    fig.update_yaxes(autorange="reversed", title_text="cohort (size)", type="category")
-    fig.update_xaxes(title_text=f"{grain}s since first order", dtick=1)
+        fig.add_trace(go.Scatter(
+            x=[periods[i] for i in xs], y=[labels[j] for j in ys], mode="markers",
+            marker={"symbol": "line-ne", "size": 14, "color": "rgba(80,80,80,0.55)",
+                    "line": {"width": 1.5, "color": "rgba(80,80,80,0.55)"}},
+            name="incomplete: period not over at the data end (*)", hoverinfo="skip"), row=1, col=2)
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_yaxes(title_text="cohort (size)", row=1, col=1)
+    fig.update_xaxes(title_text=f"{grain}s since first order", dtick=1, row=1, col=2)
+    fig.update_xaxes(side="bottom", row=1, col=1)
     fig.update_layout(height=max(320, 22 * len(cohorts) + 120), margin=dict(l=10, r=10, t=30, b=10),
                       legend=dict(orientation="h", y=1.06), plot_bgcolor="white")
     return fig

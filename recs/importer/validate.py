@@ -17,10 +17,10 @@ def check(con, table: str, file_name: str, column: str, condition: str, value: s
     n = con.execute(f"SELECT count(*) FROM {table} WHERE {condition}").fetchall()[0][0]
     if not n:
         return
-    rows = con.execute(f"SELECT _row, {value} FROM {table} WHERE {condition} ORDER BY _row LIMIT {MAX_SHOWN}"
-                       ).fetchall()
+    rows = con.execute(f"SELECT _row, coalesce({value}, '') FROM {table} WHERE {condition} ORDER BY _row "
+                       f"LIMIT {MAX_SHOWN}").fetchall()
     noun = "row" if n == 1 else "rows"
-    raise InputError(f"{file_name}: column {column!r}: {n:,} {noun} {what}; first: {format_rows(rows, MAX_SHOWN)}")
+    raise InputError(f"{file_name}: column {column!r}: {what} in {n:,} {noun}; first: {format_rows(rows, MAX_SHOWN)}")
 
 
 def _label(header: list[str], cols: dict[str, int], ours: str) -> str:
@@ -32,22 +32,24 @@ def _label(header: list[str], cols: dict[str, int], ours: str) -> str:
 def validate_order_lines(con, table: str, file_name: str, header: list[str], cols: dict[str, int]) -> None:
     """Required ids present, timestamps parse, numbers are numbers, statuses are known."""
     lab = lambda ours: _label(header, cols, ours)  # noqa: E731
-    check(con, table, file_name, lab("order_id"), "order_id IS NULL", "order_id", "have an empty order id")
-    check(con, table, file_name, lab("product_id"), "product_id IS NULL", "product_id", "have an empty product id")
+    check(con, table, file_name, lab("order_id"), "order_id IS NULL", "order_id",
+          "empty value (every line needs an order id)")
+    check(con, table, file_name, lab("product_id"), "product_id IS NULL", "product_id",
+          "empty value (every line needs a product id)")
     check(con, table, file_name, lab("ordered_at"), "ordered_at IS NULL", "ordered_at_raw",
-          "are not a date and time we can read (use e.g. 2024-03-31 14:05:00)")
+          "not a date and time we can read (use e.g. 2024-03-31 14:05:00)")
     check(con, table, file_name, lab("quantity"), "quantity IS NULL OR NOT isfinite(quantity)", "quantity_raw",
-          "are not numbers")
+          "not a number")
     check(con, table, file_name, lab("unit_price"), "unit_price IS NULL OR NOT isfinite(unit_price)",
-          "unit_price_raw", "are not numbers")
+          "unit_price_raw", "not a number")
     if "status" in cols:
         unknown = con.execute(f"SELECT DISTINCT status_raw FROM {table} WHERE status IS NULL ORDER BY 1 LIMIT 10"
                               ).fetchall()
         if unknown:
             values = ", ".join(repr(v[0]) for v in unknown)
             check(con, table, file_name, lab("status"), "status IS NULL", "status_raw",
-                  f"have a status we do not know ({values}; known: completed, cancelled, returned and their "
-                  "synonyms listed in docs/data-format.md)")
+                  f"unknown status ({values}; known: completed, cancelled, returned and the synonyms listed in "
+                  "docs/data-format.md)")
 
 
 def validate_assignments(con, table: str, file_name: str, header: list[str], cols: dict[str, int],
@@ -55,9 +57,9 @@ def validate_assignments(con, table: str, file_name: str, header: list[str], col
     """Ids and variant present, timestamps parse, and no customer in two variants of one experiment."""
     lab = lambda ours: _label(header, cols, ours)  # noqa: E731
     for ours in ("experiment_id", "customer_id", "variant"):
-        check(con, table, file_name, lab(ours), f"{ours} IS NULL", ours, f"have an empty {ours.replace('_', ' ')}")
+        check(con, table, file_name, lab(ours), f"{ours} IS NULL", ours, "empty value")
     check(con, table, file_name, lab("assigned_at"), "assigned_at IS NULL", "assigned_at_raw",
-          "are not a date and time we can read (use e.g. 2024-03-31 14:05:00)")
+          "not a date and time we can read (use e.g. 2024-03-31 14:05:00)")
     conflict = con.execute(f"""
         SELECT experiment_id, customer_id FROM {table} GROUP BY ALL HAVING count(DISTINCT variant) > 1
         ORDER BY min(_row) LIMIT 1""").fetchall()
@@ -83,11 +85,12 @@ def validate_assignments(con, table: str, file_name: str, header: list[str], col
 def validate_products(con, table: str, file_name: str, header: list[str], cols: dict[str, int]) -> None:
     """Product ids present and unique, booleans readable."""
     lab = lambda ours: _label(header, cols, ours)  # noqa: E731
-    check(con, table, file_name, lab("product_id"), "product_id IS NULL", "product_id", "have an empty product id")
+    check(con, table, file_name, lab("product_id"), "product_id IS NULL", "product_id",
+          "empty value (every line needs a product id)")
     check(con, table, file_name, lab("product_id"),
           f"product_id IN (SELECT product_id FROM {table} GROUP BY 1 HAVING count(*) > 1)", "product_id",
-          "repeat a product id that appears more than once")
+          "product id appears more than once")
     for ours in ("is_product", "in_stock"):
         if ours in cols:
             check(con, table, file_name, lab(ours), f"{ours} IS NULL", f"{ours}_raw",
-                  "are not true/false (use true/false, yes/no or 1/0)")
+                  "not true/false (use true/false, yes/no or 1/0)")

@@ -28,8 +28,7 @@ def _ok(at: AppTest) -> None:
 
 def _open(page: str, query: dict[str, str] | None = None) -> AppTest:
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=90)
-    at.run()
-    at.switch_page(page)
+    at.switch_page(page)  # straight to the page (no Overview render first)
     at.query_params.update(query or {})
     at.run()
     _ok(at)
@@ -189,10 +188,11 @@ def test_product_page_deep_link(shop):
 
 def test_evaluation_section_shows_both_modes(shop):
     at = _open("pages/recommendations.py")
-    at.multiselect(key="eval-models").set_value(["popular", "repeat"])
+    at.multiselect(key="eval-models").set_value(["popular"])  # the cheapest model: this is about the page
     at.button(key="FormSubmitter:eval-form-Run evaluation").click()
     at.run()
     _ok(at)
     frame: pd.DataFrame = at.session_state["reco_eval"]["frame"]
-    assert set(frame["mode"]) == {"new", "all"} and set(frame["model"]) == {"popular", "repeat"}
-    assert at.get("plotly_chart")
+    assert set(frame["mode"]) == {"new", "all"} and set(frame["model"]) == {"popular"}
+    assert any(m.value.startswith("- **new**: best is **popular**") for m in at.markdown)
+    assert at.get("plotly_chart") and at.download_button(key="dl-eval")

@@ -1,0 +1,52 @@
+"""`python -m recs evaluate`: compare recommenders on a temporal split, one CSV row per (model, mode).
+
+Columns: model, mode (new | all), k, precision, recall, ndcg, map, hit_rate, coverage, novelty, diversity,
+customers, fit_seconds (definitions in docs/models.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from recs import db
+from recs.commands._common import add_db_argument, add_out_argument, db_path, write_csv
+from recs.errors import InputError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "evaluate", help="compare recommenders on a temporal split (CSV)",
+        description="Train each model on valid lines before --cutoff and score its top-k lists on the next "
+        "--horizon-days, in two modes: 'new' (only products the customer had not bought count; purchased ones "
+        "are excluded) and 'all' (re-buys count).",
+    )
+    add_db_argument(parser)
+    parser.add_argument("--cutoff", required=True, help="train strictly before this date (YYYY-MM-DD)")
+    parser.add_argument("--horizon-days", type=int, default=30, help="test window length in days (default 30)")
+    parser.add_argument("--k", type=int, default=10, help="list length (default 10)")
+    parser.add_argument("--models", default=None, help="comma-separated model names (default: every model)")
+    parser.add_argument("--tune", action="store_true",
+                        help="pick each model's parameters on a validation window before the cutoff first")
+    add_out_argument(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from recs.evaluation import evaluate_models
+
+    path = db_path(args)
+    if not path.exists():
+        raise InputError(f"database not found: {path}")
+    models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
+    con = db.connect(path)
+    try:
+        def progress(fraction: float, message: str) -> None:
+            print(f"[{fraction:4.0%}] {message}", file=sys.stderr, flush=True)
+
+        table = evaluate_models(con, args.cutoff, horizon_days=args.horizon_days, k=args.k, models=models,
+                                tune=args.tune, progress=progress if args.out not in (None, "-") else None)
+    finally:
+        con.close()
+    write_csv(table, args.out)
+    return 0

@@ -1,0 +1,114 @@
+"""Ranking metrics at K over recommendation lists, defined once (formulas in docs/models.md).
+
+Every function takes plain data: `lists` maps a customer id to the ranked list of recommended product ids, and
+`relevant` maps a customer id to the set of product ids they bought in the test window. Baselines in `bench/`
+and our models are scored by the same functions, so the comparison is fair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from scipy import sparse
+
+RANKING_METRICS = ("precision", "recall", "ndcg", "map", "hit_rate")
+
+
+def _discounts(k: int) -> np.ndarray:
+    return 1.0 / np.log2(np.arange(2, k + 2))
+
+
+def ranking_scores(ranked: Sequence[str], relevant: set[str], k: int) -> dict[str, float]:
+    """Precision, recall, NDCG, average precision and hit for one customer's list, cut at `k`.
+
+    Binary relevance: a recommended product is a hit when it is in `relevant`. Duplicates in `ranked` count once.
+    """
+    if k <= 0:
+        raise ValueError("k must be positive")
+    top: list[str] = []
+    for item in ranked:
+        if item not in top:
+            top.append(item)
+        if len(top) == k:
+            break
+    if not relevant:
+        return dict.fromkeys(RANKING_METRICS, 0.0)
+    hits = np.array([item in relevant for item in top], dtype=bool)
+    n_hits = int(hits.sum())
+    disc = _discounts(k)
+    dcg = float(disc[: len(top)][hits].sum())
+    idcg = float(disc[: min(len(relevant), k)].sum())
+    precision_at = np.cumsum(hits) / np.arange(1, len(top) + 1) if len(top) else np.zeros(0)
+    ap = float(precision_at[hits].sum()) / min(len(relevant), k)
+    return {
+        "precision": n_hits / k,
+        "recall": n_hits / len(relevant),
+        "ndcg": dcg / idcg,
+        "map": ap,
+        "hit_rate": 1.0 if n_hits else 0.0,
+    }
+
+
+def mean_ranking_metrics(lists: Mapping[str, Sequence[str]], relevant: Mapping[str, set[str]], k: int) -> dict:
+    """Mean of `ranking_scores` over every customer in `relevant` (a missing list scores zero)."""
+    customers = [c for c, rel in relevant.items() if rel]
+    if not customers:
+        return {**dict.fromkeys(RANKING_METRICS, 0.0), "customers": 0}
+    total = dict.fromkeys(RANKING_METRICS, 0.0)
+    for customer in customers:
+        scores = ranking_scores(lists.get(customer, ()), relevant[customer], k)
+        for name in RANKING_METRICS:
+            total[name] += scores[name]
+    out = {name: total[name] / len(customers) for name in RANKING_METRICS}
+    out["customers"] = len(customers)
+    return out
+
+
+def coverage(lists: Mapping[str, Sequence[str]], n_products: int, k: int) -> float:
+    """Catalogue coverage: distinct products in any top-k list / products in the catalogue."""
+    if n_products <= 0:
+        return 0.0
+    seen = {item for ranked in lists.values() for item in list(ranked)[:k]}
+    return len(seen) / n_products
+
+
+def novelty(lists: Mapping[str, Sequence[str]], buyers: Mapping[str, int], n_customers: int, k: int) -> float:
+    """Mean self-information -log2((buyers(i) + 1) / (customers + 1)) of recommended items, in bits.
+
+    `buyers` counts the distinct training customers who bought each product; unseen products count as 0 buyers.
+    """
+    values = [
+        -np.log2((buyers.get(item, 0) + 1) / (n_customers + 1))
+        for ranked in lists.values()
+        for item in list(ranked)[:k]
+    ]
+    return float(np.mean(values)) if values else 0.0
+
+
+def item_vectors(matrix: sparse.spmatrix) -> sparse.csc_matrix:
+    """L2-normalised binary co-purchase column vectors (customers x products) for `diversity`."""
+    binary = sparse.csc_matrix(matrix, dtype=np.float64, copy=True)
+    binary.data[:] = 1.0
+    norms = np.sqrt(np.asarray(binary.multiply(binary).sum(axis=0))).ravel()
+    norms[norms == 0] = 1.0
+    return sparse.csc_matrix(binary @ sparse.diags(1.0 / norms))
+
+
+def diversity(lists: Mapping[str, Sequence[str]], vectors: sparse.csc_matrix, index: Mapping[str, int], k: int) -> float:
+    """Intra-list diversity: mean over lists of 1 - mean pairwise cosine of the items' co-purchase vectors.
+
+    Two products are similar when the same customers bought them. A product nobody bought has a zero vector and
+    so cosine 0 with everything. Lists with fewer than two items are skipped.
+    """
+    values = []
+    for ranked in lists.values():
+        cols = [index[item] for item in list(ranked)[:k] if item in index]
+        n = len(cols)
+        if n < 2:
+            continue
+        sub = vectors[:, cols]
+        gram = (sub.T @ sub).toarray()
+        mean_cos = (gram.sum() - np.trace(gram)) / (n * (n - 1))
+        values.append(1.0 - mean_cos)
+    return float(np.mean(values)) if values else 0.0

@@ -1,0 +1,158 @@
+"""Models at shop scale: building the interaction matrix and fitting every registry model, versus `implicit` ALS.
+
+For each size (1M and 10M order lines; $BENCH_LINES to change) on the cached demo shop:
+1. `recs.interactions.build_interactions` in its own process (time, peak memory); the result is saved to
+   bench/.cache/ so every model is fitted on exactly the same matrix.
+2. Every model of `recs.models.REGISTRY` with its default parameters, each in its own process with a time limit
+   (PER_MODEL_TIMEOUT): fit seconds, CPU seconds, peak memory, and whether it finished, refused with a message
+   (InputError, e.g. EASE above its catalogue cap) or was killed at the limit. The loading of the saved matrix
+   is not timed; the peak memory includes it (the `load only` row shows that floor).
+3. The baseline: `implicit.cpu.als.AlternatingLeastSquares` fitted directly on the same binary matrix with the
+   same settings as our `als` (64 factors, 15 iterations, 2 threads). Ratio = model fit time / implicit ALS.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+
+from bench._util import CACHE, Clock, demo_db, gb, label, load_average, run_child, sizes, table
+
+PER_MODEL_TIMEOUT = float(__import__("os").environ.get("BENCH_MODEL_TIMEOUT", "300"))
+BUILD_TIMEOUT = 1200.0
+
+
+def _paths(lines: int) -> dict[str, str]:
+    stem = CACHE / f"interactions-{lines}"
+    return {"npz": f"{stem}.npz", "products": f"{stem}.parquet", "meta": f"{stem}.json"}
+
+
+def build_child(db: str, lines: int) -> dict:
+    """Child: build the interactions from the warehouse (timed) and save them for the fit children."""
+    from scipy import sparse
+
+    from recs.db import connect
+    from recs.interactions import build_interactions
+
+    con = connect(db)
+    with Clock() as c:
+        data = build_interactions(con)
+    con.close()
+    paths = _paths(lines)
+    np.savez(paths["npz"], customer_ids=data.customer_ids.astype(str), product_ids=data.product_ids.astype(str))
+    for name in ("matrix", "counts", "last_days"):
+        sparse.save_npz(f"{paths['npz'][:-4]}-{name}.npz", getattr(data, name))
+    data.products.to_parquet(paths["products"])
+    meta = {"cutoff": str(data.cutoff), "weighting": data.weighting, "half_life_days": data.half_life_days}
+    with open(paths["meta"], "w") as fh:
+        json.dump(meta, fh)
+    return {"seconds": c.wall, "cpu": c.cpu, "customers": data.n_customers, "products": data.n_products,
+            "nnz": int(data.matrix.nnz)}
+
+
+def load_interactions(lines: int):
+    """The Interactions saved by build_child (same matrices, ids, product table and cutoff)."""
+    import pandas as pd
+    from scipy import sparse
+
+    from recs.interactions import Interactions
+
+    paths = _paths(lines)
+    ids = np.load(paths["npz"])
+    with open(paths["meta"]) as fh:
+        meta = json.load(fh)
+    mats = {name: sparse.load_npz(f"{paths['npz'][:-4]}-{name}.npz").tocsr() for name in
+            ("matrix", "counts", "last_days")}
+    return Interactions(customer_ids=ids["customer_ids"].astype(object), product_ids=ids["product_ids"].astype(object),
+                        products=pd.read_parquet(paths["products"]), cutoff=pd.Timestamp(meta["cutoff"]),
+                        weighting=meta["weighting"], half_life_days=meta["half_life_days"], **mats)
+
+
+def fit_child(lines: int, name: str) -> dict:
+    """Child: fit registry model `name` (default parameters) on the saved interactions."""
+    from recs.errors import RepeatError
+    from recs.models import get_model
+
+    data = load_interactions(lines)
+    model = get_model(name)
+    try:
+        with Clock() as c:
+            model.fit(data)
+    except RepeatError as exc:
+        return {"status": "refused", "message": str(exc)}
+    return {"status": "ok", "seconds": c.wall, "cpu": c.cpu}
+
+
+def load_only_child(lines: int) -> dict:
+    """Child: only load the saved interactions (the memory floor of every fit child)."""
+    data = load_interactions(lines)
+    return {"status": "ok", "nnz": int(data.matrix.nnz)}
+
+
+def implicit_child(lines: int) -> dict:
+    """Child: the baseline, implicit's ALS called directly on the same binary matrix."""
+    from implicit.cpu.als import AlternatingLeastSquares
+    from scipy import sparse
+    from threadpoolctl import threadpool_limits
+
+    x = sparse.load_npz(f"{_paths(lines)['npz'][:-4]}-matrix.npz").tocsr().astype(np.float32)
+    with threadpool_limits(1, "blas"):
+        als = AlternatingLeastSquares(factors=64, regularization=0.05, alpha=10.0, iterations=15, random_state=42,
+                                      num_threads=2)
+        with Clock() as c:
+            als.fit(x, show_progress=False)
+    return {"status": "ok", "seconds": c.wall, "cpu": c.cpu}
+
+
+def measure(lines: int) -> list[dict]:
+    from recs.models import model_names
+
+    db, _ = demo_db(lines)
+    lab = label(lines)
+    print(f"interactions at {lab} lines (load {load_average()})...", flush=True)
+    built = run_child("bench.bench_scale_models:build_child", {"db": str(db), "lines": lines}, BUILD_TIMEOUT)
+    if not built.ok:
+        return [{"lines": lab, "item": "build interactions", "status": f"FAILED: {built.error}"}]
+    b = built.value
+    rows = [{"lines": lab, "item": "build interactions", "seconds": b["seconds"], "cpu": b["cpu"],
+             "peak_mem": gb(built.peak_rss),
+             "status": f"ok: {b['customers']:,} customers x {b['products']:,} products, {b['nnz']:,} cells"}]
+    base = run_child("bench.bench_scale_models:implicit_child", {"lines": lines}, PER_MODEL_TIMEOUT)
+    floor = run_child("bench.bench_scale_models:load_only_child", {"lines": lines}, PER_MODEL_TIMEOUT)
+    base_s = base.value["seconds"] if base.ok else None
+    rows.append({"lines": lab, "item": "baseline: implicit ALS direct", "seconds": base_s,
+                 "cpu": base.value["cpu"] if base.ok else None, "ratio": 1.0 if base.ok else None,
+                 "peak_mem": gb(base.peak_rss), "status": base.status if base.ok else f"{base.status}: {base.error}"})
+    rows.append({"lines": lab, "item": "(load saved matrix only)", "peak_mem": gb(floor.peak_rss), "status": ""})
+    for name in model_names():
+        print(f"  fitting {name} (load {load_average()})...", flush=True)
+        res = run_child("bench.bench_scale_models:fit_child", {"lines": lines, "name": name}, PER_MODEL_TIMEOUT)
+        row = {"lines": lab, "item": f"fit {name}", "peak_mem": gb(res.peak_rss)}
+        if res.ok and res.value["status"] == "ok":
+            row.update(seconds=res.value["seconds"], cpu=res.value["cpu"], status="ok",
+                       ratio=res.value["seconds"] / base_s if base_s else None)
+        elif res.ok:
+            row["status"] = f"refused: {res.value['message'][:110]}"
+        elif res.status == "timeout":
+            row["status"] = f"TIMEOUT (killed after {PER_MODEL_TIMEOUT:.0f} s)"
+        else:
+            row["status"] = f"ERROR: {res.error[:110]}"
+        rows.append(row)
+    return rows
+
+
+def main() -> None:
+    started = time.perf_counter()
+    rows: list[dict] = []
+    for lines in sizes():
+        rows += measure(lines)
+    print(table(rows, ["lines", "item", "seconds", "cpu", "ratio", "peak_mem", "status"]))
+    print(f"ratio = fit seconds / implicit ALS fitted directly on the same matrix; peak_mem = peak RSS of the "
+          f"process (includes loading the saved matrix); each model limited to {PER_MODEL_TIMEOUT:.0f} s "
+          f"({time.perf_counter() - started:.0f} s in all).")
+
+
+if __name__ == "__main__":
+    main()

@@ -112,8 +112,8 @@ def resolve_columns(file_name: str, header: list[str], layout: Layout, mapping: 
 def number_sql(col: str) -> str:
     """Text -> DOUBLE; a decimal comma ("2,55") is accepted; anything else unparseable becomes NULL."""
     t = f"trim({col})"
-    return (f"TRY_CAST(CASE WHEN regexp_full_match({t}, '[-+]?[0-9]*,[0-9]+') THEN replace({t}, ',', '.') "
-            f"ELSE {t} END AS DOUBLE)")
+    return (f"TRY_CAST(CASE WHEN contains({col}, ',') AND regexp_full_match({t}, '[-+]?[0-9]*,[0-9]+') "
+            f"THEN replace({t}, ',', '.') ELSE {t} END AS DOUBLE)")
 
 
 def timestamp_sql(col: str, day_first: bool) -> str:
@@ -148,7 +148,8 @@ def order_lines_select(fmt: str, cols: dict[str, int], day_first: bool) -> str:
     """SELECT list over the raw staged table producing raw text and typed columns for order lines."""
     c = {k: f"c{v}" for k, v in cols.items()}
     if fmt == "online-retail":
-        customer = f"regexp_replace({text_sql(c['customer_id'])}, '^([0-9]+)\\.0+$', '\\1')"
+        cust = text_sql(c["customer_id"])
+        customer = f"CASE WHEN contains({cust}, '.') THEN regexp_replace({cust}, '^([0-9]+)\\.0+$', '\\1') ELSE {cust} END"
         status = f"CASE WHEN upper({text_sql(c['order_id'])}) LIKE 'C%' THEN 'cancelled' ELSE 'completed' END"
         status_raw = "CAST(NULL AS VARCHAR)"
     else:

@@ -38,6 +38,7 @@ def export_csv(lines: int) -> Path:
     if not path.exists():
         tmp = path.with_suffix(".tmp.csv")
         con = duckdb.connect(str(db), read_only=True)
+        con.execute("SET enable_progress_bar = false")
         try:  # the path is ours (the cache folder), never user text
             con.execute(EXPORT_SQL.format(path=str(tmp).replace("'", "''")))
         finally:

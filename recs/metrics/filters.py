@@ -33,7 +33,7 @@ class Filters:
             value = getattr(self, name)
             if value is not None and not isinstance(value, dt.date):
                 raise InputError(f"--{name}: expected a date, got {value!r}")
-        if self.start is not None and self.end is not None and _as_date(self.start) >= _as_date(self.end):
+        if self.start is not None and self.end is not None and _midnight(self.start) >= _midnight(self.end):
             raise InputError(f"--start {self.start} must be before --end {self.end} (end is exclusive)")
 
     def params(self) -> dict[str, Any]:

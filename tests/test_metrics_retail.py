@@ -226,7 +226,7 @@ FILTERS = {
 
 @pytest.fixture(scope="module")
 def raw():
-    from conftest import RETAIL_PARQUET
+    from tests.conftest import RETAIL_PARQUET
 
     return load_raw(RETAIL_PARQUET)
 

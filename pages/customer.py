@@ -14,6 +14,7 @@ from pages import reco_widgets as rw
 from recs import preview
 from recs.errors import RepeatError
 
+rw.require_login()
 st.title("Customer")
 st.caption("One customer's orders and purchases, their RFM segment, and the chosen model's suggestions with "
            "the reason for each. Compare two models side by side.")

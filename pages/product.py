@@ -13,6 +13,7 @@ from pages import reco_widgets as rw
 from recs import preview
 from recs.errors import RepeatError
 
+rw.require_login()
 st.title("Product")
 st.caption("Products like this one, what its buyers also bought, the customers most likely to buy it next "
            "(a targeting list) and how long customers take to buy it again.")

@@ -27,6 +27,27 @@ DEFAULT_MODEL = "repeat"
 ModelKey = tuple[int, str, str, str, str]  # (data version, name, params json, until iso or "", weighting)
 
 
+def require_login() -> None:
+    """Defense in depth for pages opened by a direct URL (/customer, /product, /recommendations).
+
+    Streamlit can run a file in pages/ directly for such a URL, without app.py and its login gate; these pages
+    then stop unless the visitor passed the gate in this session (or no login is required).
+    """
+    from recs import auth
+
+    method = auth.login_method(st.get_option("server.address"), auth.secrets_have_oidc(),
+                               auth.configured_password())
+    if method == "none":
+        return
+    if method == "oidc" and st.user.is_logged_in:
+        return
+    if method == "password" and st.session_state.get("authenticated"):
+        return
+    st.warning("This shop's order data is private: log in first.")
+    st.page_link("app.py", label="Go to the login", icon=":material/login:")
+    st.stop()
+
+
 @st.cache_resource(show_spinner=False)
 def _shelf(db_path: str) -> dict[str, Any]:
     """Trained models of one database, newest last (bounded), and a lock for concurrent sessions."""

@@ -13,6 +13,7 @@ from pages import reco_widgets as rw
 from recs import preview
 from recs.errors import RepeatError
 
+rw.require_login()
 st.title("Recommendations")
 st.caption("Which products to put in front of which customer to bring them back — trained on your own history, "
            "compared against strong simple baselines, with business rules and a campaign list to take away.")

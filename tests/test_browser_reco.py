@@ -57,3 +57,18 @@ def test_train_preview_export_in_chromium(demo_db: Path, tmp_path: Path, streaml
     assert page.locator('[data-testid="stDataFrame"]').count() >= 2
     assert "customer=" in page.url  # the chosen customer is in the address: a shareable deep link
     context.close()
+
+
+def test_direct_page_urls_need_the_login(demo_db: Path, tmp_path: Path, streamlit_server, chromium):
+    """A deep link straight to a page file must not show data before the password (Streamlit may run
+    pages/x.py directly for /x without the app.py gate)."""
+    shop = shutil.copy(demo_db, tmp_path / "shop.duckdb")
+    url = streamlit_server(Path(shop), extra_env={"REPEAT_PASSWORD": "correct horse battery staple"})
+    page = chromium.new_page()
+    for path in ("customer?customer=C00001", "product", "recommendations"):
+        page.goto(f"{url}/{path}")
+        wait_for_app(page)
+        main = page.inner_text('[data-testid="stMain"]')
+        assert "log in" in main.lower() or "password" in main.lower(), main[:300]
+        assert "Purchased products" not in main and "Similar products" not in main and "Stored models" not in main
+    page.close()

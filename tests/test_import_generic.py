@@ -163,3 +163,23 @@ def test_unknown_format_is_input_error(empty_db: Path, tmp_path: Path) -> None:
     con = connect(empty_db)
     with pytest.raises(InputError, match="unknown format"):
         import_files(con, orders=tmp_path / "x.csv", fmt="shopify")
+
+
+def test_online_retail_ii_layout_csv(empty_db: Path, tmp_path: Path) -> None:
+    f = write(tmp_path / "retail2.csv",
+              "Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country\n"
+              "489434,85048,LED LIGHT ,12,12/1/2009 7:45,6.95,13085.0,United Kingdom\n"
+              "489434,POST,POSTAGE,1,12/1/2009 7:45,18,13085.0,United Kingdom\n"
+              "C489449,85048,LED LIGHT,-12,12/1/2009 10:33,6.95,,United Kingdom\n"
+              "489434,85048,LED LIGHT ,12,12/1/2009 7:45,6.95,13085.0,United Kingdom\n")
+    con = connect(empty_db)
+    [rep] = import_files(con, orders=f, fmt="online-retail")
+    assert lines(con) == [
+        ("489434", 1, "13085", datetime(2009, 12, 1, 7, 45), "85048", 12.0, 6.95, "completed", "United Kingdom"),
+        ("489434", 2, "13085", datetime(2009, 12, 1, 7, 45), "POST", 1.0, 18.0, "completed", "United Kingdom"),
+        ("489434", 3, "13085", datetime(2009, 12, 1, 7, 45), "85048", 12.0, 6.95, "completed", "United Kingdom"),
+        ("C489449", 1, None, datetime(2009, 12, 1, 10, 33), "85048", -12.0, 6.95, "cancelled", "United Kingdom"),
+    ]
+    assert (rep.duplicates, rep.cancellations, rep.guest_lines, rep.non_product_lines) == (1, 1, 1, 1)
+    assert con.execute("SELECT product_id, name, is_product FROM products ORDER BY 1").fetchall() == [
+        ("85048", "LED LIGHT", True), ("POST", "POSTAGE", False)]

@@ -44,7 +44,7 @@ def test_readme_figures(retail) -> None:
 def test_customer_ids_and_lines_match_pandas(retail, source: pd.DataFrame) -> None:
     theirs = pd.DataFrame({
         "order_id": source["InvoiceNo"], "line_no": source["line_no"],
-        "customer_id": source["CustomerID"].map(lambda v: None if pd.isna(v) else str(int(v))),
+        "customer_id": source["CustomerID"].astype("Int64").astype("string"),
         "product_id": source["StockCode"], "quantity": source["Quantity"].astype(float),
         "unit_price": source["UnitPrice"],
         "status": source["InvoiceNo"].str.startswith("C").map({True: "cancelled", False: "completed"}),

@@ -125,11 +125,16 @@ def test_kill_minus_9_mid_import_leaves_old_or_new_data(seeded: Path, tmp_path: 
     con.close()
     proc = subprocess.Popen(
         [sys.executable, "-m", "recs", "import", "--db", str(target), "--orders", str(RETAIL_PARQUET),
-         "--format", "online-retail", "--quiet"],
-        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(random.uniform(1.0, 3.5))
+         "--format", "online-retail"],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # wait until the import is under way (the file is read), then kill at a random moment of the writing
+    for line in proc.stderr:
+        if "read 541,909 rows" in line:
+            break
+    time.sleep(random.uniform(0.0, 2.0))
     proc.kill()
     proc.wait()
+    proc.stderr.close()
     con = db.connect(target)
     now = snapshot(con)
     lines = now[0]["order_lines"]

@@ -261,3 +261,18 @@ def test_empty_database_returns_empty_frames(empty_db):
 def test_every_sql_file_has_a_definition_line():
     for name in metrics.metric_names():
         assert metrics.definition(name), name
+
+
+def test_concurrent_cursors_agree_with_a_serial_run(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    con = make_db(tmp_path, [(f"o{i}", f"c{i % 7}", f"2024-0{1 + i % 6}-1{i % 9} 10:00:00", "p", 1 + i % 3, 2.5)
+                             for i in range(60)])
+    serial = [metrics.retention(con.cursor(), "month").to_csv() for _ in range(8)]
+
+    def work(_):
+        return metrics.retention(con.cursor(), "month").to_csv()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        parallel = list(pool.map(work, range(8)))
+    assert parallel == serial and len(set(serial)) == 1

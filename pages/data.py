@@ -94,7 +94,7 @@ def _import_section() -> None:
             common.show_error(exc)
             return
         st.markdown("**First rows of the file**, exactly as written")
-        st.dataframe(preview, hide_index=True, height=240)
+        st.dataframe(preview, hide_index=True)
         mapping = _mapping_widgets(list(preview.columns), kind, fmt)
         files = {kind: path}
         check_key = (upload.file_id, kind, fmt, replace, tuple(sorted(mapping.items())), db.data_version(cur))

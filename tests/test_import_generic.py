@@ -183,3 +183,15 @@ def test_online_retail_ii_layout_csv(empty_db: Path, tmp_path: Path) -> None:
     assert (rep.duplicates, rep.cancellations, rep.guest_lines, rep.non_product_lines) == (1, 1, 1, 1)
     assert con.execute("SELECT product_id, name, is_product FROM products ORDER BY 1").fetchall() == [
         ("85048", "LED LIGHT", True), ("POST", "POSTAGE", False)]
+
+
+def test_time_zones_keep_the_wall_clock_time(empty_db: Path, tmp_path: Path) -> None:
+    pq = tmp_path / "tz.parquet"
+    pd.DataFrame({"order_id": ["1"], "customer_id": ["a"], "product_id": ["P"], "quantity": [1], "unit_price": [1.0],
+                  "ordered_at": pd.to_datetime(["2024-01-01 10:00"]).tz_localize("Europe/Berlin")}).to_parquet(pq)
+    f = write(tmp_path / "tz.csv", HEADER + "\n2,a,2024-01-01 10:00:00+02:00,P,1,1\n")
+    con = connect(empty_db)
+    import_files(con, orders=pq)
+    import_files(con, orders=f)
+    assert con.execute("SELECT ordered_at FROM order_lines ORDER BY order_id").fetchall() == [
+        (datetime(2024, 1, 1, 10),), (datetime(2024, 1, 1, 10),)]

@@ -156,7 +156,12 @@ def _arrow_to_text_select(schema: pa.Schema) -> str:
 
 
 def _stage_arrow(con, arrow: pa.Table, table: str) -> None:
+    import pyarrow.compute as pc
+
     arrow = arrow.rename_columns([f"c{i}" for i in range(arrow.num_columns)])
+    for i, fld in enumerate(arrow.schema):  # time-zone-aware: keep the wall-clock time, as for text with an offset
+        if pa.types.is_timestamp(fld.type) and fld.type.tz:
+            arrow = arrow.set_column(i, fld.name, pc.local_timestamp(arrow.column(i)))
     select = _arrow_to_text_select(arrow.schema)
     arrow = arrow.append_column("_row", pa.array(range(FIRST_DATA_ROW, FIRST_DATA_ROW + arrow.num_rows), pa.int64()))
     view = f"{table}_arrow"

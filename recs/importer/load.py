@@ -15,7 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from recs.errors import InputError
-from recs.importer import formats, products, validate
+from recs.importer import formats, validate
+from recs.importer import products as product_table
 from recs.importer.readers import Staged, sniff_type, stage_file
 from recs.importer.report import ImportReport
 
@@ -69,7 +70,7 @@ def _import_orders(con, path: Path, fmt: str, mapping, import_id: int, report: I
                ordered_at, product_id, quantity, unit_price, status, country, ?
         FROM _imp_lines ORDER BY _row""", [import_id])
     step(0.8, "updating products")
-    report.products_new = products.merge_from_lines(con, "_imp_lines", fmt)
+    report.products_new = product_table.merge_from_lines(con, "_imp_lines", fmt)
     step(0.9, "counting")
     stats = con.execute("""
         SELECT count(*), count(*) FILTER (WHERE status = 'cancelled'), count(*) FILTER (WHERE status = 'returned'),
@@ -135,7 +136,7 @@ def _import_products(con, path: Path, mapping, report: ImportReport, step: Progr
     step(0.45, "validating")
     validate.validate_products(con, "_imp_products", path.name, staged.columns, cols)
     step(0.6, "writing products")
-    report.products_new, report.products_updated = products.merge_from_file(con, "_imp_products")
+    report.products_new, report.products_updated = product_table.merge_from_file(con, "_imp_products")
     report.rows_read = staged.rows
     report.rows_kept = con.execute("SELECT count(*) FROM _imp_products").fetchall()[0][0]
     report.rows_rejected = staged.rows - report.rows_kept
@@ -180,7 +181,7 @@ def _import_one(con, kind: str, path: Path, fmt: str, replace: bool, mapping, st
     else:
         _import_products(con, path, mapping, report, step)
     if replaced and kind == "orders":
-        products.refresh_prices(con, "SELECT product_id FROM products")
+        product_table.refresh_prices(con, "SELECT product_id FROM products")
     report.seconds = round(time.perf_counter() - t0, 3)
     con.execute("INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [import_id, kind, path.name, sha, file_format, report.rows_read, report.rows_kept,

@@ -81,6 +81,9 @@ def run(args: argparse.Namespace) -> int:
     finally:
         con.close()
     write_csv(campaign.frame, args.out)
+    if campaign.customers == 0:
+        who = f"in segment {args.segment!r}" if args.segment else "seen before the cutoff"
+        print(f"note: no customers {who}: the file has only its header", file=sys.stderr)
     if share is not None:
         total = campaign.customers + campaign.held_out
         print(f"held out {campaign.held_out:,} of {total:,} customers as the control group of experiment "

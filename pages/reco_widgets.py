@@ -1,7 +1,7 @@
 """Widgets the Recommendations, Customer and Product pages share: model choice, parameters, rules, trained models.
 
 Trained models live in a process-wide shelf (st.cache_resource per database file) keyed by
-(data version, model name, parameters, train-until, weighting); the session remembers which key is "current",
+(data version of the orders, model name, parameters, train-until, weighting); the session remembers which key is "current",
 and the business rules as a plain dict, so every page applies the same Rules object.
 """
 
@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import common
+from recs import preview
 from recs.errors import RepeatError
 from recs.rules import Rules
 
@@ -24,7 +25,7 @@ RULES = "reco_rules"  # session key: Rules.to_dict() of the rule set in force
 SHELF_SIZE = 8
 DEFAULT_MODEL = "repeat"
 
-ModelKey = tuple[int, str, str, str, str]  # (data version, name, params json, until iso or "", weighting)
+ModelKey = tuple[int, str, str, str, str]  # (orders version, name, params json, until iso or "", weighting)
 
 
 def require_login() -> None:
@@ -94,7 +95,7 @@ def train(cur: Any, name: str, params: dict, until: Any, weighting: str | None) 
     from recs.export import check_orders
     from recs.training import train_model
 
-    key = make_key(common.data_key(cur)[1], name, params, until, weighting)
+    key = make_key(preview.orders_version(cur), name, params, until, weighting)
     bar = st.progress(0.0, text=f"Training {name}…")
     try:
         check_orders(cur, until)
@@ -117,7 +118,7 @@ def meta_seconds(meta: dict) -> float:
 def current(cur: Any) -> tuple[ModelKey, Any, dict] | None:
     """The session's chosen model if it is still shelved and was trained on the current data."""
     key = st.session_state.get(CURRENT)
-    if key is None or tuple(key)[0] != common.data_key(cur)[1]:
+    if key is None or tuple(key)[0] != preview.orders_version(cur):
         return None
     found = shelved(tuple(key))
     return None if found is None else (tuple(key), *found)
@@ -129,7 +130,7 @@ def model_for_preview(cur: Any, name: str) -> tuple[Any, dict] | None:
     now = current(cur)
     if now is not None and now[0][1] == name:
         return now[1], now[2]
-    version = common.data_key(cur)[1]
+    version = preview.orders_version(cur)
     shelf = _shelf(str(common.db_path()))
     with shelf["lock"]:
         same = [k for k in shelf["models"] if k[0] == version and k[1] == name]
@@ -176,7 +177,7 @@ def _load_stored(cur: Any, name: str) -> tuple[Any, dict] | None:
         return None
     if not _fresh(cur, meta):
         return None
-    key = make_key(common.data_key(cur)[1], name, meta.get("params"), meta_until(meta), meta.get("weighting"))
+    key = make_key(preview.orders_version(cur), name, meta.get("params"), meta_until(meta), meta.get("weighting"))
     shelve(key, model, meta)
     return model, meta
 
@@ -187,11 +188,14 @@ def meta_until(meta: dict) -> Any:
 
 
 def _fresh(cur: Any, meta: dict) -> bool:
-    """True when a stored model's data fingerprint matches the database now (or it has none to compare)."""
-    fingerprint = meta.get("fingerprint")
-    if not isinstance(fingerprint, dict) or fingerprint.get("last_import_id") is None:
+    """True when a stored model was trained on the orders in the database now (or it has no fingerprint)."""
+    from recs.training import data_fingerprint
+
+    stored = meta.get("fingerprint")
+    if not isinstance(stored, dict):
         return True
-    return int(fingerprint["last_import_id"]) == common.data_key(cur)[1]
+    now = data_fingerprint(cur)  # valid line count and last order time: an assignments import changes neither
+    return all(stored.get(k) == now.get(k) for k in ("valid_lines", "max_ordered_at"))
 
 
 def load_stored_as_current(cur: Any, name: str) -> bool:
@@ -203,7 +207,7 @@ def load_stored_as_current(cur: Any, name: str) -> bool:
     except RepeatError as exc:
         common.show_error(exc)
         return False
-    key = make_key(common.data_key(cur)[1], name, meta.get("params"), meta_until(meta), meta.get("weighting"))
+    key = make_key(preview.orders_version(cur), name, meta.get("params"), meta_until(meta), meta.get("weighting"))
     shelve(key, model, meta)
     st.session_state[CURRENT] = key
     return True

@@ -134,11 +134,17 @@ def test_segment_filter(con):
 
 
 def test_holdout_leaves_controls_out_and_records_assignments(small_db, tmp_path):
+    from recs.db import data_version
+    from recs.preview import orders_version
+
     path = shutil.copy(small_db, tmp_path / "copy.duckdb")
     con = connect(path)
+    con.execute("INSERT INTO imports VALUES (1, 'orders', 'o.csv', 'x', 'csv', 1, 1, 0, now(), now(), NULL)")
     model, _ = fit_model(con, "popular", until=CUTOFF)
     campaign = campaign_list(con, model, k=2, holdout=0.5, experiment_id="exp-1", seed=7,
                              assigned_at="2024-03-01 09:00")
+    # the holdout is recorded as an import (new data version) but the orders did not change
+    assert data_version(con) > 1 and orders_version(con) == 1
     recorded = con.execute("SELECT customer_id, variant, assigned_at FROM assignments "
                            "WHERE experiment_id = 'exp-1'").df()
     assert set(recorded["customer_id"]) == BEFORE

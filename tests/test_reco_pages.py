@@ -127,6 +127,7 @@ def test_holdout_export_records_assignments(shop):
     assert not set(campaign.frame["customer_id"]) & control
     assert set(campaign.frame["customer_id"]) | control == set(recorded["customer_id"])
     assert any("held out as control" in m.value for m in at.markdown)
+    assert _metrics(at)["Model"] == "popular"  # recording assignments is not new order data: the model stays
 
 
 def test_customer_page_deep_link_and_compare(shop):

@@ -90,7 +90,7 @@ with c2:
 k = c3.number_input("How many", value=10, min_value=1, max_value=50, step=1, key="customer-k")
 st.caption("Rules in force: " + "; ".join(rules.describe()) + ". Change them on the Recommendations page.")
 
-shown = [n for n in (first, second) if n]
+shown = [first] + ([second] if second and second != first else [])
 panels = st.columns(len(shown))
 for panel, name in zip(panels, shown, strict=True):
     with panel:

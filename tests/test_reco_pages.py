@@ -148,6 +148,10 @@ def test_customer_page_deep_link_and_compare(shop):
     recs_tables = [d.value for d in at.dataframe if "reason" in d.value.columns]
     assert len(recs_tables) == 2
     assert any(i.value for i in at.info)  # the "Why this product?" explanation
+    at.selectbox(key="customer-compare").set_value(at.selectbox(key="customer-model").value)  # same model twice
+    at.run()
+    _ok(at)
+    assert len([d for d in at.dataframe if "reason" in d.value.columns]) == 1
 
 
 def test_customer_search_narrows_the_choice(shop):

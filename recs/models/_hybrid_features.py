@@ -1,0 +1,164 @@
+"""Candidates, features and a pickle-free tree ensemble for the `hybrid` re-ranker.
+
+A candidate is a (customer, product) pair proposed by one of: the customer's own history (top by order count and
+recency), each collaborative base model (top unbought and top overall), and products popular this month.
+Features, grouped by the signal they carry (the explanation names the group that moved the score most):
+- own:    orders with the product, days since last bought, product cycle, days since / cycle, share of the
+          customer's orders with the product, days since / the customer's usual gap between orders;
+- collab: score and rank of each base model (ease, item_knn, als);
+- item:   buyers, share of buyers who re-bought, buyers in the last 30 days and their share, product cycle;
+- customer: orders, distinct products, days since first and last order, usual gap between orders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recs.interactions import Interactions
+
+BASES = ("ease", "item_knn", "als")
+GROUPS = {"own": [0, 1, 2, 3, 4, 5], "collab": list(range(6, 12)), "item": [12, 13, 14, 15],
+          "customer": [16, 17, 18, 19, 20]}
+N_FEATURES = 21
+OWN_COUNT, OWN_DAYS, CYCLE = 0, 1, 2
+RECENT_DAYS = 30.0
+
+
+@dataclass
+class State:
+    """Everything features need at one cutoff: the interactions, customer order stats, fitted base models."""
+
+    data: Interactions
+    orders: np.ndarray       # distinct orders per customer row
+    first_days: np.ndarray   # days from the first order to the cutoff
+    last_days: np.ndarray    # days from the last order to the cutoff
+    bases: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        c = self.data.counts
+        self.buyers = np.bincount(c.indices, minlength=self.data.n_products).astype(np.float64)
+        self.rebuy = np.bincount(c.indices[c.data >= 2], minlength=self.data.n_products) / np.maximum(self.buyers, 1)
+        ld = self.data.last_days
+        self.recent = np.bincount(ld.indices[ld.data <= RECENT_DAYS], minlength=self.data.n_products).astype(float)
+        self.cycle = self.data.products["repurchase_days"].to_numpy(dtype=float, na_value=np.nan)
+        self.distinct = np.diff(c.indptr).astype(np.float64)
+        self.gap = np.where(self.orders >= 2, (self.first_days - self.last_days) / np.maximum(self.orders - 1, 1),
+                            np.nan)
+
+
+def customer_stats(data: Interactions, events: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(orders, days since first order, days since last order) per customer row, from per-order events."""
+    n = data.n_customers
+    orders = np.zeros(n)
+    first = np.full(n, np.nan)
+    last = np.full(n, np.nan)
+    if len(events):
+        per = events.groupby(["row", "order_id"], sort=False)["ordered_at"].min().reset_index()
+        g = per.groupby("row")["ordered_at"].agg(["count", "min", "max"])
+        idx = g.index.to_numpy(dtype=np.int64)
+        orders[idx] = g["count"].to_numpy(dtype=float)
+        first[idx] = ((data.cutoff - g["min"]) / pd.Timedelta(days=1)).to_numpy(dtype=float)
+        last[idx] = ((data.cutoff - g["max"]) / pd.Timedelta(days=1)).to_numpy(dtype=float)
+    return orders, first, last
+
+
+def _ranks(scores: np.ndarray) -> np.ndarray:
+    order = np.argsort(-scores, axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.broadcast_to(np.arange(scores.shape[1]), scores.shape), axis=1)
+    return ranks
+
+
+def candidates_and_features(state: State, rows: np.ndarray, n_own: int, n_collab: int,
+                            n_popular: int = 20) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(local row, product column, feature matrix) for the candidates of customer `rows` (all known)."""
+    d = state.data
+    n, p = len(rows), d.n_products
+    cnt = d.counts[rows].toarray().astype(np.float64)
+    bought = cnt > 0
+    since = np.where(bought, d.last_days[rows].toarray(), np.nan)
+    cand = np.zeros((n, p), dtype=bool)
+
+    def take(key: np.ndarray, m: int) -> None:
+        m = min(m, p)
+        if m <= 0:
+            return
+        idx = np.argpartition(-key, m - 1, axis=1)[:, :m] if m < p else np.tile(np.arange(p), (n, 1))
+        ok = np.isfinite(np.take_along_axis(key, idx, axis=1))
+        cand[np.repeat(np.arange(n), m)[ok.ravel()], idx.ravel()[ok.ravel()]] = True
+
+    take(np.where(bought, cnt + 1.0 / (1.0 + np.nan_to_num(since, nan=1e9)), -np.inf), n_own)
+    scores, ranks = {}, {}
+    for name in BASES:
+        model = state.bases.get(name)
+        if model is None:
+            continue
+        s = np.asarray(model._score(rows), dtype=np.float64)
+        scores[name], ranks[name] = s, _ranks(s)
+        take(np.where(bought, -np.inf, s), n_collab)
+        take(s, n_collab // 2)
+    take(np.broadcast_to(state.recent + 1e-6 * state.buyers, (n, p)).copy(), n_popular)
+    r, c = np.nonzero(cand)
+    orders = state.orders[rows][r]
+    gap = state.gap[rows][r]
+    cyc = state.cycle[c]
+    own_days = since[r, c]
+    f = np.full((len(r), N_FEATURES), np.nan)
+    f[:, 0] = cnt[r, c]
+    f[:, 1] = own_days
+    f[:, 2] = cyc
+    f[:, 3] = own_days / cyc
+    f[:, 4] = cnt[r, c] / np.maximum(orders, 1)
+    f[:, 5] = own_days / gap
+    for b, name in enumerate(BASES):
+        if name in scores:
+            f[:, 6 + 2 * b] = scores[name][r, c]
+            f[:, 7 + 2 * b] = ranks[name][r, c]
+    f[:, 12] = state.buyers[c]
+    f[:, 13] = state.rebuy[c]
+    f[:, 14] = state.recent[c]
+    f[:, 15] = state.recent[c] / np.maximum(state.buyers[c], 1)
+    f[:, 16] = orders
+    f[:, 17] = state.distinct[rows][r]
+    f[:, 18] = state.first_days[rows][r]
+    f[:, 19] = state.last_days[rows][r]
+    f[:, 20] = gap
+    return r, c, f
+
+
+def tree_arrays(clf: Any) -> dict[str, np.ndarray]:
+    """The fitted HistGradientBoostingClassifier's trees as flat numpy arrays (saved without pickle)."""
+    nodes = [pred.nodes for stage in clf._predictors for pred in stage]
+    offsets = np.cumsum([0] + [len(x) for x in nodes]).astype(np.int64)
+    flat = np.concatenate(nodes)
+    return {"feature": flat["feature_idx"].astype(np.int64), "threshold": flat["num_threshold"].astype(np.float64),
+            "missing_left": flat["missing_go_to_left"].astype(bool), "left": flat["left"].astype(np.int64),
+            "right": flat["right"].astype(np.int64), "leaf": flat["is_leaf"].astype(bool),
+            "value": flat["value"].astype(np.float64), "offsets": offsets,
+            "baseline": np.asarray(clf._baseline_prediction, dtype=np.float64).ravel()[:1]}
+
+
+def tree_predict(t: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """Raw score (log-odds) of the ensemble for rows of `x`: the same traversal as scikit-learn's predictor
+    (x <= threshold goes left; NaN goes where training sent missing values)."""
+    offsets = t["offsets"]
+    n_trees = len(offsets) - 1
+    out = np.full(len(x), float(t["baseline"][0]) if len(t["baseline"]) else 0.0)
+    if n_trees == 0 or len(x) == 0:
+        return out
+    node = np.repeat(offsets[:-1][:, None], len(x), axis=1)  # (trees, rows) global node index
+    cols = np.broadcast_to(np.arange(len(x)), node.shape)
+    while True:
+        active = ~t["leaf"][node]
+        if not active.any():
+            break
+        nd = node[active]
+        val = x[cols[active], t["feature"][nd]]
+        base = np.repeat(offsets[:-1][:, None], len(x), axis=1)[active]
+        go_left = np.where(np.isnan(val), t["missing_left"][nd], val <= t["threshold"][nd])
+        node[active] = base + np.where(go_left, t["left"][nd], t["right"][nd])
+    return out + t["value"][node].sum(axis=0)

@@ -68,7 +68,7 @@ def _import_orders(con, path: Path, fmt: str, mapping, import_id: int, report: I
     con.execute("""INSERT INTO order_lines
         SELECT order_id, CAST(row_number() OVER (PARTITION BY order_id ORDER BY _row) AS INTEGER), customer_id,
                ordered_at, product_id, quantity, unit_price, status, country, ?
-        FROM _imp_lines ORDER BY _row""", [import_id])
+        FROM _imp_lines""", [import_id])
     step(0.8, "updating products")
     report.products_new = product_table.merge_from_lines(con, "_imp_lines", fmt)
     step(0.9, "counting")

@@ -21,9 +21,10 @@ import pandas as pd
 from recs.interactions import Interactions
 
 BASES = ("ease", "item_knn", "als")
-GROUPS = {"own": [0, 1, 2, 3, 4, 5], "collab": list(range(6, 12)), "item": [12, 13, 14, 15],
-          "customer": [16, 17, 18, 19, 20]}
-N_FEATURES = 21
+GROUPS = {"own": [0, 1, 2, 3, 4, 5, 21, 22], "collab": list(range(6, 12)), "item": [12, 13, 14, 15],
+          "customer": [16, 17, 18, 19, 20, 23]}
+N_FEATURES = 24
+HABIT_DAYS = 90.0
 OWN_COUNT, OWN_DAYS, CYCLE = 0, 1, 2
 RECENT_DAYS = 30.0
 
@@ -37,6 +38,9 @@ class State:
     first_days: np.ndarray   # days from the first order to the cutoff
     last_days: np.ndarray    # days from the last order to the cutoff
     bases: dict[str, Any] = field(default_factory=dict)
+    recent_pairs: Any = None  # csr: orders of (customer, product) in the last HABIT_DAYS (None: unknown)
+    decay_pairs: Any = None   # csr: sum of 0.5 ** (age / 60 days) over those orders
+    recent_orders: np.ndarray | None = None  # orders per customer in the last HABIT_DAYS
 
     def __post_init__(self) -> None:
         c = self.data.counts
@@ -48,6 +52,22 @@ class State:
         self.distinct = np.diff(c.indptr).astype(np.float64)
         self.gap = np.where(self.orders >= 2, (self.first_days - self.last_days) / np.maximum(self.orders - 1, 1),
                             np.nan)
+
+
+def habit_stats(data: Interactions, events: pd.DataFrame) -> tuple[Any, Any, np.ndarray]:
+    """Recent habits from per-order events: (orders per pair in the last 90 days, 60-day-decayed orders per pair,
+    orders per customer in the last 90 days)."""
+    import scipy.sparse as sp
+
+    shape = (data.n_customers, data.n_products)
+    age = ((data.cutoff - pd.to_datetime(events["ordered_at"])) / pd.Timedelta(days=1)).to_numpy(dtype=float)
+    r, c = events["row"].to_numpy(dtype=np.int64), events["col"].to_numpy(dtype=np.int64)
+    recent = age <= HABIT_DAYS
+    pairs = sp.csr_matrix((np.ones(int(recent.sum())), (r[recent], c[recent])), shape=shape)
+    decay = sp.csr_matrix((np.power(0.5, age / 60.0), (r, c)), shape=shape)
+    per = events[recent].drop_duplicates(["row", "order_id"])
+    orders = np.bincount(per["row"].to_numpy(dtype=np.int64), minlength=data.n_customers).astype(float)
+    return pairs, decay, orders
 
 
 def customer_stats(data: Interactions, events: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -127,6 +147,10 @@ def candidates_and_features(state: State, rows: np.ndarray, n_own: int, n_collab
     f[:, 18] = state.first_days[rows][r]
     f[:, 19] = state.last_days[rows][r]
     f[:, 20] = gap
+    if state.recent_pairs is not None:
+        f[:, 21] = state.recent_pairs[rows].toarray()[r, c]
+        f[:, 22] = state.decay_pairs[rows].toarray()[r, c]
+        f[:, 23] = state.recent_orders[rows][r]
     return r, c, f
 
 

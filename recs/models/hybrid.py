@@ -80,7 +80,7 @@ class Hybrid(Recommender):
                    "ALS) predict the next purchases, and ranks candidates from all of them.")
     params = {
         "window_days": ParamSpec(30, int, 7, 180, help="length of each validation window the re-ranker learns on"),
-        "windows": ParamSpec(2, int, 1, 6, help="number of validation windows before the cutoff"),
+        "windows": ParamSpec(3, int, 1, 6, help="number of validation windows before the cutoff"),
         "own_candidates": ParamSpec(60, int, 0, 1000, help="own-history candidates per customer"),
         "collab_candidates": ParamSpec(40, int, 0, 1000, help="candidates per collaborative model"),
         "max_iter": ParamSpec(150, int, 10, 1000, help="boosting rounds"),
@@ -107,7 +107,8 @@ class Hybrid(Recommender):
 
     def _state(self, data: Interactions, events: pd.DataFrame) -> hf.State:
         orders, first, last = hf.customer_stats(data, events)
-        return hf.State(data, orders, first, last, self._bases(data))
+        pairs, decay, recent = hf.habit_stats(data, events)
+        return hf.State(data, orders, first, last, self._bases(data), pairs, decay, recent)
 
     def _batches(self, state: hf.State, rows: np.ndarray, size: int = 500):
         for s in range(0, len(rows), size):
@@ -160,6 +161,8 @@ class Hybrid(Recommender):
         self._progress(0.8, "hybrid: refitting base models on all data")
         state = self._state(data, events)
         self.customer_orders_, self.customer_first_, self.customer_last_ = state.orders, state.first_days, state.last_days
+        self.habit_pairs_, self.habit_decay_, self.habit_orders_ = (state.recent_pairs, state.decay_pairs,
+                                                                    state.recent_orders)
         self.base_names_ = list(state.bases)
         for name, model in state.bases.items():
             for key, value in vars(model).items():
@@ -190,7 +193,8 @@ class Hybrid(Recommender):
                         setattr(model, key[len(prefix):], value)
                 model.fitted_ = True
                 bases[name] = model
-            state = hf.State(self.data_, self.customer_orders_, self.customer_first_, self.customer_last_, bases)
+            state = hf.State(self.data_, self.customer_orders_, self.customer_first_, self.customer_last_, bases,
+                             self.habit_pairs_, self.habit_decay_, self.habit_orders_)
             self._state_cache = state
         return state
 

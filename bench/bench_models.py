@@ -1,0 +1,129 @@
+"""Recommender quality and speed on Online Retail: every registry model against independent baselines.
+
+Online Retail is imported into a temporary warehouse. At each cutoff (2011-08-01, 2011-09-01, 2011-10-01) with a
+30-day horizon, every registry model is fitted on lines before the cutoff (recs.evaluation) and the baselines of
+bench/baselines.py (written without recs code; their training lines come from this file's own SQL) are fitted on
+the same history. Both produce top-10 lists that the SAME scorer (recs.evaluation.evaluate.Scorer over the same
+temporal_split) turns into NDCG@10 in the "new" and "all" modes. Printed: one row per (cutoff, model), the ratio
+best Repeat model / best baseline per cutoff and mode (targets: new >= 1.10, all >= 1.05), fit seconds and the
+time to recommend for every customer (at the middle cutoff).
+
+Environment: BENCH_MODELS (comma list of registry models, default all), BENCH_CUTOFFS (comma list of dates).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from bench import baselines
+from recs.db import connect
+from recs.evaluation.evaluate import DataCache, Scorer, load_lines, model_lists
+from recs.evaluation.split import temporal_split
+from recs.models import get_class, model_names
+
+REPO = Path(__file__).resolve().parents[1]
+RETAIL_PARQUET = REPO.parent / "shared" / "datasets" / "online-retail" / "online_retail.parquet"
+CUTOFFS = ("2011-08-01", "2011-09-01", "2011-10-01")
+HORIZON, K = 30, 10
+TARGETS = {"new": 1.10, "all": 1.05}
+TIMING_CUTOFF = "2011-09-01"
+
+BASELINE_SQL = """
+SELECT v.customer_id, v.product_id, v.order_id, v.ordered_at
+FROM valid_lines v JOIN products p ON p.product_id = v.product_id
+WHERE p.is_product AND v.customer_id IS NOT NULL AND v.ordered_at < ?
+"""
+
+
+def _env_list(name: str, default: list[str]) -> list[str]:
+    text = os.environ.get(name, "")
+    return [x.strip() for x in text.split(",") if x.strip()] or list(default)
+
+
+def run_cutoff(con, cutoff: str, names: list[str]) -> list[dict]:
+    """One row per model and baseline at `cutoff`: ndcg_new, ndcg_all, fit_s, recommend_all_s."""
+    ts = pd.Timestamp(cutoff)
+    split = temporal_split(con, ts, HORIZON)
+    lines, products = load_lines(con, ts)
+    cache = DataCache(lines, products, ts)
+    scorer = Scorer(split, cache.get("binary"), K)
+    rows = []
+    for name in names:
+        cls = get_class(name)
+        started = time.perf_counter()
+        model = cls().fit(cache.get(getattr(cls, "default_weighting", "binary")))
+        fit_s = time.perf_counter() - started
+        row = {"cutoff": cutoff, "model": name, "kind": "repeat", "fit_s": fit_s, "recommend_all_s": float("nan")}
+        for mode in ("new", "all"):
+            row[f"ndcg_{mode}"] = scorer.score(model_lists(model, scorer.customers(mode), K, mode), mode)["ndcg"]
+        if cutoff == TIMING_CUTOFF:
+            started = time.perf_counter()
+            model.recommend(None, k=K, reasons=False)
+            row["recommend_all_s"] = time.perf_counter() - started
+        rows.append(row)
+        print(f"  {cutoff} {name:<12} new {row['ndcg_new']:.4f} all {row['ndcg_all']:.4f} fit {fit_s:.1f}s",
+              flush=True)
+    base_lines = con.execute(BASELINE_SQL, [ts.to_pydatetime()]).df()
+    for col in ("customer_id", "product_id", "order_id"):
+        base_lines[col] = base_lines[col].astype(str)
+    for name, cls in baselines.BASELINES.items():
+        row = {"cutoff": cutoff, "model": f"baseline:{name}", "kind": "baseline", "recommend_all_s": float("nan")}
+        fit_total = 0.0
+        for mode in ("new", "all"):
+            started = time.perf_counter()
+            model = cls(baselines.tune_ease(base_lines, ts, mode)) if name == "ease" else cls()
+            model.fit(base_lines)
+            fit_total += time.perf_counter() - started
+            lists = model.recommend(scorer.customers(mode), K, exclude_purchased=(mode == "new"))
+            row[f"ndcg_{mode}"] = scorer.score(lists, mode)["ndcg"]
+        row["fit_s"] = fit_total / 2  # ease: includes the lambda search
+        rows.append(row)
+        print(f"  {cutoff} {row['model']:<20} new {row['ndcg_new']:.4f} all {row['ndcg_all']:.4f}", flush=True)
+    return rows
+
+
+def ratios(table: pd.DataFrame) -> pd.DataFrame:
+    """Best Repeat model / best baseline NDCG@10 per cutoff and mode, with the winners and the target verdict."""
+    out = []
+    for cutoff, g in table.groupby("cutoff"):
+        for mode in ("new", "all"):
+            col = f"ndcg_{mode}"
+            ours = g[g["kind"] == "repeat"].sort_values(col, ascending=False).iloc[0]
+            base = g[g["kind"] == "baseline"].sort_values(col, ascending=False).iloc[0]
+            ratio = ours[col] / base[col] if base[col] > 0 else float("inf")
+            out.append({"cutoff": cutoff, "mode": mode, "best_repeat": ours["model"], "ndcg": ours[col],
+                        "best_baseline": base["model"], "baseline_ndcg": base[col], "ratio": ratio,
+                        "target": TARGETS[mode], "met": "yes" if ratio >= TARGETS[mode] else "NO"})
+    return pd.DataFrame(out)
+
+
+def main() -> None:
+    names = _env_list("BENCH_MODELS", model_names())
+    cutoffs = _env_list("BENCH_CUTOFFS", list(CUTOFFS))
+    with tempfile.TemporaryDirectory() as tmp:
+        from recs.importer import import_files
+
+        con = connect(Path(tmp) / "retail.duckdb")
+        started = time.perf_counter()
+        import_files(con, orders=RETAIL_PARQUET, fmt="online-retail")
+        print(f"imported Online Retail in {time.perf_counter() - started:.1f} s", flush=True)
+        rows = []
+        for cutoff in cutoffs:
+            rows.extend(run_cutoff(con, cutoff, names))
+        con.close()
+    table = pd.DataFrame(rows)
+    pd.set_option("display.width", 160)
+    print("\nNDCG@10 (30-day horizon) and seconds; recommend_all_s measured at", TIMING_CUTOFF)
+    print(table[["cutoff", "model", "ndcg_new", "ndcg_all", "fit_s", "recommend_all_s"]]
+          .to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    print("\nBest Repeat model / best baseline (targets: new >= 1.10, all >= 1.05)")
+    print(ratios(table).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+
+
+if __name__ == "__main__":
+    main()

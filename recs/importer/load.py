@@ -33,8 +33,9 @@ def sha256_file(path: Path) -> str:
 
 
 def _nonblank(staged: Staged) -> str:
-    cols = ", ".join(f"nullif(trim(c{i}), '')" for i in range(len(staged.columns)))
-    return f"coalesce({cols}, NULL) IS NOT NULL"
+    """SQL: the row has at least one non-empty value (AND short-circuits on the first filled column)."""
+    empty = " AND ".join(f"coalesce(trim(c{i}), '') = ''" for i in range(len(staged.columns)))
+    return f"NOT ({empty})"
 
 
 def _stage(con, path: Path, step: Progress) -> Staged:
@@ -49,8 +50,8 @@ def _stage(con, path: Path, step: Progress) -> Staged:
 def _duplicates(con, staged: Staged) -> int:
     cols = ", ".join(f"c{i}" for i in range(len(staged.columns)))
     where = _nonblank(staged)
-    return int(con.execute(f"SELECT (SELECT count(*) FROM _imp_raw WHERE {where}) - "
-                           f"(SELECT count(*) FROM (SELECT DISTINCT {cols} FROM _imp_raw WHERE {where}))").fetchall()[0][0])
+    return int(con.execute(f"SELECT coalesce(sum(n) - count(*), 0) FROM (SELECT count(*) AS n FROM _imp_raw "
+                           f"WHERE {where} GROUP BY {cols})").fetchall()[0][0])
 
 
 def _import_orders(con, path: Path, fmt: str, mapping, import_id: int, report: ImportReport, step: Progress) -> None:

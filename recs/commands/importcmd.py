@@ -18,12 +18,12 @@ def register(subparsers) -> None:
                     "See docs/data-format.md for the columns each file needs.",
     )
     add_db_argument(parser)
-    parser.add_argument("--orders", type=Path, help="order lines file (.csv, .parquet or .xlsx)")
+    parser.add_argument("--orders", type=Path, metavar="FILE", help="order lines file (.csv, .parquet or .xlsx)")
     parser.add_argument("--format", dest="fmt", choices=("generic", "online-retail"), default="generic",
                         help="layout of the orders file (default: generic)")
-    parser.add_argument("--assignments", type=Path,
+    parser.add_argument("--assignments", type=Path, metavar="FILE",
                         help="A/B test assignments file: experiment_id, customer_id, variant, assigned_at")
-    parser.add_argument("--products", type=Path,
+    parser.add_argument("--products", type=Path, metavar="FILE",
                         help="products file: product_id, name, category[, is_product, in_stock]")
     parser.add_argument("--replace", action="store_true",
                         help="load a file again even if it was imported before, replacing that import's rows")

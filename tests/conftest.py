@@ -143,13 +143,14 @@ def chromium():
 
 
 def wait_for_app(page, timeout_ms: int = 60_000) -> None:
-    """Wait until Streamlit has finished running the script (no sleeping)."""
+    """Wait until Streamlit has finished the script and every lazily loaded element (charts, metrics) has drawn."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
     page.wait_for_function(
         """() => {
             const app = document.querySelector('[data-testid="stApp"]');
             const running = document.querySelector('[data-testid="stStatusWidget"]');
-            return app && app.getAttribute('data-test-script-state') === 'notRunning' && !running;
+            const loading = document.querySelector('[data-testid="stMain"] [data-testid="stSkeleton"]');
+            return app && app.getAttribute('data-test-script-state') === 'notRunning' && !running && !loading;
         }""",
         timeout=timeout_ms,
     )

@@ -23,9 +23,9 @@ def compact(value: float, decimals: int = 1) -> str:
     """12345678 -> '12.3M', 45678 -> '45.7k', 950 -> '950' (KPI tiles stay readable in narrow columns)."""
     if value is None or pd.isna(value):
         return "–"
-    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e4, "k")):
-        if abs(value) >= size:
-            return f"{value / size:,.{decimals}f}{suffix}"
+    for threshold, divisor, suffix in ((1e9, 1e9, "B"), (1e6, 1e6, "M"), (1e4, 1e3, "k")):
+        if abs(value) >= threshold:
+            return f"{value / divisor:,.{decimals}f}{suffix}"
     return f"{value:,.0f}"
 
 

@@ -116,7 +116,8 @@ with tab_eval:
     from recs.models import model_names
 
     st.write("Train on the purchases before a cutoff, test on the next days. **new**: only products the customer "
-             "had not bought count; **all**: re-buys count too. Both are always shown.")
+             "had not bought count; **all**: re-buys count too. Both are always shown. The current model keeps "
+             "its parameters; the others use their defaults (or a small search with tuning on).")
     names = model_names()
     with st.form("eval-form"):
         c1, c2, c3 = st.columns(3)
@@ -134,8 +135,10 @@ with tab_eval:
 
         bar = st.progress(0.0, text="Evaluating…")
         try:
+            # the current model is evaluated with the parameters it was trained with (unless tuning)
+            own = {} if now is None or tune else {now[0][1]: dict(now[2].get("params") or {})}
             result = evaluate_models(cur, pd.Timestamp(cutoff), horizon_days=int(horizon), k=int(k_eval),
-                                     models=chosen_models or None, rules=rules, tune=tune,
+                                     models=chosen_models or None, params=own, rules=rules, tune=tune,
                                      progress=rw.progress_callback(bar))
         except RepeatError as exc:
             bar.empty()

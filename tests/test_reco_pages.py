@@ -193,6 +193,7 @@ def test_product_page_deep_link(shop):
 
 def test_evaluation_section_shows_both_modes(shop):
     at = _open("pages/recommendations.py")
+    _train(at, "popular")  # the current model is evaluated with its own parameters
     at.multiselect(key="eval-models").set_value(["popular"])  # the cheapest model: this is about the page
     at.button(key="FormSubmitter:eval-form-Run evaluation").click()
     at.run()

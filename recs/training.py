@@ -26,6 +26,11 @@ def data_fingerprint(con: Any) -> dict[str, Any]:
             "max_ordered_at": None if last is None else str(last)}
 
 
+def is_stale(con: Any, meta: dict[str, Any]) -> bool:
+    """True when the warehouse changed since the model was trained (another import, more or fewer valid lines)."""
+    return meta.get("fingerprint") != data_fingerprint(con)
+
+
 def parse_params(items: list[str] | None) -> dict[str, str]:
     """['k=v', ...] from the command line into a dict (values coerced later by the model's ParamSpec)."""
     from recs.errors import InputError

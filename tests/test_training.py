@@ -17,7 +17,7 @@ from recs.db import connect
 from recs.errors import InputError, NotFound
 from recs.models import model_names
 from recs.models.store import list_models, load_model, model_path, models_dir
-from recs.training import train_model
+from recs.training import is_stale, train_model
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -57,6 +57,11 @@ def test_train_stores_model_and_metadata(shop) -> None:
     fp = meta["fingerprint"]
     assert fp["last_import_id"] == 1 and fp["valid_lines"] > 0 and fp["max_ordered_at"].startswith("2024-03")
     assert meta["fit_seconds"] >= 0 and meta["trained_at"]
+    con = connect(shop)
+    assert not is_stale(con, meta)
+    con.execute("INSERT INTO imports VALUES (2, 'orders', 'y.csv', 'def', 'csv', 1, 1, 0, now(), now(), NULL)")
+    assert is_stale(con, meta)
+    con.close()
     loaded, stored = load_model(shop, "item_knn")
     assert stored == json.loads(model_path(shop, "item_knn").with_suffix(".json").read_text())
     pd.testing.assert_frame_equal(model.recommend(k=3), loaded.recommend(k=3))

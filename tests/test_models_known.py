@@ -128,3 +128,16 @@ def test_ease_stays_in_group_and_explains_with_purchases() -> None:
     model = get_model("ease", l2=10.0).fit(two_groups())
     text = model.explain("xq", "a2")
     assert text.startswith("Because they bought") and ("a0" in text or "a1" in text)
+
+
+def test_parameters_are_coerced_and_checked() -> None:
+    from recs.errors import InputError
+
+    assert get_model("item_knn", neighbors="50.0", shrink="0").get_params() == {
+        "neighbors": 50, "shrink": 0.0, "similarity": "cosine"}
+    for bad, words in [({"neighbors": "5.5"}, "not a valid int"), ({"neighbors": 0}, "outside"),
+                       ({"similarity": "euclid"}, "not one of cosine, jaccard"), ({"shrink": "nan"}, "finite")]:
+        with pytest.raises(InputError, match=words):
+            get_model("item_knn", **bad)
+    with pytest.raises(InputError, match="unknown model 'knn'; known models: popular, repeat"):
+        get_model("knn")

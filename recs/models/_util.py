@@ -29,6 +29,11 @@ class ParamSpec:
                 if value.strip().lower() not in ("1", "0", "true", "false", "yes", "no"):
                     raise ValueError(value)
                 value = value.strip().lower() in ("1", "true", "yes")
+            elif self.type is int and isinstance(value, str):
+                number = float(value)
+                if not number.is_integer():
+                    raise ValueError(value)
+                value = int(number)
             elif self.type is int and isinstance(value, float) and not value.is_integer():
                 raise ValueError(value)
             value = self.type(value)

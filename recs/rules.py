@@ -126,12 +126,14 @@ def allowed_mask(data: Any, rules: Rules) -> np.ndarray:
 
 
 def apply_rules(scores: np.ndarray, purchased: sp.csr_matrix | None, data: Any, rules: Rules | None,
-                k: int) -> tuple[np.ndarray, np.ndarray]:
+                k: int, tiebreak: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Top-k product columns per row after the rules, best first.
 
     `scores` is a dense (rows, products) array (modified in place); `purchased` the customers' CSR rows (same
-    row order, empty rows for unknown customers). Returns (indices, scores), both (rows, k); when fewer than k
-    products survive, indices are -1 and scores NaN at the end.
+    row order, empty rows for unknown customers). `tiebreak` (one value in [0, 1] per product, e.g. scaled
+    popularity) orders scores tied within 1e-9 of the row's largest absolute score; remaining ties go by product
+    order. Returns (indices, scores), both (rows, k); when fewer than k products survive, indices are -1 and
+    scores NaN at the end.
     """
     rules = rules or Rules()
     n_rows, n_items = scores.shape
@@ -148,7 +150,12 @@ def apply_rules(scores: np.ndarray, purchased: sp.csr_matrix | None, data: Any, 
             scores[:, j] = np.where(col > 0, col * factor, col / factor)
     pins = [j for j in (data.product_index(p) for p in rules.pin) if j is not None]
     buried = [j for j in (data.product_index(p) for p in rules.bury) if j is not None]
-    order_key = scores.astype(np.float64) if (pins or buried) else scores
+    order_key = scores.astype(np.float64) if (pins or buried or tiebreak is not None) else scores
+    if tiebreak is not None:
+        with np.errstate(all="ignore"):
+            scale = np.max(np.where(np.isfinite(order_key), np.abs(order_key), 0.0), axis=1, initial=0.0)
+        scale = np.where(scale > 0, scale, 1.0) * 1e-9
+        order_key += scale[:, None] * np.asarray(tiebreak, dtype=np.float64)[None, :]
     if buried:
         finite = np.where(np.isfinite(order_key), order_key, np.nan)
         with np.errstate(all="ignore"):

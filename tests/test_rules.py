@@ -107,3 +107,11 @@ def test_describe_and_round_trip() -> None:
         assert words in text
     assert Rules.from_dict(rules.to_dict()) == rules
     assert Rules().describe()[0] == "Products the customer already bought are left out"
+
+
+def test_ties_broken_by_tiebreak_then_product_order(data) -> None:
+    scores = np.array([[0.0, 0.0, 0.0, 0.0, 0.0], [3.0, 1.0, 1.0, 1.0, 0.5]])
+    pop = np.array([0.1, 0.2, 0.9, 0.5, 0.0])
+    idx, sc = apply_rules(scores.copy(), None, data, Rules(), 5, tiebreak=pop)
+    assert idx.tolist() == [[2, 3, 1, 0, 4], [0, 2, 3, 1, 4]]
+    assert sc[1].tolist() == [3.0, 1.0, 1.0, 1.0, 0.5]  # the tie-break orders, it never changes a score

@@ -130,6 +130,11 @@ class Recommender(ABC):
             out[~known] = self._cold_scores()
         return out
 
+    def _tiebreak(self) -> np.ndarray:
+        """Popularity scaled to [0, 1]: orders products whose scores tie (e.g. the many zeros of kNN models)."""
+        top = float(self.popularity_.max()) if self.popularity_.size else 0.0
+        return self.popularity_ / top if top > 0 else np.zeros_like(self.popularity_)
+
     def _cold_scores(self) -> np.ndarray:
         """Scores for customers without history: recency-weighted popularity (30-day half-life)."""
         return self.popularity_.astype(np.float32)
@@ -169,7 +174,7 @@ class Recommender(ABC):
         for start in range(0, len(ids), batch_size):
             r = rows[start:start + batch_size]
             scores = self._score_rows(r)
-            idx, sc = apply_rules(scores, self._purchased(r), d, rules, k)
+            idx, sc = apply_rules(scores, self._purchased(r), d, rules, k, tiebreak=self._tiebreak())
             counts = (idx >= 0).sum(axis=1)
             flat = idx[idx >= 0]
             cust = np.repeat(np.array(ids[start:start + batch_size], dtype=object), counts)

@@ -130,9 +130,8 @@ def apply_rules(scores: np.ndarray, purchased: sp.csr_matrix | None, data: Any, 
     """Top-k product columns per row after the rules, best first.
 
     `scores` is a dense (rows, products) array (modified in place); `purchased` the customers' CSR rows (same
-    row order, empty rows for unknown customers). `tiebreak` (one value in [0, 1] per product, e.g. scaled
-    popularity) orders scores tied within 1e-9 of the row's largest absolute score; remaining ties go by product
-    order. Returns (indices, scores), both (rows, k); when fewer than k products survive, indices are -1 and
+    row order, empty rows for unknown customers). `tiebreak` (one value per product, larger first, e.g.
+    popularity) orders equal scores; remaining ties go by product order. Returns (indices, scores), both (rows, k); when fewer than k products survive, indices are -1 and
     scores NaN at the end.
     """
     rules = rules or Rules()
@@ -150,12 +149,8 @@ def apply_rules(scores: np.ndarray, purchased: sp.csr_matrix | None, data: Any, 
             scores[:, j] = np.where(col > 0, col * factor, col / factor)
     pins = [j for j in (data.product_index(p) for p in rules.pin) if j is not None]
     buried = [j for j in (data.product_index(p) for p in rules.bury) if j is not None]
-    order_key = scores.astype(np.float64) if (pins or buried or tiebreak is not None) else scores
-    if tiebreak is not None:
-        with np.errstate(all="ignore"):
-            scale = np.max(np.where(np.isfinite(order_key), np.abs(order_key), 0.0), axis=1, initial=0.0)
-        scale = np.where(scale > 0, scale, 1.0) * 1e-9
-        order_key += scale[:, None] * np.asarray(tiebreak, dtype=np.float64)[None, :]
+    order_key = scores.astype(np.float64) if (pins or buried) else scores
+    tb = np.zeros(n_items) if tiebreak is None else np.asarray(tiebreak, dtype=np.float64)
     if buried:
         finite = np.where(np.isfinite(order_key), order_key, np.nan)
         with np.errstate(all="ignore"):
@@ -177,9 +172,14 @@ def apply_rules(scores: np.ndarray, purchased: sp.csr_matrix | None, data: Any, 
     else:
         cand = np.tile(np.arange(n_items), (n_rows, 1))
     ck = np.take_along_axis(order_key, cand, axis=1)
-    sort = _row_sort(ck, cand)
+    sort = np.lexsort((cand, -tb[cand], -ck), axis=1)
     cand = np.take_along_axis(cand, sort, axis=1)
     ck = np.take_along_axis(ck, sort, axis=1)
+    if want < n_items:  # a tie running past the candidates: settle it on the whole row
+        kk = min(k, want)
+        for r in np.flatnonzero(np.isfinite(ck[:, -1]) & (ck[:, kk - 1] == ck[:, -1])):
+            full = np.lexsort((np.arange(n_items), -tb, -order_key[r]))[:want]
+            cand[r], ck[r] = full, order_key[r, full]
     if cats is None and not pins:
         m = min(k, want)
         out_idx[:, :m] = np.where(np.isfinite(ck[:, :m]), cand[:, :m], -1)  # -inf sorts last, so -1 only at the end
@@ -194,14 +194,6 @@ def apply_rules(scores: np.ndarray, purchased: sp.csr_matrix | None, data: Any, 
             out_idx[r, : len(picked)] = picked
     out_scores = np.where(out_idx >= 0, np.take_along_axis(scores, np.maximum(out_idx, 0), axis=1), np.nan)
     return out_idx, out_scores.astype(np.float64)
-
-
-def _row_sort(keys: np.ndarray, cand: np.ndarray) -> np.ndarray:
-    """Per row: positions ordering keys descending, ties by product column ascending (deterministic)."""
-    order = np.argsort(cand, axis=1, kind="stable")
-    keys_by_col = np.take_along_axis(keys, order, axis=1)
-    second = np.argsort(-keys_by_col, axis=1, kind="stable")
-    return np.take_along_axis(order, second, axis=1)
 
 
 def _pick(pinned: list[int], ranked: np.ndarray, cats: np.ndarray | None, cap: int | None, k: int) -> list[int]:

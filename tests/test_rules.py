@@ -115,3 +115,18 @@ def test_ties_broken_by_tiebreak_then_product_order(data) -> None:
     idx, sc = apply_rules(scores.copy(), None, data, Rules(), 5, tiebreak=pop)
     assert idx.tolist() == [[2, 3, 1, 0, 4], [0, 2, 3, 1, 4]]
     assert sc[1].tolist() == [3.0, 1.0, 1.0, 1.0, 0.5]  # the tie-break orders, it never changes a score
+
+
+def test_a_tie_running_past_the_candidates_is_settled_on_the_whole_row() -> None:
+    ids = [f"q{i:02d}" for i in range(40)]
+    products = pd.DataFrame({"product_id": ids, "name": ids, "category": None, "is_product": True,
+                             "in_stock": True, "unit_price": 1.0})
+    lines = pd.DataFrame({"customer_id": ["u"], "product_id": ["q00"], "order_id": ["1"],
+                          "ordered_at": pd.to_datetime(["2024-01-01"])})
+    big = from_lines(lines, products, "2024-02-01")
+    scores = np.zeros((1, 40))
+    scores[0, 5] = 1.0
+    pop = np.zeros(40)
+    pop[[37, 39, 21]] = [3.0, 2.0, 1.0]  # all three lie outside the first k + 16 columns of a naive pick
+    idx, _ = apply_rules(scores, big.matrix, big, Rules(), 4, tiebreak=pop)
+    assert idx.tolist() == [[5, 37, 39, 21]]

@@ -131,9 +131,8 @@ class Recommender(ABC):
         return out
 
     def _tiebreak(self) -> np.ndarray:
-        """Popularity scaled to [0, 1]: orders products whose scores tie (e.g. the many zeros of kNN models)."""
-        top = float(self.popularity_.max()) if self.popularity_.size else 0.0
-        return self.popularity_ / top if top > 0 else np.zeros_like(self.popularity_)
+        """Recency-weighted popularity: orders products whose scores tie (e.g. the many zeros of kNN models)."""
+        return self.popularity_
 
     def _cold_scores(self) -> np.ndarray:
         """Scores for customers without history: recency-weighted popularity (30-day half-life)."""

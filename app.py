@@ -8,8 +8,7 @@ from pages import common
 
 st.set_page_config(page_title="Repeat", page_icon=":material/replay:", layout="wide")
 
-if not common.login_gate():
-    st.stop()
+allowed = common.login_gate()
 
 PAGES = {
     "Shop": [
@@ -30,7 +29,10 @@ PAGES = {
     ],
 }
 
-navigation = st.navigation(PAGES)
+# st.navigation runs on every rerun, also before login, so the sidebar never lists pages to a stranger.
+navigation = st.navigation(PAGES, position="sidebar" if allowed else "hidden")
+if not allowed:
+    st.stop()
 with st.sidebar:
     st.caption("Database")
     st.code(str(common.db_path()), language=None)

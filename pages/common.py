@@ -120,3 +120,21 @@ def login_gate() -> bool:
         time.sleep(auth.failure_delay(failures["count"]))
         st.error("Wrong password.")
     return False
+
+
+def _use_app_navigation_only() -> None:
+    """Make every run go through app.py (login gate, sidebar, st.navigation).
+
+    Streamlit treats a folder named `pages/` beside the main script as old-style auto-pages until
+    st.navigation has run once in the process, so the very first visit to a deep link such as
+    /retention would run that page alone, skipping the login. This module is imported by app.py and
+    by every page, so the first run of any of them switches the process to app.py's navigation and reruns.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_use_app_navigation_only()

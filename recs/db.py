@@ -48,8 +48,14 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
                 "(the app or another command). Close it or try again in a moment."
             ) from exc
         raise InputError(f"cannot open database {path}: {exc}") from exc
+    except duckdb.Error as exc:
+        raise InputError(f"cannot open database {path}: it is not a DuckDB file ({exc})") from exc
     if not read_only:
-        init_schema(con)
+        try:
+            init_schema(con)
+        except duckdb.Error as exc:
+            con.close()
+            raise InputError(f"cannot use database {path}: {exc}") from exc
     return con
 
 

@@ -143,14 +143,26 @@ def chromium():
 
 
 def wait_for_app(page, timeout_ms: int = 60_000) -> None:
-    """Wait until Streamlit has finished the script and every lazily loaded element (charts, metrics) has drawn."""
+    """Wait until Streamlit has finished the script and every lazily loaded element (charts, metrics) has drawn.
+
+    A page can report 'notRunning' for a moment before a run starts or between a run and a rerun, so the
+    condition must hold on three polls in a row.
+    """
+    import time
+
+    done = """() => {
+        const app = document.querySelector('[data-testid="stApp"]');
+        const running = document.querySelector('[data-testid="stStatusWidget"]');
+        const loading = document.querySelector('[data-testid="stSkeleton"]');
+        const main = document.querySelector('[data-testid="stMain"]');
+        return Boolean(app && app.getAttribute('data-test-script-state') === 'notRunning' && !running && !loading
+                       && main && main.innerText.trim().length > 0);
+    }"""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
-    page.wait_for_function(
-        """() => {
-            const app = document.querySelector('[data-testid="stApp"]');
-            const running = document.querySelector('[data-testid="stStatusWidget"]');
-            const loading = document.querySelector('[data-testid="stMain"] [data-testid="stSkeleton"]');
-            return app && app.getAttribute('data-test-script-state') === 'notRunning' && !running && !loading;
-        }""",
-        timeout=timeout_ms,
-    )
+    deadline = time.monotonic() + timeout_ms / 1000
+    streak = 0
+    while streak < 3:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the Streamlit page did not settle")
+        streak = streak + 1 if page.evaluate(done) else 0
+        page.wait_for_timeout(250)

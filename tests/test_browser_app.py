@@ -103,3 +103,17 @@ def test_cli_import_while_app_holds_the_database(demo_copy, streamlit_server, ch
     assert not _exceptions(page)
     assert "Repurchase rate" in page.inner_text('[data-testid="stMain"]')
     page.close()
+
+
+def test_first_visit_to_a_deep_link_still_needs_the_password(demo_copy, streamlit_server, chromium):
+    """Streamlit runs pages/ scripts alone on a fresh server's first deep link unless app.py takes over."""
+    url = streamlit_server(demo_copy, extra_env={"REPEAT_PASSWORD": "correct horse"})
+    page = chromium.new_page()
+    page.goto(f"{url}/retention")
+    wait_for_app(page)
+    main = page.inner_text('[data-testid="stMain"]')
+    assert "Enter the password" in main
+    assert "Returning customers" not in main
+    sidebar = page.inner_text('[data-testid="stSidebar"]') if page.query_selector('[data-testid="stSidebar"]') else ""
+    assert "common" not in sidebar.split()
+    page.close()

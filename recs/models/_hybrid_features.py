@@ -128,6 +128,14 @@ def candidates_and_features(state: State, rows: np.ndarray, n_own: int, n_collab
     cyc = state.cycle[c]
     own_days = since[r, c]
     f = np.full((len(r), N_FEATURES), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):  # x / 0 -> inf, 0 / 0 -> NaN: both are fine for trees
+        _fill(f, state, rows, r, c, cnt, own_days, cyc, orders, gap, scores, ranks)
+    return r, c, f
+
+
+def _fill(f: np.ndarray, state: State, rows: np.ndarray, r: np.ndarray, c: np.ndarray, cnt: np.ndarray,
+          own_days: np.ndarray, cyc: np.ndarray, orders: np.ndarray, gap: np.ndarray, scores: dict,
+          ranks: dict) -> None:
     f[:, 0] = cnt[r, c]
     f[:, 1] = own_days
     f[:, 2] = cyc
@@ -151,7 +159,6 @@ def candidates_and_features(state: State, rows: np.ndarray, n_own: int, n_collab
         f[:, 21] = state.recent_pairs[rows].toarray()[r, c]
         f[:, 22] = state.decay_pairs[rows].toarray()[r, c]
         f[:, 23] = state.recent_orders[rows][r]
-    return r, c, f
 
 
 def tree_arrays(clf: Any) -> dict[str, np.ndarray]:

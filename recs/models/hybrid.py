@@ -215,44 +215,87 @@ class Hybrid(Recommender):
         return out
 
     # ---- explanations ------------------------------------------------------------------------------------
-    def _reasons(self, row: int, items: np.ndarray) -> list[str]:
-        state = self._live_state()
-        _, r, c, f = next((b, r, c, f) for _, b, r, c, f in self._batches(state, np.array([row])))
-        pos = {int(j): i for i, j in enumerate(c)}
-        names = self._info.names
-        out = []
-        for j in np.asarray(items, dtype=np.int64):
-            i = pos.get(int(j))
-            if i is None:
-                out.append(self._popular_reason(int(j)))
-                continue
-            feats = f[i:i + 1]
-            full = self._raw(feats)[0]
-            drops = {}
-            for group, cols in hf.GROUPS.items():
-                ablated = feats.copy()
+    def _reasons_batch(self, rows: np.ndarray, idx: np.ndarray, counts: np.ndarray) -> list[str]:
+        """Reasons for a batch (row-major), computed from one candidate/feature pass over the batch."""
+        rows = np.asarray(rows, dtype=np.int64)
+        rec_b = np.repeat(np.arange(len(rows)), counts)
+        rec_j = np.concatenate([idx[b, : counts[b]] for b in range(len(rows))]).astype(np.int64) if len(rows) \
+            else np.zeros(0, dtype=np.int64)
+        rec_row = rows[rec_b] if len(rows) else np.zeros(0, dtype=np.int64)
+        known = np.unique(rows[rows >= 0])
+        feats = np.full((len(rec_j), hf.N_FEATURES), np.nan)
+        found = np.zeros(len(rec_j), dtype=bool)
+        if len(known):
+            state = self._live_state()
+            n_p = self.data_.n_products
+            want = rec_row * n_p + rec_j
+            for _, batch, r, c, f in self._batches(state, known):
+                keys = batch[r] * n_p + c
+                order = np.argsort(keys)
+                pos = np.searchsorted(keys[order], want)
+                pos = np.minimum(pos, len(keys) - 1)
+                hit = (keys[order][pos] == want) & (rec_row >= 0) if len(keys) else np.zeros(len(want), bool)
+                feats[hit] = f[order[pos[hit]]]
+                found |= hit
+        groups = list(hf.GROUPS)
+        drops = np.zeros((len(rec_j), len(groups)))
+        if found.any():
+            full = self._raw(feats[found])
+            for g, cols in enumerate(hf.GROUPS.values()):
+                ablated = feats[found].copy()
                 ablated[:, cols] = np.nan
-                drops[group] = full - self._raw(ablated)[0]
-            top = max(drops, key=drops.get)
-            out.append(self._signal_text(top, row, int(j), feats[0], names))
+                drops[found, g] = full - self._raw(ablated)
+        top = np.array(groups, dtype=object)[np.argmax(drops, axis=1)] if len(rec_j) else np.zeros(0, dtype=object)
+        collab = self._collab_reasons(rec_row, rec_j, found & (top != "item"))
+        out = []
+        for t in range(len(rec_j)):
+            j = int(rec_j[t])
+            if rec_row[t] < 0:
+                out.append(self._cold_reason(j))
+            elif not found[t]:
+                out.append(self._popular_reason(j))
+            else:
+                out.append(self._signal_text(str(top[t]), feats[t], collab.get(t), j))
+        return out
+
+    def _reasons(self, row: int, items: np.ndarray) -> list[str]:
+        items = np.asarray(items, dtype=np.int64)
+        return self._reasons_batch(np.array([row]), items[None, :], np.array([len(items)]))
+
+    def _collab_reasons(self, rec_row: np.ndarray, rec_j: np.ndarray, mask: np.ndarray) -> dict[int, str]:
+        """'Because they bought X and Y (...)' from the first base model that has such a reason."""
+        from recs.models import _explain
+
+        out: dict[int, str] = {}
+        todo = np.flatnonzero(mask)
+        for name in hf.BASES:
+            model = self._live_state().bases.get(name) if len(todo) else None
+            if model is None:
+                continue
+            texts = _explain.contrib_reasons(model, rec_row[todo], rec_j[todo][:, None], np.ones(len(todo), int),
+                                             model.why)
+            left = []
+            for t, text in zip(todo, texts, strict=True):
+                if text.startswith("Because"):
+                    out[int(t)] = text
+                else:
+                    left.append(t)
+            todo = np.array(left, dtype=np.int64)
         return out
 
     def _raw(self, f: np.ndarray) -> np.ndarray:
         trees = self._trees()
         return hf.tree_predict(trees, f) if len(trees["offsets"]) else self._predict(f)
 
-    def _signal_text(self, group: str, row: int, j: int, f: np.ndarray, names: np.ndarray) -> str:
+    def _signal_text(self, group: str, f: np.ndarray, collab: str | None, j: int) -> str:
         count, since, cycle = f[hf.OWN_COUNT], f[hf.OWN_DAYS], f[hf.CYCLE]
         if group == "own" and count > 0:
             usual = f", usually re-bought every {cycle:.0f} days" if np.isfinite(cycle) else ""
-            return (f"Buy-again signal: bought {times(int(count))}, last {since:.0f} days ago{usual}")
-        if group in ("own", "collab", "customer"):
-            for name in ("ease", "item_knn", "als"):
-                model = self._live_state().bases.get(name)
-                if model is not None:
-                    why = model._reasons(row, np.array([j]))[0]
-                    if why.startswith("Because"):
-                        return f"Collaborative signal: {why[0].lower()}{why[1:]}"
+            return f"Buy-again signal: bought {times(int(count))}, last {since:.0f} days ago{usual}"
+        if group != "item" and collab:
+            return f"Collaborative signal: {collab[0].lower()}{collab[1:]}"
+        if count > 0:
+            return f"Buy-again signal: bought {times(int(count))}, last {since:.0f} days ago"
         buyers = int(self._info.buyers[j])
         recent = int(self.recent_buyers_[j])
         return f"Popularity signal: {recent:,} buyers in the last 30 days ({buyers:,} in all)"

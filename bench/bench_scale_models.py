@@ -9,19 +9,25 @@ For each size (1M and 10M order lines; $BENCH_LINES to change) on the cached dem
    is not timed; the peak memory includes it (the `load only` row shows that floor).
 3. The baseline: `implicit.cpu.als.AlternatingLeastSquares` fitted directly on the same binary matrix with the
    same settings as our `als` (64 factors, 15 iterations, 2 threads). Ratio = model fit time / implicit ALS.
+4. A synthetic shop with a 30,000-product catalogue (20,000 customers, 400,000 purchases): every model must
+   finish or refuse with a clear message within WIDE_TIMEOUT (EASE is cubic in products and must refuse).
+   $BENCH_WIDE=0 skips it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import numpy as np
 
 from bench._util import CACHE, Clock, demo_db, gb, label, load_average, run_child, sizes, table
 
-PER_MODEL_TIMEOUT = float(__import__("os").environ.get("BENCH_MODEL_TIMEOUT", "300"))
+PER_MODEL_TIMEOUT = float(os.environ.get("BENCH_MODEL_TIMEOUT", "300"))
 BUILD_TIMEOUT = 1200.0
+WIDE_PRODUCTS = 30_000  # a catalogue above EASE's default max_items (20,000)
+WIDE_TIMEOUT = 180.0
 
 
 def _paths(lines: int) -> dict[str, str]:
@@ -91,6 +97,60 @@ def load_only_child(lines: int) -> dict:
     return {"status": "ok", "nnz": int(data.matrix.nnz)}
 
 
+def wide_child(name: str, products: int = WIDE_PRODUCTS, customers: int = 20_000, cells: int = 400_000) -> dict:
+    """Child: a synthetic shop with a very wide catalogue (random purchases, power-law popularity): does model
+    `name` finish, refuse clearly, or blow up? EASE must refuse above its max_items."""
+    import pandas as pd
+    from scipy import sparse
+
+    from recs.errors import RepeatError
+    from recs.interactions import Interactions
+    from recs.models import get_model
+
+    rng = np.random.default_rng(0)
+    rows = rng.integers(0, customers, cells)
+    cols = np.minimum((rng.pareto(1.2, cells) * products / 50).astype(np.int64), products - 1)
+    m = sparse.csr_matrix((np.ones(cells, np.float32), (rows, cols)), shape=(customers, products))
+    m.data[:] = 1.0
+    m.sort_indices()
+    counts, last = m.copy(), m.copy()
+    last.data = rng.uniform(1, 700, last.nnz).astype(np.float32)
+    pids = np.array([f"P{i:06d}" for i in range(products)], dtype=object)
+    table = pd.DataFrame({"product_id": pids, "name": [f"product {i} {'abcdefgh'[i % 8]}" for i in range(products)],
+                          "category": [f"cat{i % 40}" for i in range(products)], "is_product": True, "in_stock": True,
+                          "unit_price": 1.0, "buyers": np.diff(m.tocsc().indptr), "repurchase_days": np.nan})
+    data = Interactions(matrix=m, counts=counts, last_days=last, customer_ids=np.array(
+        [f"C{i:06d}" for i in range(customers)], dtype=object), product_ids=pids, products=table,
+        cutoff=pd.Timestamp("2026-01-01"))
+    try:
+        with Clock() as c:
+            get_model(name).fit(data)
+    except RepeatError as exc:
+        return {"status": "refused", "message": str(exc)}
+    return {"status": "ok", "seconds": c.wall, "cpu": c.cpu}
+
+
+def wide_rows() -> list[dict]:
+    """Every model on the synthetic wide catalogue, each with a time limit."""
+    from recs.models import model_names
+
+    rows = []
+    for name in model_names():
+        print(f"  wide catalogue: {name} (load {load_average()})...", flush=True)
+        res = run_child("bench.bench_scale_models:wide_child", {"name": name}, WIDE_TIMEOUT)
+        row = {"lines": f"{WIDE_PRODUCTS // 1000}k products", "item": f"fit {name}", "peak_mem": gb(res.peak_rss)}
+        if res.ok and res.value["status"] == "ok":
+            row.update(seconds=res.value["seconds"], cpu=res.value["cpu"], status="ok")
+        elif res.ok:
+            row["status"] = f"refused: {res.value['message'][:110]}"
+        elif res.status == "timeout":
+            row["status"] = f"TIMEOUT (killed after {WIDE_TIMEOUT:.0f} s)"
+        else:
+            row["status"] = f"ERROR: {res.error[:110]}"
+        rows.append(row)
+    return rows
+
+
 def implicit_child(lines: int) -> dict:
     """Child: the baseline, implicit's ALS called directly on the same binary matrix."""
     from implicit.cpu.als import AlternatingLeastSquares
@@ -150,6 +210,8 @@ def main() -> None:
     rows: list[dict] = []
     for lines in sizes():
         rows += measure(lines)
+    if os.environ.get("BENCH_WIDE", "1") != "0":
+        rows += wide_rows()
     print(table(rows, ["lines", "item", "seconds", "cpu", "ratio", "cpu_ratio", "peak_mem", "status"]))
     print(f"ratio = fit seconds / implicit ALS fitted directly on the same matrix (cpu_ratio: on CPU seconds); peak_mem = peak RSS of the "
           f"process (includes loading the saved matrix); each model limited to {PER_MODEL_TIMEOUT:.0f} s "

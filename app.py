@@ -6,9 +6,8 @@ import streamlit as st
 
 from pages import common
 
+common.enter_app_run()
 st.set_page_config(page_title="Repeat", page_icon=":material/replay:", layout="wide")
-
-allowed = common.login_gate()
 
 PAGES = {
     "Shop": [
@@ -29,9 +28,9 @@ PAGES = {
     ],
 }
 
-# st.navigation runs on every rerun, also before login, so the sidebar never lists pages to a stranger.
-navigation = st.navigation(PAGES, position="sidebar" if allowed else "hidden")
-if not allowed:
+# Navigation is set up on every run, hidden until the visitor is logged in, so a stranger never sees page names.
+navigation = st.navigation(PAGES, position="sidebar" if common.logged_in() else "hidden")
+if not common.login_gate():
     st.stop()
 with st.sidebar:
     st.caption("Database")

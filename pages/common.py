@@ -7,6 +7,7 @@ One connection per process (st.cache_resource), a fresh cursor per rerun.
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +19,7 @@ from recs.errors import DatabaseBusy, RepeatError
 
 def db_path() -> Path:
     """The warehouse this app serves ($REPEAT_DB or data/demo.duckdb)."""
+    _ensure_app_run()
     return db.default_db_path().resolve()
 
 
@@ -28,6 +30,7 @@ def _connection(path: str):
 
 def cursor():
     """A cursor on the process-wide connection, for this rerun only. Stops the page if the file is busy."""
+    _ensure_app_run()
     try:
         return _connection(str(db_path())).cursor()
     except DatabaseBusy as exc:
@@ -73,6 +76,22 @@ def _failed_logins() -> dict[str, int]:
     return {"count": 0}
 
 
+def _login_method() -> str:
+    from recs import auth
+
+    return auth.login_method(st.get_option("server.address"), auth.secrets_have_oidc(), auth.configured_password())
+
+
+def logged_in() -> bool:
+    """True when no login is required or the visitor has passed it (draws nothing)."""
+    method = _login_method()
+    if method == "none":
+        return True
+    if method == "oidc":
+        return bool(st.user.is_logged_in)
+    return method == "password" and bool(st.session_state.get("authenticated"))
+
+
 def login_gate() -> bool:
     """Draw the login when one is required; True when the visitor may see pages.
 
@@ -84,7 +103,7 @@ def login_gate() -> bool:
     from recs import auth
 
     host = st.get_option("server.address")
-    method = auth.login_method(host, auth.secrets_have_oidc(), auth.configured_password())
+    method = _login_method()
     if method == "none":
         return True
     if method == "refuse":
@@ -122,19 +141,33 @@ def login_gate() -> bool:
     return False
 
 
-def _use_app_navigation_only() -> None:
-    """Make every run go through app.py (login gate, sidebar, st.navigation).
+_run_local = threading.local()
 
-    Streamlit treats a folder named `pages/` beside the main script as old-style auto-pages until
-    st.navigation has run once in the process, so the very first visit to a deep link such as
-    /retention would run that page alone, skipping the login. This module is imported by app.py and
-    by every page, so the first run of any of them switches the process to app.py's navigation and reruns.
+
+def enter_app_run() -> None:
+    """Called by app.py at the start of every run: marks this script thread as going through the login gate.
+
+    A first run in Streamlit's old pages/ mode reruns at once in app.py's navigation, so widgets (the login
+    form) are never drawn under a page identity that the next run would not recognise.
     """
     from streamlit.runtime.pages_manager import PagesManager
 
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
+    _run_local.via_app = True
 
 
-_use_app_navigation_only()
+def _ensure_app_run() -> None:
+    """Make every run that touches data go through app.py (login gate, sidebar, st.navigation).
+
+    Streamlit treats a folder named `pages/` beside the main script as old-style auto-pages until
+    st.navigation has run once in the process, so the very first visit to a deep link such as
+    /retention would run that page alone, skipping the login. Such a run never reaches the data:
+    it switches the process to app.py's navigation and reruns.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory or not getattr(_run_local, "via_app", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()

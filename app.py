@@ -6,8 +6,8 @@ import streamlit as st
 
 from pages import common
 
-common.enter_app_run()
 st.set_page_config(page_title="Repeat", page_icon=":material/replay:", layout="wide")
+common.enter_app_run()
 
 PAGES = {
     "Shop": [
@@ -29,9 +29,11 @@ PAGES = {
 }
 
 # Navigation is set up on every run, hidden until the visitor is logged in, so a stranger never sees page names.
-navigation = st.navigation(PAGES, position="sidebar" if common.logged_in() else "hidden")
-if not common.login_gate():
+if not common.logged_in():
+    st.navigation(PAGES, position="hidden")
+    common.login_gate()
     st.stop()
+navigation = st.navigation(PAGES)
 with st.sidebar:
     st.caption("Database")
     st.code(str(common.db_path()), language=None)

@@ -7,7 +7,6 @@ One connection per process (st.cache_resource), a fresh cursor per rerun.
 from __future__ import annotations
 
 import re
-import threading
 from pathlib import Path
 
 import pandas as pd
@@ -141,33 +140,37 @@ def login_gate() -> bool:
     return False
 
 
-_run_local = threading.local()
-
-
 def enter_app_run() -> None:
-    """Called by app.py at the start of every run: marks this script thread as going through the login gate.
+    """Called by app.py at the start of every run: this script thread goes through the login gate.
 
-    A first run in Streamlit's old pages/ mode reruns at once in app.py's navigation, so widgets (the login
-    form) are never drawn under a page identity that the next run would not recognise.
+    It also ends Streamlit's old pages/ mode for the process (see `_ensure_app_run`).
     """
     from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-    _run_local.via_app = True
+    PagesManager.uses_pages_directory = False
+    ctx = get_script_run_ctx()
+    if ctx is not None:
+        ctx.repeat_via_app = True  # per session: its runs go through app.py from now on
 
 
 def _ensure_app_run() -> None:
-    """Make every run that touches data go through app.py (login gate, sidebar, st.navigation).
+    """Make sure no run reaches the data without passing app.py's login gate.
 
     Streamlit treats a folder named `pages/` beside the main script as old-style auto-pages until
-    st.navigation has run once in the process, so the very first visit to a deep link such as
-    /retention would run that page alone, skipping the login. Such a run never reaches the data:
-    it switches the process to app.py's navigation and reruns.
+    st.navigation has run once in the process (AppTest resets this before every run), so the first
+    visit to a deep link such as /retention runs that page alone, without app.py. When a login is
+    required, such a run reruns through app.py; when none is (local use), the page simply goes on.
     """
     from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-    if PagesManager.uses_pages_directory or not getattr(_run_local, "via_app", False):
-        PagesManager.uses_pages_directory = False
+    ctx = get_script_run_ctx()
+    main_script = Path(ctx.pages_manager.main_script_path).name if ctx is not None else ""
+    page_alone = PagesManager.uses_pages_directory or (
+        main_script == "app.py" and not getattr(ctx, "repeat_via_app", False))
+    if not page_alone:
+        return
+    PagesManager.uses_pages_directory = False
+    if _login_method() != "none" and not logged_in():
         st.rerun()

@@ -51,8 +51,9 @@ def test_tree_arrays_predict_like_scikit_learn() -> None:
     clf = HistGradientBoostingClassifier(max_iter=25, random_state=0).fit(x, y)
     test = rng.normal(size=(200, 5))
     test[rng.random(test.shape) < 0.1] = np.nan
-    np.testing.assert_allclose(hf.tree_predict(hf.tree_arrays(clf), test), clf.decision_function(test),
-                               rtol=1e-9, atol=1e-9)
+    for fast in (True, False):  # scikit-learn's compiled traversal on rebuilt trees, and the numpy fallback
+        np.testing.assert_allclose(hf.tree_predict(hf.tree_arrays(clf), test, fast=fast),
+                                   clf.decision_function(test), rtol=1e-9, atol=1e-9)
 
 
 def test_hybrid_explains_with_a_named_signal(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ class BPR(Recommender):
         "factors": ParamSpec(64, int, 1, 512, help="number of hidden taste dimensions"),
         "learning_rate": ParamSpec(0.05, float, 1e-5, 1.0, help="SGD step size"),
         "regularization": ParamSpec(0.01, float, 0.0, 10.0, help="L2 penalty on the factors"),
-        "iterations": ParamSpec(100, int, 1, 1000, help="passes over the purchases"),
+        "iterations": ParamSpec(50, int, 1, 1000, help="passes over the purchases"),
         "seed": ParamSpec(42, int, 0, 2**31 - 1, help="random seed (same seed, same model)"),
     }
     param_grid = {"factors": [32, 64], "learning_rate": [0.01, 0.05], "regularization": [0.001, 0.01]}

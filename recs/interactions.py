@@ -50,6 +50,9 @@ class Interactions:
     cutoff: pd.Timestamp
     weighting: str = "binary"
     half_life_days: float = 90.0
+    # one row per (customer row, product col, order): row, col, order_id, ordered_at; lets the hybrid replay
+    # history at earlier cutoffs exactly (None when built without lines, e.g. a loaded model)
+    events: pd.DataFrame | None = field(default=None, repr=False, compare=False)
     _cust_pos: dict[str, int] | None = field(default=None, repr=False, compare=False)
     _prod_pos: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
@@ -173,9 +176,15 @@ def from_lines(lines: pd.DataFrame, products: pd.DataFrame, cutoff: Any, weighti
         return m
 
     products = _product_stats(products, per_order, cells, len(product_ids))
+    events = pd.DataFrame({
+        "row": pd.Index(customer_ids).get_indexer(per_order["customer_id"]).astype(np.int64),
+        "col": per_order["col"].to_numpy(dtype=np.int64),
+        "order_id": per_order["order_id"].astype(str).to_numpy(dtype=object),
+        "ordered_at": per_order["ordered_at"].to_numpy(),
+    })
     return Interactions(matrix=csr(weights), counts=csr(n), last_days=csr(np.maximum(last, MIN_DAYS)),
                         customer_ids=customer_ids, product_ids=product_ids, products=products, cutoff=cutoff,
-                        weighting=weighting, half_life_days=float(half_life_days))
+                        weighting=weighting, half_life_days=float(half_life_days), events=events)
 
 
 def _product_stats(products: pd.DataFrame, per_order: pd.DataFrame, cells: pd.DataFrame,

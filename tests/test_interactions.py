@@ -95,3 +95,15 @@ def test_bad_requests(con, empty_db) -> None:
     with pytest.raises(InputError, match="nothing to train on"):
         build_interactions(empty)
     empty.close()
+
+
+def test_events_list_each_purchase_before_the_cutoff(con) -> None:
+    """Per (customer, product, order) purchase times, for replaying history at earlier cutoffs."""
+    d = build_interactions(con, until=CUTOFF)
+    ev = d.events.assign(customer=lambda e: d.customer_ids[e["row"]], product=lambda e: d.product_ids[e["col"]])
+    got = sorted((r.customer, r.product, r.order_id, str(pd.Timestamp(r.ordered_at))) for r in ev.itertuples())
+    assert got == [
+        ("a", "p1", "o1", "2024-01-01 10:00:00"), ("a", "p1", "o2", "2024-01-11 09:00:00"),
+        ("a", "p1", "o3", "2024-01-21 00:00:00"), ("a", "p2", "o2", "2024-01-11 09:00:00"),
+        ("b", "p1", "o4", "2024-01-16 00:00:00"),
+    ]

@@ -19,6 +19,7 @@ st.caption("RFM: recency (days since the last order), frequency (orders) and mon
 cur = common.require_orders()
 key = common.data_key(cur)
 ALL_COUNTRIES, ALL_CATEGORIES = "All countries", "All categories"
+SHOWN = 1_000  # rows of a segment drawn on screen
 ADVICE = {
     "Champions": "recent, frequent: reward them, ask for reviews, early access.",
     "Loyal": "order often: cross-sell, loyalty perks.",
@@ -84,12 +85,16 @@ st.dataframe(summary, hide_index=True, column_config={
 common.download_csv(summary, "rfm_segments_summary.csv", key="dl-cust-summary")
 
 st.subheader("Customers of a segment")
-present = [s for s in metrics.segment_names() if s in set(frame["segment"])]
-segment = st.selectbox("Segment", present, key="cust_segment",
-                       format_func=lambda s: f"{s} ({int((frame['segment'] == s).sum()):,})")
+counts = frame["segment"].value_counts()
+present = [s for s in metrics.segment_names() if s in counts.index]
+segment = st.selectbox("Segment", present, key="cust_segment", format_func=lambda s: f"{s} ({int(counts[s]):,})")
 st.caption(f"{segment}: {ADVICE.get(segment, '')}")
 members = frame[frame["segment"] == segment].sort_values("monetary", ascending=False)
-st.dataframe(members, hide_index=True, column_config={"monetary": st.column_config.NumberColumn(format="%.2f")})
+if len(members) > SHOWN:  # a whole segment of a big shop is too much for the browser; the CSV keeps everyone
+    st.caption(f"Showing the first {SHOWN:,} of {len(members):,} customers by monetary value; the download below "
+               "has all of them.")
+st.dataframe(members.head(SHOWN), hide_index=True,
+             column_config={"monetary": st.column_config.NumberColumn(format="%.2f")})
 common.download_csv(members, f"rfm_{segment.lower().replace(' ', '_')}.csv", key="dl-cust-members")
 with st.expander("All customers with their scores"):
     common.download_csv(frame, "rfm.csv", label="Download every customer's RFM (CSV)", key="dl-cust-all")

@@ -102,3 +102,19 @@ def test_customers_page_segments_and_filters(demo_db, use_db):
     at.date_input(key="cust_asof").set_value(dt.date(2025, 12, 31)).run()
     _ok(at)
     assert not at.error
+
+
+def test_customers_page_caps_the_segment_table_but_not_its_download(demo_db, use_db):
+    use_db(demo_db)
+    con = connect(demo_db)
+    counts = metrics.rfm(con, metrics.Filters())["segment"].value_counts()
+    con.close()
+    biggest = counts.idxmax()
+    assert counts[biggest] > 1000  # the demo shop has a segment bigger than the on-screen cap
+    at = _open("pages/customers.py")
+    at.selectbox(key="cust_segment").set_value(biggest).run()
+    _ok(at)
+    shown = at.dataframe[1].value
+    assert len(shown) == 1000 and shown["monetary"].is_monotonic_decreasing
+    assert any(f"first 1,000 of {counts[biggest]:,} customers" in c.value for c in at.caption)
+    assert at.download_button(key="dl-cust-members")

@@ -40,6 +40,13 @@ def _rfm_as_of(_cur, key, moment) -> dict[str, str]:
     return segments_mod.rfm_as_of(_cur, moment)
 
 
+@st.cache_data(show_spinner="Computing RFM segments as of each assignment day...")
+def _segments(_cur, key, experiment: str, window: int, pre: int, control: str) -> tuple[pd.DataFrame, str]:
+    """The exploratory per-segment table, computed once per data version and parameters (not on every rerun)."""
+    result, _ = _analysis(_cur, key, experiment, window, pre, control)
+    return analyze.segment_table(_cur, result, lookup=lambda moment: _rfm_as_of(_cur, key, moment))
+
+
 experiments = _experiments(cur, key)
 if not experiments:
     st.info("This database has no experiment assignments yet. Import an assignments file "
@@ -141,18 +148,16 @@ with right:
 
 # --- Exploratory segments ------------------------------------------------------------------------------------
 st.subheader("By segment (exploratory)")
-bar = st.progress(0.0, "RFM segments as of assignment...")
-segments, segment_source = analyze.segment_table(
-    cur, result, lookup=lambda moment: _rfm_as_of(cur, key, moment),
-    progress=lambda f, text: bar.progress(min(max(f, 0.0), 1.0), text))
-bar.empty()
-st.caption("Exploratory, not the experiment's verdict: many segments mean many chances of a fluke, and no "
-           "correction is applied. RFM segment as of assignment "
-           + ("(the Customers page's RFM rules)." if segment_source == "metrics"
-              else "(the experiments' own recency/frequency rules, docs/experiments.md)."))
-st.dataframe(segments, hide_index=True, width="stretch",
-             column_config={"lift_rel": st.column_config.NumberColumn(format="percent")})
-common.download_csv(segments, f"abtest_{experiment}_segments.csv", key="dl-seg")
+if st.toggle("Show lift by RFM segment and new/returning customers (slow on a big shop: one RFM per assignment day)",
+             value=False, key="exp_segments_on"):
+    segments, segment_source = _segments(cur, key, experiment, int(window), int(pre), control)
+    st.caption("Exploratory, not the experiment's verdict: many segments mean many chances of a fluke, and no "
+               "correction is applied. RFM segment as of assignment "
+               + ("(the Customers page's RFM rules)." if segment_source == "metrics"
+                  else "(the experiments' own recency/frequency rules, docs/experiments.md)."))
+    st.dataframe(segments, hide_index=True, width="stretch",
+                 column_config={"lift_rel": st.column_config.NumberColumn(format="percent")})
+    common.download_csv(segments, f"abtest_{experiment}_segments.csv", key="dl-seg")
 
 # --- Power / MDE ---------------------------------------------------------------------------------------------
 st.subheader("Plan the next experiment: power and minimum detectable effect")

@@ -64,7 +64,15 @@ def test_demo_shop_verdict_plot_and_downloads(use_db, demo_db):
     assert any(t.startswith("Treatment raised conversion") and "95% CI" in t and "split looks healthy" in t
                for t in verdicts), verdicts
     assert len(at.get("plotly_chart")) >= 2  # forest plot and cumulative curves
-    assert len(at.get("download_button")) >= 4
+    assert len(at.get("download_button")) >= 3
+    assert not at.toggle(key="exp_segments_on").value  # the exploratory segments are off on first render
+    assert "dl-seg" not in [b.key for b in at.get("download_button")]
+    at.toggle(key="exp_segments_on").set_value(True).run()
+    assert not at.exception
+    segments = at.dataframe[-1].value
+    assert set(segments["split"]) == {"rfm_segment", "customer_type"}
+    assert set(segments.loc[segments["split"] == "customer_type", "segment"]) <= {"new", "returning"}
+    assert "dl-seg" in [b.key for b in at.get("download_button")]
     assert any("Variance of revenue per customer removed" in m.label for m in at.metric)
 
 

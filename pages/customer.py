@@ -94,7 +94,7 @@ shown = [first] + ([second] if second and second != first else [])
 panels = st.columns(len(shown))
 for panel, name in zip(panels, shown, strict=True):
     with panel:
-        found = rw.model_for_preview(cur, name)
+        found = rw.model_for_preview(cur, name, "customer")
         if found is None:
             continue
         model, meta = found

@@ -81,7 +81,7 @@ c1, c2 = st.columns([3, 1])
 with c1:
     name = rw.model_select("Model", key="product-model", default=default)
 k = c2.number_input("How many", value=10, min_value=1, max_value=50, step=1, key="product-k")
-found = rw.model_for_preview(cur, name)
+found = rw.model_for_preview(cur, name, "product")
 
 left, right = st.columns(2)
 with left:

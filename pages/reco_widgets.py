@@ -124,9 +124,14 @@ def current(cur: Any) -> tuple[ModelKey, Any, dict] | None:
     return None if found is None else (tuple(key), *found)
 
 
-def model_for_preview(cur: Any, name: str) -> tuple[Any, dict] | None:
-    """A model called `name` for the preview pages: the current one, else a shelved one, else the stored one,
-    else a fresh default one trained on all data (with a progress bar). None (and a message) on error."""
+def model_for_preview(cur: Any, name: str, key_prefix: str) -> tuple[Any, dict] | None:
+    """A model called `name` for the preview pages: the current one, else a shelved one, else the stored one.
+
+    Never trains just because the page was opened (at 10 M lines that took minutes and 3 GB): with no model yet
+    it shows a "Train <name> now" button (progress bar on click) and a link to the Recommendations page, and
+    returns None until the user clicks. Models live in the process-wide shelf (st.cache_resource), so a stored
+    model is read from disk once per process. None (and a message) on error.
+    """
     now = current(cur)
     if now is not None and now[0][1] == name:
         return now[1], now[2]
@@ -139,6 +144,16 @@ def model_for_preview(cur: Any, name: str) -> tuple[Any, dict] | None:
     stored = _load_stored(cur, name)
     if stored is not None:
         return stored
+    box = st.empty()
+    with box.container():
+        st.info(f"No trained **{name}** model for this data yet. Training takes from seconds to minutes on a big "
+                "shop; train it here with its default parameters, or choose parameters on the Recommendations page.")
+        c1, c2 = st.columns(2)
+        clicked = c1.button(f"Train {name} now", key=f"{key_prefix}-train-{name}", icon=":material/model_training:")
+        c2.page_link("pages/recommendations.py", label="Go to the Recommendations page", icon=":material/tune:")
+    if not clicked:
+        return None
+    box.empty()
     from recs.export import fit_model
 
     bar = st.progress(0.0, text=f"Training {name} with its default parameters…")

@@ -139,10 +139,21 @@ def test_customer_page_deep_link_and_compare(shop):
     at = _open("pages/customer.py", {"customer": customer})
     assert at.selectbox(key="customer-pick").value == customer
     assert _metrics(at)["Orders"] == f"{orders:,}"
+    model = at.selectbox(key="customer-model").value
+    # opening the page trains nothing: the history is there, the suggestions wait for a click
+    assert not [d for d in at.dataframe if "reason" in d.value.columns]
+    assert any(f"No trained **{model}** model" in i.value for i in at.info)
+    assert at.button(key=f"customer-train-{model}").label == f"Train {model} now"
+    at.button(key=f"customer-train-{model}").click()
+    at.run()
+    _ok(at)
     recs_tables = [d.value for d in at.dataframe if "reason" in d.value.columns]
     assert len(recs_tables) == 1 and len(recs_tables[0]) == 10
     assert recs_tables[0]["reason"].str.len().gt(0).all()
     at.selectbox(key="customer-compare").set_value("popular")
+    at.run()
+    _ok(at)
+    at.button(key="customer-train-popular").click()
     at.run()
     _ok(at)
     recs_tables = [d.value for d in at.dataframe if "reason" in d.value.columns]
@@ -175,6 +186,11 @@ def test_product_page_deep_link(shop):
     con.close()
     at = _open("pages/product.py", {"product": product})
     assert at.selectbox(key="product-pick").value == product
+    model = at.selectbox(key="product-model").value
+    assert not [d for d in at.dataframe if "bought_before" in d.value.columns]  # no training on page open
+    at.button(key=f"product-train-{model}").click()
+    at.run()
+    _ok(at)
     subheaders = [s.value for s in at.subheader]
     assert subheaders == ["Similar products", "Customers who bought this also bought",
                           "Customers most likely to buy it next", "Repurchase cycle"]
@@ -202,3 +218,19 @@ def test_evaluation_section_shows_both_modes(shop):
     assert set(frame["mode"]) == {"new", "all"} and set(frame["model"]) == {"popular"}
     assert any(m.value.startswith("- **new**: best is **popular**") for m in at.markdown)
     assert at.get("plotly_chart") and at.download_button(key="dl-eval")
+
+
+def test_preview_pages_reuse_a_stored_model_without_training(shop):
+    done = subprocess.run([sys.executable, "-m", "recs", "train", "--db", str(shop), "--model", "popular", "--quiet"],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=90)
+    at.switch_page("pages/customer.py")
+    at.run()
+    _ok(at)
+    at.selectbox(key="customer-model").set_value("popular")
+    at.run()
+    _ok(at)
+    assert not [b for b in at.button if b.key == "customer-train-popular"]  # the CLI's stored model is used
+    recs_tables = [d.value for d in at.dataframe if "reason" in d.value.columns]
+    assert len(recs_tables) == 1 and len(recs_tables[0]) == 10

@@ -25,5 +25,10 @@ def test_experiments_deep_link_shows_verdict_plots_and_downloads(demo_db: Path, 
     assert "revenue per customer" in main and "95% CI" in main
     assert "the split looks healthy" in main
     assert len(page.query_selector_all('[data-testid="stPlotlyChart"]')) >= 2
-    assert len(page.query_selector_all('[data-testid="stDownloadButton"]')) >= 4
+    downloads = len(page.query_selector_all('[data-testid="stDownloadButton"]'))
+    assert downloads >= 3
+    page.get_by_text("Show lift by RFM segment").click()  # the exploratory table is off by default
+    wait_for_app(page)
+    assert not page.query_selector_all('[data-testid="stException"]')
+    assert len(page.query_selector_all('[data-testid="stDownloadButton"]')) == downloads + 1
     page.close()

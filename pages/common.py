@@ -166,8 +166,8 @@ def _ensure_app_run() -> None:
 
     Streamlit treats a folder named `pages/` beside the main script as old-style auto-pages until
     st.navigation has run once in the process (AppTest resets this before every run), so the first
-    visit to a deep link such as /retention runs that page alone, without app.py. When a login is
-    required, such a run reruns through app.py; when none is (local use), the page simply goes on.
+    visit to a deep link such as /retention runs that page alone, without app.py. Such a run reruns
+    through app.py when it is the session's first or when a login is required.
     """
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -179,5 +179,9 @@ def _ensure_app_run() -> None:
     if not page_alone:
         return
     PagesManager.uses_pages_directory = False
-    if _login_method() != "none" and not logged_in():
+    first_run = not st.session_state.get("_repeat_routed")
+    st.session_state["_repeat_routed"] = True
+    # The session's first run has no clicks to lose, so it reruns through app.py (sidebar, layout, login);
+    # later page-alone runs (AppTest makes one per run) only rerun when a login is still needed.
+    if first_run or (_login_method() != "none" and not logged_in()):
         st.rerun()

@@ -117,3 +117,16 @@ def test_first_visit_to_a_deep_link_still_needs_the_password(demo_copy, streamli
     sidebar = page.inner_text('[data-testid="stSidebar"]') if page.query_selector('[data-testid="stSidebar"]') else ""
     assert "common" not in sidebar.split()
     page.close()
+
+
+def test_first_visit_to_a_deep_link_gets_the_app_frame(demo_copy, streamlit_server, chromium):
+    """Without a login too, a fresh server's first deep link shows app.py's sidebar, not a list of files."""
+    url = streamlit_server(demo_copy)
+    page = chromium.new_page()
+    page.goto(f"{url}/data")
+    wait_for_app(page)
+    sidebar = page.inner_text('[data-testid="stSidebar"]')
+    assert "Database" in sidebar and "Recommendations" in sidebar
+    assert "common" not in sidebar.split() and "reco widgets" not in sidebar
+    assert not _exceptions(page)
+    page.close()

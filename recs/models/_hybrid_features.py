@@ -93,6 +93,30 @@ def _ranks(scores: np.ndarray) -> np.ndarray:
     return ranks
 
 
+def _candidate_ranks(scores: np.ndarray, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """_ranks(scores)[r, c] (stable descending order: higher scores first, ties by column) for the candidates only,
+    from one plain sort per row instead of a full stable argsort; `r` must be sorted (np.nonzero order)."""
+    n, p = scores.shape
+    srt = np.sort(scores, axis=1)
+    v = scores[r, c]
+    out = np.empty(len(r), dtype=np.int64)
+    bounds = np.searchsorted(r, np.arange(n + 1))
+    cols = np.arange(p)
+    for i in range(n):
+        a, b = bounds[i], bounds[i + 1]
+        if a == b:
+            continue
+        hi = np.searchsorted(srt[i], v[a:b], side="right")
+        lo = np.searchsorted(srt[i], v[a:b], side="left")
+        res = p - hi
+        tied = np.flatnonzero(hi - lo > 1)
+        if len(tied):
+            eq = (scores[i][None, :] == v[a:b][tied, None]) & (cols[None, :] < c[a:b][tied, None])
+            res[tied] += eq.sum(axis=1)
+        out[a:b] = res
+    return out
+
+
 def candidates_and_features(state: State, rows: np.ndarray, n_own: int, n_collab: int,
                             n_popular: int = 20) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(local row, product column, feature matrix) for the candidates of customer `rows` (all known)."""
@@ -118,7 +142,7 @@ def candidates_and_features(state: State, rows: np.ndarray, n_own: int, n_collab
         if model is None:
             continue
         s = np.asarray(model._score(rows), dtype=np.float64)
-        scores[name], ranks[name] = s, _ranks(s)
+        scores[name], ranks[name] = s, None
         take(np.where(bought, -np.inf, s), n_collab)
         take(s, n_collab // 2)
     take(np.broadcast_to(state.recent + 1e-6 * state.buyers, (n, p)).copy(), n_popular)
@@ -145,7 +169,7 @@ def _fill(f: np.ndarray, state: State, rows: np.ndarray, r: np.ndarray, c: np.nd
     for b, name in enumerate(BASES):
         if name in scores:
             f[:, 6 + 2 * b] = scores[name][r, c]
-            f[:, 7 + 2 * b] = ranks[name][r, c]
+            f[:, 7 + 2 * b] = _candidate_ranks(scores[name], r, c)
     f[:, 12] = state.buyers[c]
     f[:, 13] = state.rebuy[c]
     f[:, 14] = state.recent[c]

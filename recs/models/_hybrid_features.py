@@ -145,7 +145,11 @@ def candidates_and_features(state: State, rows: np.ndarray, n_own: int, n_collab
         scores[name], ranks[name] = s, None
         take(np.where(bought, -np.inf, s), n_collab)
         take(s, n_collab // 2)
-    take(np.broadcast_to(state.recent + 1e-6 * state.buyers, (n, p)).copy(), n_popular)
+    m = min(n_popular, p)
+    if m > 0:  # the same key for every customer: select once (argpartition treats each row alike)
+        pop = (state.recent + 1e-6 * state.buyers)[None, :]
+        idx = np.argpartition(-pop, m - 1, axis=1)[0, :m] if m < p else np.arange(p)
+        cand[:, idx[np.isfinite(pop[0, idx])]] = True
     r, c = np.nonzero(cand)
     orders = state.orders[rows][r]
     gap = state.gap[rows][r]

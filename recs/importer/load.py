@@ -108,6 +108,7 @@ def _import_assignments(con, path: Path, mapping, import_id: int, replaced: list
     existing = _existing_assignments_sql(replaced)
     validate.validate_assignments(con, "_imp_assign", path.name, staged.columns, cols, existing)
     step(0.6, "writing assignments")
+    # Only staged column names (c0, c1, ...) and integer import ids reach this text; file values stay in tables.
     kept = con.execute(f"""INSERT INTO assignments
         SELECT experiment_id, customer_id, variant, min(assigned_at), ? FROM _imp_assign
         WHERE NOT EXISTS (SELECT 1 FROM ({existing}) e

@@ -27,4 +27,19 @@ data_end AS (           -- the last order time in the whole warehouse before $en
     SELECT max(ordered_at) AS end_at
     FROM valid_lines
     WHERE $end IS NULL OR ordered_at < $end
+),
+first_two AS (          -- each customer's first and second order in the sub-shop (by time, ties by order id); the second
+    SELECT customer_id, --   only counts when it falls before the window end
+           max(order_id) FILTER (WHERE n = 1)                                             AS first_order_id,
+           max(ordered_at) FILTER (WHERE n = 1)                                           AS first_at,
+           max(order_id) FILTER (WHERE n = 2 AND ($end IS NULL OR ordered_at < $end))    AS second_order_id,
+           max(ordered_at) FILTER (WHERE n = 2 AND ($end IS NULL OR ordered_at < $end))  AS second_at
+    FROM (
+        SELECT customer_id, order_id, ordered_at,
+               row_number() OVER (PARTITION BY customer_id ORDER BY ordered_at, order_id) AS n
+        FROM shop_orders
+        WHERE customer_id IS NOT NULL
+    )
+    WHERE n <= 2
+    GROUP BY customer_id
 )

@@ -116,13 +116,22 @@ def number_sql(col: str) -> str:
             f"THEN replace({t}, ',', '.') ELSE {t} END AS DOUBLE)")
 
 
-def timestamp_sql(col: str, day_first: bool) -> str:
-    """Text -> TIMESTAMP: ISO 8601 first, then the slash and dot layouts; NULL when nothing fits."""
+def iso_timestamp_sql(col: str) -> str:
+    """Text -> TIMESTAMP for ISO 8601 text (what DuckDB's cast reads); NULL otherwise."""
+    return f"TRY_CAST(trim({col}) AS TIMESTAMP)"
+
+
+def fallback_timestamp_sql(col: str, day_first: bool) -> str:
+    """Text -> TIMESTAMP for the slash and dot layouts (the second try, after `iso_timestamp_sql`)."""
     fmts = (_TS_DAY_FIRST if day_first else _TS_MONTH_FIRST) + _TS_OTHER
     listed = ", ".join(f"'{f}'" for f in fmts)
     t = f"trim({col})"
-    return (f"coalesce(TRY_CAST({t} AS TIMESTAMP), CASE WHEN regexp_matches({t}, '^[0-9]{{1,4}}[./][0-9]') "
-            f"THEN try_strptime({t}, [{listed}]) END)")
+    return f"CASE WHEN regexp_matches({t}, '^[0-9]{{1,4}}[./][0-9]') THEN try_strptime({t}, [{listed}]) END"
+
+
+def timestamp_sql(col: str, day_first: bool) -> str:
+    """Text -> TIMESTAMP: ISO 8601 first, then the slash and dot layouts; NULL when nothing fits."""
+    return f"coalesce({iso_timestamp_sql(col)}, {fallback_timestamp_sql(col, day_first)})"
 
 
 def day_first_query(col: str, table: str) -> str:
@@ -137,16 +146,17 @@ def status_sql(col: str) -> str:
     whens = " ".join(
         f"WHEN {t} IN ({', '.join(repr(v) for v in values)}) THEN '{ours}'" for ours, values in STATUS_MAP.items()
     )
-    return f"CASE WHEN {col} IS NULL OR {t} = '' THEN 'completed' {whens} ELSE NULL END"
+    # the canonical spellings first: the same result, without lower/trim on nearly every row
+    return (f"CASE WHEN {col} IS NULL OR {col} IN ('completed', 'cancelled', 'returned') THEN coalesce({col}, "
+            f"'completed') WHEN {t} = '' THEN 'completed' {whens} ELSE NULL END")
 
 
 def text_sql(col: str | None) -> str:
     return f"nullif(trim({col}), '')" if col else "CAST(NULL AS VARCHAR)"
 
 
-def order_lines_select(fmt: str, cols: dict[str, int], day_first: bool) -> str:
-    """SELECT list over the raw staged table producing raw text and typed columns for order lines."""
-    c = {k: f"c{v}" for k, v in cols.items()}
+def _customer_status(fmt: str, c: dict[str, str]) -> tuple[str, str, str]:
+    """SQL for (customer_id, status, status_raw) of order lines in `fmt`."""
     if fmt == "online-retail":
         cust = text_sql(c["customer_id"])
         customer = f"CASE WHEN contains({cust}, '.') THEN regexp_replace({cust}, '^([0-9]+)\\.0+$', '\\1') ELSE {cust} END"
@@ -156,6 +166,13 @@ def order_lines_select(fmt: str, cols: dict[str, int], day_first: bool) -> str:
         customer = text_sql(c["customer_id"])
         status = status_sql(c["status"]) if "status" in c else "'completed'"
         status_raw = c.get("status", "CAST(NULL AS VARCHAR)")
+    return customer, status, status_raw
+
+
+def order_lines_select(fmt: str, cols: dict[str, int], day_first: bool) -> str:
+    """SELECT list over the raw staged table producing raw text and typed columns for order lines."""
+    c = {k: f"c{v}" for k, v in cols.items()}
+    customer, status, status_raw = _customer_status(fmt, c)
     return ", ".join([
         f"{text_sql(c['order_id'])} AS order_id",
         f"{customer} AS customer_id",
@@ -171,6 +188,40 @@ def order_lines_select(fmt: str, cols: dict[str, int], day_first: bool) -> str:
         f"{text_sql(c.get('product_name'))} AS product_name",
         f"{text_sql(c.get('category'))} AS category",
         f"{text_sql(c.get('country'))} AS country",
+    ])
+
+
+def blank_sql(width: int) -> str:
+    """SQL: every one of the `width` text columns c0.. is missing or spaces (a blank row)."""
+    return " AND ".join(f"coalesce(trim(c{i}), '') = ''" for i in range(width))
+
+
+def order_lines_fast_select(fmt: str, cols: dict[str, int], width: int) -> str:
+    """SELECT list over text columns c0..c{width-1} giving typed order lines in one pass, without raw text.
+
+    The same expressions as `order_lines_select`, except: `ordered_at` holds only the ISO reading and `_ts_raw`
+    keeps the text of the rows that may need the slash/dot layouts or show day-first dates (not ISO, or with a
+    '/'), so the day-first decision and the second try run on those rows only; `_h` hashes the whole text row
+    (exact duplicates); `_blank` marks blank rows (checked column by column only when the first one is empty).
+    """
+    c = {k: f"c{v}" for k, v in cols.items()}
+    customer, status, _ = _customer_status(fmt, c)
+    ts, iso = c["ordered_at"], iso_timestamp_sql(c["ordered_at"])
+    every = ", ".join(f"c{i}" for i in range(width))
+    return ", ".join([
+        f"{text_sql(c['order_id'])} AS order_id",
+        f"{customer} AS customer_id",
+        f"{iso} AS ordered_at",
+        f"CASE WHEN {iso} IS NULL OR contains({ts}, '/') THEN {ts} END AS _ts_raw",
+        f"{text_sql(c['product_id'])} AS product_id",
+        f"{number_sql(c['quantity'])} AS quantity",
+        f"{number_sql(c['unit_price'])} AS unit_price",
+        f"{status} AS status",
+        f"{text_sql(c.get('product_name'))} AS product_name",
+        f"{text_sql(c.get('category'))} AS category",
+        f"{text_sql(c.get('country'))} AS country",
+        f"hash({every}) AS _h",
+        f"CASE WHEN trim(c0) <> '' THEN false ELSE {blank_sql(width)} END AS _blank",
     ])
 
 

@@ -6,7 +6,6 @@ A file already imported (same sha256 of its bytes, same kind) is skipped with a 
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -15,76 +14,78 @@ from pathlib import Path
 import pandas as pd
 
 from recs.errors import InputError
-from recs.importer import formats, validate
+from recs.importer import formats, lines, validate
 from recs.importer import products as product_table
-from recs.importer.readers import Staged, sniff_type, stage_file
+from recs.importer.readers import Source, Staged, open_source, scan_file, sniff_type, stage_file
 from recs.importer.report import ImportReport
 
 Progress = Callable[[float, str], None]
-TEMP_TABLES = ("_imp_raw", "_imp_raw_csv", "_imp_lines", "_imp_newprod", "_imp_assign", "_imp_products")
+TEMP_TABLES = ("_imp_raw", "_imp_raw_csv", "_imp_lines", "_imp_spans", "_imp_checked", "_imp_newprod", "_imp_assign",
+               "_imp_products")
 
 
 def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
+    return scan_file(path)[0]
 
 
 def _nonblank(staged: Staged) -> str:
-    """SQL: the row has at least one non-empty value (AND short-circuits on the first filled column)."""
-    empty = " AND ".join(f"coalesce(trim(c{i}), '') = ''" for i in range(len(staged.columns)))
-    return f"NOT ({empty})"
+    """SQL: the row has at least one non-empty value."""
+    return f"NOT ({formats.blank_sql(len(staged.columns))})"
 
 
-def _stage(con, path: Path, step: Progress) -> Staged:
+def _no_data(path: Path) -> InputError:
+    return InputError(f"{path.name}: the file has a header but no data rows")
+
+
+def _stage(con, path: Path, step: Progress, encoding: str | None = None) -> Staged:
     step(0.02, "reading")
-    staged = stage_file(con, path, "_imp_raw")
+    staged = stage_file(con, path, "_imp_raw", encoding=encoding)
     if staged.rows == 0:
-        raise InputError(f"{path.name}: the file has a header but no data rows")
+        raise _no_data(path)
     step(0.3, f"read {staged.rows:,} rows")
     return staged
 
 
-def _duplicates(con, staged: Staged) -> int:
-    cols = ", ".join(f"c{i}" for i in range(len(staged.columns)))
-    where = _nonblank(staged)
-    return int(con.execute(f"SELECT coalesce(sum(n) - count(*), 0) FROM (SELECT count(*) AS n FROM _imp_raw "
-                           f"WHERE {where} GROUP BY {cols})").fetchall()[0][0])
-
-
-def _import_orders(con, path: Path, fmt: str, mapping, import_id: int, report: ImportReport, step: Progress) -> None:
-    staged = _stage(con, path, step)
+def _resolve_orders(con, src: Source, fmt: str, mapping) -> dict[str, int]:
+    """Our column -> staged column index; an empty file says so before naming missing columns."""
     layout = formats.ONLINE_RETAIL if fmt == "online-retail" else formats.GENERIC
-    cols = formats.resolve_columns(path.name, staged.columns, layout, mapping, fmt)
-    ts_col = f"c{cols['ordered_at']}"
-    day_first = con.execute(formats.day_first_query(ts_col, "_imp_raw")).fetchall()[0][0] > 0
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _imp_lines AS
-        SELECT _row, {formats.order_lines_select(fmt, cols, day_first)}
-        FROM _imp_raw WHERE {_nonblank(staged)}""")
-    step(0.45, "validating")
-    validate.validate_order_lines(con, "_imp_lines", path.name, staged.columns, cols)
-    step(0.55, "writing order lines")
-    con.execute("""INSERT INTO order_lines
-        SELECT order_id, CAST(row_number() OVER (PARTITION BY order_id ORDER BY _row) AS INTEGER), customer_id,
-               ordered_at, product_id, quantity, unit_price, status, country, ?
-        FROM _imp_lines""", [import_id])
-    step(0.8, "updating products")
-    report.products_new = product_table.merge_from_lines(con, "_imp_lines", fmt)
+    try:
+        return formats.resolve_columns(src.path.name, src.columns, layout, mapping, fmt)
+    except InputError:
+        rows = src.staged.rows if src.staged else src.execute(con, f"SELECT count(*) FROM {src.relation}"
+                                                               ).fetchall()[0][0]
+        if rows == 0:
+            raise _no_data(src.path) from None
+        raise
+
+
+def _import_orders(con, path: Path, fmt: str, mapping, import_id: int, report: ImportReport, step: Progress,
+                   encoding: str | None = None) -> None:
+    """Order lines: one typed pass over the file (`lines`), one check query, then the writes."""
+    step(0.02, "reading")
+    src = open_source(con, path, "_imp_raw", encoding)
+    if src.staged and src.staged.rows == 0:
+        raise _no_data(path)
+    cols = _resolve_orders(con, src, fmt, mapping)
+    lines.build(con, src, fmt, cols)
+    step(0.3, "validating")
+    checked = lines.check(con, src, fmt, cols)
+    if checked.rows == 0:
+        raise _no_data(path)
+    step(0.45, "writing order lines")
+    lines.insert(con, import_id)
+    step(0.75, "updating products")
+    report.products_new = product_table.merge_from_lines(con, lines.KEPT, fmt)
     step(0.9, "counting")
-    stats = con.execute("""
-        SELECT count(*), count(*) FILTER (WHERE status = 'cancelled'), count(*) FILTER (WHERE status = 'returned'),
-               count(*) FILTER (WHERE customer_id IS NULL), count(DISTINCT order_id), count(DISTINCT customer_id),
-               CAST(min(ordered_at) AS VARCHAR), CAST(max(ordered_at) AS VARCHAR),
-               count(*) FILTER (WHERE product_id IN (SELECT product_id FROM products WHERE NOT is_product))
-        FROM _imp_lines""").fetchall()[0]
+    report.non_product_lines = con.execute(f"SELECT count(*) FROM {lines.KEPT} WHERE product_id IN "
+                                           "(SELECT product_id FROM products WHERE NOT is_product)").fetchall()[0][0]
     (report.rows_kept, report.cancellations, report.returns, report.guest_lines, report.orders, report.customers,
-     report.first_at, report.last_at, report.non_product_lines) = stats
-    report.rows_read = staged.rows
-    report.rows_rejected = staged.rows - report.rows_kept
-    report.duplicates = _duplicates(con, staged)
-    report.file_type = staged.file_type
+     report.first_at, report.last_at) = (checked.kept, checked.cancellations, checked.returns, checked.guest_lines,
+                                         checked.orders, checked.customers, checked.first_at, checked.last_at)
+    report.rows_read = checked.rows
+    report.rows_rejected = checked.rows - checked.kept
+    report.duplicates = lines.duplicates(con, src, checked.repeated_hashes)
+    report.file_type = src.file_type
 
 
 def _existing_assignments_sql(replaced: list[int]) -> str:
@@ -94,8 +95,8 @@ def _existing_assignments_sql(replaced: list[int]) -> str:
 
 
 def _import_assignments(con, path: Path, mapping, import_id: int, replaced: list[int], report: ImportReport,
-                        step: Progress) -> None:
-    staged = _stage(con, path, step)
+                        step: Progress, encoding: str | None = None) -> None:
+    staged = _stage(con, path, step, encoding)
     cols = formats.resolve_columns(path.name, staged.columns, formats.ASSIGNMENTS, mapping, "assignments")
     c = {k: f"c{v}" for k, v in cols.items()}
     day_first = con.execute(formats.day_first_query(c["assigned_at"], "_imp_raw")).fetchall()[0][0] > 0
@@ -123,8 +124,9 @@ def _import_assignments(con, path: Path, mapping, import_id: int, replaced: list
     report.file_type = staged.file_type
 
 
-def _import_products(con, path: Path, mapping, report: ImportReport, step: Progress) -> None:
-    staged = _stage(con, path, step)
+def _import_products(con, path: Path, mapping, report: ImportReport, step: Progress,
+                     encoding: str | None = None) -> None:
+    staged = _stage(con, path, step, encoding)
     cols = formats.resolve_columns(path.name, staged.columns, formats.PRODUCTS, mapping, "products")
     c = {k: f"c{v}" for k, v in cols.items()}
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _imp_products AS
@@ -153,7 +155,7 @@ def _previous(con, kind: str, sha: str) -> list[tuple[int, datetime]]:
 def _import_one(con, kind: str, path: Path, fmt: str, replace: bool, mapping, step: Progress) -> ImportReport:
     t0 = time.perf_counter()
     started = datetime.now()
-    sha = sha256_file(path) if path.exists() else ""
+    sha, encoding = scan_file(path) if path.exists() else ("", None)
     file_format = fmt if kind == "orders" else "generic"
     report = ImportReport(id=None, kind=kind, file_name=path.name, sha256=sha, format=file_format)
     prev = _previous(con, kind, sha) if sha else []
@@ -177,11 +179,11 @@ def _import_one(con, kind: str, path: Path, fmt: str, replace: bool, mapping, st
                                 "FROM imports))").fetchall()[0][0])
     report.id = import_id
     if kind == "orders":
-        _import_orders(con, path, fmt, mapping, import_id, report, step)
+        _import_orders(con, path, fmt, mapping, import_id, report, step, encoding)
     elif kind == "assignments":
-        _import_assignments(con, path, mapping, import_id, replaced, report, step)
+        _import_assignments(con, path, mapping, import_id, replaced, report, step, encoding)
     else:
-        _import_products(con, path, mapping, report, step)
+        _import_products(con, path, mapping, report, step, encoding)
     if replaced and kind == "orders":
         product_table.refresh_prices(con, "SELECT product_id FROM products")
     report.seconds = round(time.perf_counter() - t0, 3)

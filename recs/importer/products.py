@@ -45,19 +45,22 @@ def merge_from_lines(con, lines: str, fmt: str) -> int:
     """Add products seen in the staged order lines `lines` that the products table lacks; fill in missing
     names and categories of existing ones. Returns the number of new products.
 
-    Name = most frequent description (ties: alphabetically first), category likewise.
+    Name = most frequent description (ties: alphabetically first), category likewise. The lines are read once
+    (counts per product, name and category), the rest works on those few combinations.
     """
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _imp_newprod AS
-        WITH ids AS (SELECT DISTINCT product_id FROM {lines}),
+        WITH combos AS MATERIALIZED (
+            SELECT product_id, product_name, category, count(*) AS n FROM {lines} GROUP BY ALL),
+        ids AS (SELECT DISTINCT product_id FROM combos),
         names AS (
-            SELECT product_id, {_fix_text('product_name')} AS name, count(*) AS n
-            FROM {lines} WHERE product_name IS NOT NULL GROUP BY 1, 2
-            QUALIFY row_number() OVER (PARTITION BY product_id ORDER BY n DESC, name) = 1),
+            SELECT product_id, {_fix_text('product_name')} AS name, sum(n) AS lines
+            FROM combos WHERE product_name IS NOT NULL GROUP BY 1, 2
+            QUALIFY row_number() OVER (PARTITION BY product_id ORDER BY lines DESC, name) = 1),
         cats AS (
-            SELECT product_id, category, count(*) AS n
-            FROM {lines} WHERE category IS NOT NULL GROUP BY 1, 2
-            QUALIFY row_number() OVER (PARTITION BY product_id ORDER BY n DESC, category) = 1)
+            SELECT product_id, category, sum(n) AS lines
+            FROM combos WHERE category IS NOT NULL GROUP BY 1, 2
+            QUALIFY row_number() OVER (PARTITION BY product_id ORDER BY lines DESC, category) = 1)
         SELECT ids.product_id, names.name, cats.category, {is_product_sql('ids.product_id', fmt)} AS is_product
         FROM ids LEFT JOIN names USING (product_id) LEFT JOIN cats USING (product_id)
     """)
@@ -78,14 +81,15 @@ def merge_from_lines(con, lines: str, fmt: str) -> int:
 
 
 def refresh_prices(con, ids_sql: str) -> None:
-    """unit_price = the most recent valid price in order_lines, for the products selected by `ids_sql`."""
+    """unit_price = the most recent valid price in order_lines, for the products selected by `ids_sql`.
+
+    Most recent = the last line by (ordered_at, import_id, order_id, line_no), one aggregate (no sort).
+    """
     con.execute(f"""
         UPDATE products SET unit_price = p.unit_price
         FROM (
-            SELECT product_id, unit_price FROM valid_lines
-            WHERE product_id IN ({ids_sql})
-            QUALIFY row_number() OVER (PARTITION BY product_id
-                                       ORDER BY ordered_at DESC, import_id DESC, order_id DESC, line_no DESC) = 1
+            SELECT product_id, arg_max(unit_price, (ordered_at, import_id, order_id, line_no)) AS unit_price
+            FROM valid_lines WHERE product_id IN ({ids_sql}) GROUP BY product_id
         ) p
         WHERE products.product_id = p.product_id
     """)

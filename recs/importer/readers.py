@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 import zipfile
 from dataclasses import dataclass
@@ -73,15 +74,33 @@ def sniff_type(path: str | Path) -> str:
 
 def _encoding(path: Path) -> str:
     """'utf-8' when the whole file decodes as UTF-8 (a BOM is fine), else 'latin-1'."""
+    return scan_file(path)[1]
+
+
+def scan_file(path: str | Path) -> tuple[str, str]:
+    """(sha256 hex digest, 'utf-8' or 'latin-1') in one read of the file.
+
+    The encoding is 'utf-8' when the whole file decodes as UTF-8 (a BOM is fine). Pure-ASCII chunks are
+    skipped by the decoder (an ASCII chunk after a complete character always decodes), which is what keeps
+    this pass cheap on a 1 GB export.
+    """
+    digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        with open(path, "rb") as fh:
-            while chunk := fh.read(1 << 20):
-                decoder.decode(chunk)
+    utf8 = True
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+            if utf8 and not (chunk.isascii() and not decoder.getstate()[0]):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8 = False
+    if utf8:
+        try:
             decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return "latin-1"
-    return "utf-8"
+        except UnicodeDecodeError:
+            utf8 = False
+    return digest.hexdigest(), "utf-8" if utf8 else "latin-1"
 
 
 def _csv_header(path: Path, encoding: str) -> tuple[list[str], str]:
@@ -117,8 +136,9 @@ def _csv_error(path: Path, exc: Exception) -> InputError:
     return InputError(f"{path.name}: cannot read the CSV at {where} (all columns): {what}{shown}")
 
 
-def _stage_csv(con, path: Path, table: str, limit: int | None) -> tuple[list[str], int]:
-    encoding = _encoding(path)
+def _csv_relation(path: Path, encoding: str | None = None) -> tuple[list[str], str]:
+    """The header names and a `read_csv(?, ...)` call (bind the path) giving text columns c0..cN in file order."""
+    encoding = encoding or _encoding(path)
     columns, delim = _csv_header(path, encoding)
     if not any(columns):
         raise InputError(f"{path.name}: the file has no header row")
@@ -126,13 +146,25 @@ def _stage_csv(con, path: Path, table: str, limit: int | None) -> tuple[list[str
     # delimiter and encoding come from fixed allowlists; the path is a bound parameter
     assert delim in DELIMITERS and encoding in ("utf-8", "latin-1")
     delim_sql = "\\t" if delim == "\t" else delim
-    sql = (f"CREATE OR REPLACE TEMP TABLE {table}_csv AS SELECT * FROM read_csv(?, delim='{delim_sql}', quote='\"', "
-           f"escape='\"', header=true, auto_detect=false, strict_mode=true, encoding='{encoding}', "
-           f"columns={{{spec}}})" + (f" LIMIT {int(limit)}" if limit else ""))
+    return columns, (f"read_csv(?, delim='{delim_sql}', quote='\"', escape='\"', header=true, auto_detect=false, "
+                     f"strict_mode=true, encoding='{encoding}', columns={{{spec}}})")
+
+
+def read_error(path: Path, exc: Exception) -> Exception:
+    """The InputError to raise for a failed read of `path` (the CSV reader's long text, shortened)."""
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return exc
+    return _csv_error(path, exc)
+
+
+def _stage_csv(con, path: Path, table: str, limit: int | None, encoding: str | None = None) -> tuple[list[str], int]:
+    columns, relation = _csv_relation(path, encoding)
+    sql = (f"CREATE OR REPLACE TEMP TABLE {table}_csv AS SELECT * FROM {relation}"
+           + (f" LIMIT {int(limit)}" if limit else ""))
     try:
         con.execute(sql, [str(path)])
     except duckdb.Error as exc:  # a long text from the CSV reader; keep the useful part
-        raise _csv_error(path, exc) from exc
+        raise read_error(path, exc) from exc
     # rowids are in file order but start at an offset inside a transaction: number rows from the minimum
     con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT CAST(rowid - (SELECT min(rowid) FROM {table}_csv) "
                 f"+ {FIRST_DATA_ROW} AS BIGINT) AS _row, * FROM {table}_csv")
@@ -237,13 +269,51 @@ def _stage_xlsx(con, path: Path, table: str, limit: int | None) -> tuple[list[st
     return columns, last_nonblank
 
 
-def stage_file(con, path: str | Path, table: str, limit: int | None = None) -> Staged:
-    """Read `path` into the temp table `table` (`_row`, then text columns c0..cN); raise InputError on unreadable files."""
+def stage_file(con, path: str | Path, table: str, limit: int | None = None, encoding: str | None = None) -> Staged:
+    """Read `path` into the temp table `table` (`_row`, then text columns c0..cN); raise InputError on unreadable files.
+
+    `encoding` ('utf-8' or 'latin-1', from `scan_file`) saves a read of a CSV when the caller already knows it.
+    """
     path = Path(path)
     file_type = sniff_type(path)
-    stage = {"csv": _stage_csv, "parquet": _stage_parquet, "xlsx": _stage_xlsx}[file_type]
-    columns, rows = stage(con, path, table, limit)
+    if file_type == "csv":
+        columns, rows = _stage_csv(con, path, table, limit, encoding)
+    else:
+        columns, rows = {"parquet": _stage_parquet, "xlsx": _stage_xlsx}[file_type](con, path, table, limit)
     return Staged(table=table, columns=columns, rows=int(rows), file_type=file_type)
+
+
+@dataclass
+class Source:
+    """Text rows of a file, ready to be read once: a `read_csv(?)` call (CSV, nothing staged) or the staged table
+    (Parquet, XLSX). Columns are c0..cN in file order; `params` binds the relation's parameters."""
+
+    path: Path
+    relation: str
+    params: list
+    columns: list[str]
+    file_type: str
+    staged: Staged | None
+
+    def execute(self, con, sql: str, params: list | None = None):
+        """Run `sql`, which names `self.relation` once; a CSV reading error becomes an InputError."""
+        try:
+            return con.execute(sql, [*self.params, *(params or [])])
+        except duckdb.Error as exc:
+            if self.file_type != "csv":
+                raise
+            raise read_error(self.path, exc) from exc
+
+
+def open_source(con, path: str | Path, table: str, encoding: str | None = None) -> Source:
+    """A CSV as a `read_csv` relation (read later, in one pass, by the caller); other files staged into `table`."""
+    path = Path(path)
+    file_type = sniff_type(path)
+    if file_type == "csv":
+        columns, relation = _csv_relation(path, encoding)
+        return Source(path, relation, [str(path)], columns, file_type, None)
+    staged = stage_file(con, path, table)
+    return Source(path, table, [], staged.columns, file_type, staged)
 
 
 def _unique(names: list[str]) -> list[str]:

@@ -29,27 +29,40 @@ def _label(header: list[str], cols: dict[str, int], ours: str) -> str:
     return theirs if theirs == ours else f"{theirs} ({ours})"
 
 
+def order_line_checks(cols: dict[str, int]) -> list[tuple[str, str, str, str]]:
+    """(our column, failing condition, value shown, what is wrong) for typed order lines, in the order checked.
+
+    Defined once: the one-pass importer counts these conditions, and `validate_order_lines` explains them.
+    """
+    checks = [
+        ("order_id", "order_id IS NULL", "order_id", "empty value (every line needs an order id)"),
+        ("product_id", "product_id IS NULL", "product_id", "empty value (every line needs a product id)"),
+        ("ordered_at", "ordered_at IS NULL", "ordered_at_raw",
+         "not a date and time we can read (use e.g. 2024-03-31 14:05:00)"),
+        ("quantity", "quantity IS NULL OR NOT isfinite(quantity)", "quantity_raw", "not a number"),
+        ("unit_price", "unit_price IS NULL OR NOT isfinite(unit_price)", "unit_price_raw", "not a number"),
+    ]
+    if "status" in cols:
+        checks.append(("status", "status IS NULL", "status_raw", UNKNOWN_STATUS))
+    return checks
+
+
+UNKNOWN_STATUS = "unknown status"
+
+
 def validate_order_lines(con, table: str, file_name: str, header: list[str], cols: dict[str, int]) -> None:
     """Required ids present, timestamps parse, numbers are numbers, statuses are known."""
     lab = lambda ours: _label(header, cols, ours)  # noqa: E731
-    check(con, table, file_name, lab("order_id"), "order_id IS NULL", "order_id",
-          "empty value (every line needs an order id)")
-    check(con, table, file_name, lab("product_id"), "product_id IS NULL", "product_id",
-          "empty value (every line needs a product id)")
-    check(con, table, file_name, lab("ordered_at"), "ordered_at IS NULL", "ordered_at_raw",
-          "not a date and time we can read (use e.g. 2024-03-31 14:05:00)")
-    check(con, table, file_name, lab("quantity"), "quantity IS NULL OR NOT isfinite(quantity)", "quantity_raw",
-          "not a number")
-    check(con, table, file_name, lab("unit_price"), "unit_price IS NULL OR NOT isfinite(unit_price)",
-          "unit_price_raw", "not a number")
-    if "status" in cols:
-        unknown = con.execute(f"SELECT DISTINCT status_raw FROM {table} WHERE status IS NULL ORDER BY 1 LIMIT 10"
-                              ).fetchall()
-        if unknown:
+    for ours, condition, value, what in order_line_checks(cols):
+        if what == UNKNOWN_STATUS:
+            unknown = con.execute(f"SELECT DISTINCT status_raw FROM {table} WHERE {condition} ORDER BY 1 LIMIT 10"
+                                  ).fetchall()
+            if not unknown:
+                continue
             values = ", ".join(repr(v[0]) for v in unknown)
-            check(con, table, file_name, lab("status"), "status IS NULL", "status_raw",
-                  f"unknown status ({values}; known: completed, cancelled, returned and the synonyms listed in "
-                  "docs/data-format.md)")
+            what = (f"unknown status ({values}; known: completed, cancelled, returned and the synonyms listed in "
+                    "docs/data-format.md)")
+        check(con, table, file_name, lab(ours), condition, value, what)
 
 
 def validate_assignments(con, table: str, file_name: str, header: list[str], cols: dict[str, int],

@@ -31,6 +31,33 @@ FROM valid_lines v JOIN products p ON p.product_id = v.product_id
 WHERE p.is_product AND v.customer_id IS NOT NULL AND (CAST(? AS TIMESTAMP) IS NULL OR v.ordered_at < ?)
 """
 
+# The same lines, aggregated in DuckDB to one row per (customer, product, order) -- the order's first line for that
+# product -- with the customer's row (rank of the id) and the product's column (rank among real products), sorted
+# so every (customer, product) cell is one run of consecutive rows. Only these arrays reach Python.
+EVENTS_SQL = """
+WITH l AS (
+    SELECT v.customer_id, v.product_id, v.order_id, min(v.ordered_at) AS ordered_at
+    FROM valid_lines v JOIN products p ON p.product_id = v.product_id
+    WHERE p.is_product AND v.customer_id IS NOT NULL AND (CAST(? AS TIMESTAMP) IS NULL OR v.ordered_at < ?)
+    GROUP BY v.customer_id, v.product_id, v.order_id
+), c AS (
+    SELECT customer_id, row_number() OVER (ORDER BY customer_id) - 1 AS "row" FROM (SELECT DISTINCT customer_id FROM l)
+), p AS (
+    SELECT product_id, row_number() OVER (ORDER BY product_id) - 1 AS col FROM products WHERE is_product
+)
+SELECT c."row", p.col, l.order_id, l.ordered_at
+FROM l JOIN c ON c.customer_id = l.customer_id JOIN p ON p.product_id = l.product_id
+ORDER BY c."row", p.col, l.ordered_at, l.order_id
+"""
+
+# The customers of EVENTS_SQL in row order, with their last line's time (the default cutoff is the day after it).
+CUSTOMERS_SQL = """
+SELECT v.customer_id, max(v.ordered_at) AS last_at
+FROM valid_lines v JOIN products p ON p.product_id = v.product_id
+WHERE p.is_product AND v.customer_id IS NOT NULL AND (CAST(? AS TIMESTAMP) IS NULL OR v.ordered_at < ?)
+GROUP BY v.customer_id ORDER BY v.customer_id
+"""
+
 PRODUCTS_SQL = """
 SELECT product_id, name, category, is_product, in_stock, unit_price
 FROM products WHERE is_product ORDER BY product_id
@@ -102,18 +129,53 @@ def build_interactions(con: Any, until: Any = None, weighting: str = "binary",
                        half_life_days: float = 90.0) -> Interactions:
     """Read valid lines before `until` (all when None) from the warehouse and build the matrices.
 
+    DuckDB does the grouping of lines into (customer, product, order) purchases and numbers rows and columns;
+    Python only receives those purchases as arrays (no per-line strings), which keeps 10 M lines to seconds and
+    a few hundred MB. The result is the one `from_lines` builds from the same lines.
     Raises InputError when there is no valid purchase of a real product by a known customer before `until`.
     """
+    _check_weighting(weighting, float(half_life_days))
     cutoff = to_timestamp(until, "train until")
     param = None if cutoff is None else cutoff.to_pydatetime()
-    lines = con.execute(LINES_SQL, [param, param]).df()
-    products = con.execute(PRODUCTS_SQL).df()
-    if lines.empty:
-        when = f" before {cutoff:%Y-%m-%d %H:%M}" if cutoff is not None else ""
-        raise InputError(f"no valid purchases of real products by known customers{when}: nothing to train on")
+    own = _begin(con)  # both reads below see one snapshot
+    try:
+        customers = con.execute(CUSTOMERS_SQL, [param, param]).fetchnumpy()
+        if len(customers["customer_id"]) == 0:
+            when = f" before {cutoff:%Y-%m-%d %H:%M}" if cutoff is not None else ""
+            raise InputError(f"no valid purchases of real products by known customers{when}: nothing to train on")
+        events = con.sql(EVENTS_SQL, params=[param, param]).to_arrow_table()  # columnar: no per-row objects
+        products = con.execute(PRODUCTS_SQL).df()
+    finally:
+        if own:
+            con.execute("ROLLBACK")
     if cutoff is None:  # "as of" the day after the last purchase
-        cutoff = pd.Timestamp(lines["ordered_at"].max()).normalize() + pd.Timedelta(days=1)
-    return from_lines(lines, products, cutoff, weighting=weighting, half_life_days=half_life_days)
+        cutoff = pd.Timestamp(customers["last_at"].max()).normalize() + pd.Timedelta(days=1)
+    sql_products = products["product_id"].astype(str).to_numpy(dtype=object)  # EVENTS_SQL's column order
+    products = _clean_products(products)
+    product_ids = products["product_id"].to_numpy(dtype=object)
+    customer_ids = np.asarray(customers["customer_id"], dtype=object)
+    rows = events.column("row").to_numpy().astype(np.int64, copy=False)
+    cols = events.column("col").to_numpy().astype(np.int64, copy=False)
+    # DuckDB numbered ids in its own string order; use Python's (the order from_lines gives) if it ever differs
+    py_order = np.array(sorted(customer_ids.tolist()), dtype=object)
+    if not np.array_equal(py_order, customer_ids):
+        rows = pd.Index(py_order).get_indexer(customer_ids)[rows]
+        customer_ids = py_order
+    if not np.array_equal(sql_products, product_ids):
+        cols = pd.Index(product_ids).get_indexer(sql_products)[cols]
+    return _assemble(rows, cols, events.column("order_id").to_pandas(), events.column("ordered_at").to_numpy(),
+                     customer_ids, products, cutoff, weighting, float(half_life_days))
+
+
+def _begin(con: Any) -> bool:
+    """Start a read transaction unless the caller already holds one (then its snapshot is used)."""
+    import duckdb
+
+    try:
+        con.execute("BEGIN TRANSACTION")
+    except duckdb.TransactionException:
+        return False
+    return True
 
 
 def _check_weighting(weighting: str, half_life_days: float) -> None:
@@ -123,17 +185,8 @@ def _check_weighting(weighting: str, half_life_days: float) -> None:
         raise InputError(f"half_life_days must be a positive number, got {half_life_days!r}")
 
 
-def from_lines(lines: pd.DataFrame, products: pd.DataFrame, cutoff: Any, weighting: str = "binary",
-               half_life_days: float = 90.0) -> Interactions:
-    """Build Interactions from line rows (customer_id, product_id, order_id, ordered_at) and a products table.
-
-    Lines at or after `cutoff`, without a customer, or for products not in `products` are dropped. Used by
-    build_interactions and directly by tests (hand-made cases need no database).
-    """
-    _check_weighting(weighting, float(half_life_days))
-    cutoff = to_timestamp(cutoff)
-    if cutoff is None:
-        raise InputError("a cutoff date is required")
+def _clean_products(products: pd.DataFrame) -> pd.DataFrame:
+    """Real products only, one row per id, sorted by id, with every column rules and models read."""
     products = products.copy()
     if "is_product" in products:
         products = products[products["is_product"].fillna(True).astype(bool)]
@@ -142,7 +195,22 @@ def from_lines(lines: pd.DataFrame, products: pd.DataFrame, cutoff: Any, weighti
         if col not in products:
             products[col] = default
     products["product_id"] = products["product_id"].astype(str)
-    products = products.drop_duplicates("product_id").sort_values("product_id").reset_index(drop=True)
+    return products.drop_duplicates("product_id").sort_values("product_id").reset_index(drop=True)
+
+
+def from_lines(lines: pd.DataFrame, products: pd.DataFrame, cutoff: Any, weighting: str = "binary",
+               half_life_days: float = 90.0) -> Interactions:
+    """Build Interactions from line rows (customer_id, product_id, order_id, ordered_at) and a products table.
+
+    Lines at or after `cutoff`, without a customer, or for products not in `products` are dropped. Used by the
+    evaluation and the hybrid (lines already in memory) and directly by tests (hand-made cases need no database);
+    build_interactions gives the same result from the warehouse.
+    """
+    _check_weighting(weighting, float(half_life_days))
+    cutoff = to_timestamp(cutoff)
+    if cutoff is None:
+        raise InputError("a cutoff date is required")
+    products = _clean_products(products)
     product_ids = products["product_id"].to_numpy(dtype=object)
 
     df = lines[["customer_id", "product_id", "order_id", "ordered_at"]].copy()
@@ -156,51 +224,63 @@ def from_lines(lines: pd.DataFrame, products: pd.DataFrame, cutoff: Any, weighti
     # one row per (customer, product, order): its time is the order's first line for that product
     per_order = df.groupby(["customer_id", "col", "order_id"], sort=False, observed=True)["ordered_at"].min()
     per_order = per_order.reset_index()
-    age = (cutoff - per_order["ordered_at"]) / pd.Timedelta(days=1)
-    per_order["decay"] = np.power(0.5, age.to_numpy(dtype=float) / float(half_life_days))
-    cells = per_order.groupby(["customer_id", "col"], sort=True, observed=True).agg(
-        n=("order_id", "size"), last=("ordered_at", "max"), decay=("decay", "sum")).reset_index()
+    customer_ids = np.array(sorted(per_order["customer_id"].unique()), dtype=object)
+    rows = pd.Index(customer_ids).get_indexer(per_order["customer_id"]).astype(np.int64)
+    cols = per_order["col"].to_numpy(dtype=np.int64)
+    order_ids = per_order["order_id"].astype(str)
+    times = per_order["ordered_at"]
+    ticks = times.to_numpy().view(np.int64) if len(times) else np.zeros(0, np.int64)
+    order = np.lexsort((ticks, cols, rows))  # cells as runs, each run in time order (as in build_interactions)
+    return _assemble(rows[order], cols[order], order_ids.iloc[order], times.iloc[order], customer_ids, products,
+                     cutoff, weighting, float(half_life_days))
 
-    customer_ids = np.array(sorted(cells["customer_id"].unique()), dtype=object)
-    rows = pd.Index(customer_ids).get_indexer(cells["customer_id"])
-    cols = cells["col"].to_numpy(dtype=np.int64)
-    n = cells["n"].to_numpy(dtype=np.float64)
-    weights = {"binary": np.ones_like(n), "count": n, "log": np.log1p(n),
-               "recency": cells["decay"].to_numpy(dtype=np.float64)}[weighting]
-    last = ((cutoff - cells["last"]) / pd.Timedelta(days=1)).to_numpy(dtype=np.float64)
+
+def _assemble(rows: np.ndarray, cols: np.ndarray, order_ids: pd.Series, times: pd.Series, customer_ids: np.ndarray,
+              products: pd.DataFrame, cutoff: pd.Timestamp, weighting: str, half_life_days: float) -> Interactions:
+    """Interactions from per-(customer row, product column, order) purchases sorted by (row, col, time)."""
+    product_ids = products["product_id"].to_numpy(dtype=object)
+    times = pd.Series(pd.to_datetime(np.asarray(times)))
+    n_events = len(rows)
+    new_cell = np.ones(n_events, dtype=bool)
+    if n_events:
+        new_cell[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    starts = np.flatnonzero(new_cell)
+    cell_of = np.cumsum(new_cell) - 1  # cell number of each purchase
+    n = np.diff(np.append(starts, n_events)).astype(np.float64)
+    ticks = times.to_numpy()
+    last_at = pd.Series(np.maximum.reduceat(ticks, starts) if n_events else ticks[:0])
+    age = ((cutoff - times) / pd.Timedelta(days=1)).to_numpy(dtype=float)
+    decay = pd.Series(np.power(0.5, age / float(half_life_days))).groupby(cell_of, sort=True).sum().to_numpy()
+    cell_rows, cell_cols = rows[starts], cols[starts]
+    weights = {"binary": np.ones_like(n), "count": n, "log": np.log1p(n), "recency": decay}[weighting]
+    last = ((cutoff - last_at) / pd.Timedelta(days=1)).to_numpy(dtype=np.float64)
     shape = (len(customer_ids), len(product_ids))
 
     def csr(values: np.ndarray) -> sp.csr_matrix:
-        m = sp.csr_matrix((values.astype(np.float32), (rows, cols)), shape=shape)
+        m = sp.csr_matrix((values.astype(np.float32), (cell_rows, cell_cols)), shape=shape)
         m.sort_indices()
         return m
 
-    products = _product_stats(products, per_order, cells, len(product_ids))
-    events = pd.DataFrame({
-        "row": pd.Index(customer_ids).get_indexer(per_order["customer_id"]).astype(np.int64),
-        "col": per_order["col"].to_numpy(dtype=np.int64),
-        "order_id": per_order["order_id"].astype(str).to_numpy(dtype=object),
-        "ordered_at": per_order["ordered_at"].to_numpy(),
-    })
+    products = _product_stats(products, rows, cols, times, new_cell, cell_cols)
+    events = pd.DataFrame({"row": rows.astype(np.int64), "col": cols.astype(np.int64),
+                           "order_id": pd.Series(order_ids).reset_index(drop=True).astype(str).array,
+                           "ordered_at": ticks})
     return Interactions(matrix=csr(weights), counts=csr(n), last_days=csr(np.maximum(last, MIN_DAYS)),
                         customer_ids=customer_ids, product_ids=product_ids, products=products, cutoff=cutoff,
-                        weighting=weighting, half_life_days=float(half_life_days), events=events)
+                        weighting=weighting, half_life_days=half_life_days, events=events)
 
 
-def _product_stats(products: pd.DataFrame, per_order: pd.DataFrame, cells: pd.DataFrame,
-                   n_products: int) -> pd.DataFrame:
+def _product_stats(products: pd.DataFrame, rows: np.ndarray, cols: np.ndarray, times: pd.Series,
+                   new_cell: np.ndarray, cell_cols: np.ndarray) -> pd.DataFrame:
     """Add buyers (distinct customers) and repurchase_days (median gap in days between consecutive distinct
-    order days of the same customer and product, over all customers; NaN when nobody bought it twice)."""
-    buyers = np.bincount(cells["col"].to_numpy(dtype=np.int64), minlength=n_products)
-    days = per_order.assign(day=per_order["ordered_at"].dt.normalize())[["customer_id", "col", "day"]]
-    days = days.drop_duplicates().sort_values(["customer_id", "col", "day"])
-    same = (days["customer_id"].to_numpy() == np.roll(days["customer_id"].to_numpy(), 1)) & (
-        days["col"].to_numpy() == np.roll(days["col"].to_numpy(), 1))
-    gaps = (days["day"].diff() / pd.Timedelta(days=1)).to_numpy(dtype=float)
-    keep = same & np.isfinite(gaps)
-    if len(keep):
-        keep[0] = False
-    median = pd.Series(gaps[keep]).groupby(days["col"].to_numpy()[keep]).median()
+    order days of the same customer and product, over all customers; NaN when nobody bought it twice).
+    Purchases come sorted by (row, col, time), so a cell's days are in order."""
+    n_products = len(products)
+    buyers = np.bincount(cell_cols, minlength=n_products)
+    day = times.dt.normalize()
+    gaps = (day.diff() / pd.Timedelta(days=1)).to_numpy(dtype=float)
+    keep = ~new_cell & (gaps > 0)  # same cell as the purchase before, on a later day
+    median = pd.Series(gaps[keep]).groupby(cols[keep]).median()
     cycle = np.full(n_products, np.nan)
     cycle[median.index.to_numpy(dtype=np.int64)] = median.to_numpy()
     out = products.copy()

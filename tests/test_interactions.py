@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recs.db import connect
+from recs.db import connect, refresh_orders
 from recs.errors import InputError
-from recs.interactions import build_interactions
+from recs.interactions import LINES_SQL, PRODUCTS_SQL, build_interactions, from_lines
 
 PRODUCTS = [("p1", "Mug", "kitchen", True, True, 5.0), ("p2", "Pot", "kitchen", True, True, 9.0),
             ("p3", "Hose", "garden", True, False, 20.0), ("POST", "Postage", None, False, True, 3.0)]
@@ -37,6 +37,7 @@ def con(tmp_path):
     con = connect(tmp_path / "w.duckdb")
     con.executemany("INSERT INTO products VALUES (?, ?, ?, ?, ?, ?)", PRODUCTS)
     con.executemany("INSERT INTO order_lines VALUES (?, ?, ?, CAST(? AS TIMESTAMP), ?, ?, ?, ?, 'UK', 1)", LINES)
+    refresh_orders(con)
     yield con
     con.close()
 
@@ -107,3 +108,77 @@ def test_events_list_each_purchase_before_the_cutoff(con) -> None:
         ("a", "p1", "o3", "2024-01-21 00:00:00"), ("a", "p2", "o2", "2024-01-11 09:00:00"),
         ("b", "p1", "o4", "2024-01-16 00:00:00"),
     ]
+
+
+def oracle(con, cutoff: str, half_life: float) -> dict:
+    """The matrix's cells, computed independently with pandas from the raw lines (string keys, no ranks)."""
+    lines = con.execute("""
+        SELECT l.customer_id, l.product_id, l.order_id, l.ordered_at FROM order_lines l JOIN products p USING (product_id)
+        WHERE p.is_product AND l.customer_id IS NOT NULL AND l.quantity > 0 AND l.unit_price > 0
+          AND l.status NOT IN ('cancelled', 'returned') AND l.ordered_at < ?""", [pd.Timestamp(cutoff)]).df()
+    first = lines.groupby(["customer_id", "product_id", "order_id"])["ordered_at"].min().rename("t").reset_index()
+    age = (pd.Timestamp(cutoff) - first["t"]).dt.total_seconds() / 86400
+    first["decay"] = 0.5 ** (age / half_life)
+    cells = first.groupby(["customer_id", "product_id"]).agg(n=("order_id", "nunique"), last=("t", "max"),
+                                                             decay=("decay", "sum"))
+    days = first.assign(day=first["t"].dt.floor("D"))[["customer_id", "product_id", "day"]].drop_duplicates()
+    days = days.sort_values("day")
+    days["gap"] = days.groupby(["customer_id", "product_id"])["day"].diff().dt.days
+    return {"cells": cells, "first": first, "cycle": days.dropna().groupby("product_id")["gap"].median(),
+            "buyers": first.groupby("product_id")["customer_id"].nunique()}
+
+
+def cells_of(d, m) -> pd.Series:
+    coo = m.tocoo()
+    index = pd.MultiIndex.from_arrays([d.customer_ids[coo.row], d.product_ids[coo.col]])
+    return pd.Series(coo.data.astype(float), index=index).sort_index()
+
+
+@pytest.mark.parametrize(("which", "cutoff"), [("demo_db", "2025-06-01"), ("retail_db", "2011-09-01")])
+def test_matches_an_independent_pandas_computation(request, which, cutoff) -> None:
+    """DuckDB groups the lines; an independent pandas computation from the raw lines must agree cell by cell."""
+    con = connect(request.getfixturevalue(which))
+    try:
+        want = oracle(con, cutoff, half_life=30.0)
+        d = build_interactions(con, until=cutoff, weighting="recency", half_life_days=30.0)
+        cnt = build_interactions(con, until=cutoff, weighting="count")
+    finally:
+        con.close()
+    cells = want["cells"]
+    assert d.customer_ids.tolist() == sorted(cells.index.get_level_values(0).unique())
+    got_n = cells_of(cnt, cnt.counts)
+    assert got_n.index.equals(cells.index) and (got_n.to_numpy() == cells["n"].to_numpy()).all()
+    assert (cells_of(cnt, cnt.matrix).to_numpy() == cells["n"].to_numpy()).all()
+    np.testing.assert_allclose(cells_of(d, d.matrix).to_numpy(), cells["decay"].to_numpy(), rtol=1e-6)
+    last = (pd.Timestamp(cutoff) - cells["last"]).dt.total_seconds().to_numpy() / 86400
+    np.testing.assert_allclose(cells_of(d, d.last_days).to_numpy(), np.maximum(last, 1 / 1440), rtol=1e-6)
+    p = d.products.set_index("product_id")
+    assert (p["buyers"] == want["buyers"].reindex(p.index, fill_value=0)).all()
+    pd.testing.assert_series_equal(p["repurchase_days"], want["cycle"].reindex(p.index).astype(float),
+                                   check_names=False)
+    ev = d.events.assign(customer_id=d.customer_ids[d.events["row"]], product_id=d.product_ids[d.events["col"]])
+    got = ev.set_index(["customer_id", "product_id", "order_id"])["ordered_at"].sort_index()
+    exp = want["first"].set_index(["customer_id", "product_id", "order_id"])["t"].sort_index()
+    assert got.index.equals(exp.index) and (got.to_numpy() == exp.to_numpy()).all()
+
+
+@pytest.mark.parametrize("weighting", ["binary", "recency"])
+def test_warehouse_and_in_memory_paths_agree(retail_db, weighting) -> None:
+    """build_interactions (DuckDB) and from_lines (pandas, used by evaluation and the hybrid) give the same
+    matrices, ids, product table and events from the same lines."""
+    con = connect(retail_db)
+    try:
+        d = build_interactions(con, until="2011-10-01", weighting=weighting)
+        lines = con.execute(LINES_SQL, [pd.Timestamp("2011-10-01").to_pydatetime()] * 2).df()
+        products = con.execute(PRODUCTS_SQL).df()
+    finally:
+        con.close()
+    e = from_lines(lines, products, "2011-10-01", weighting=weighting)
+    for name in ("matrix", "counts", "last_days"):
+        a, b = getattr(d, name), getattr(e, name)
+        assert (a.indptr == b.indptr).all() and (a.indices == b.indices).all() and (a.data == b.data).all()
+    assert d.customer_ids.tolist() == e.customer_ids.tolist() and d.product_ids.tolist() == e.product_ids.tolist()
+    pd.testing.assert_frame_equal(d.products, e.products)
+    key = ["row", "col", "order_id"]
+    pd.testing.assert_frame_equal(d.events.sort_values(key, ignore_index=True),
+                                  e.events.sort_values(key, ignore_index=True))

@@ -15,7 +15,7 @@ import duckdb
 from recs.errors import DatabaseBusy, InputError
 
 DEFAULT_DB = Path("data/demo.duckdb")
-TABLES = ("order_lines", "products", "assignments", "imports")
+TABLES = ("order_lines", "orders", "products", "assignments", "imports")
 
 
 def default_db_path() -> Path:
@@ -50,6 +50,7 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
         raise InputError(f"cannot open database {path}: {exc}") from exc
     except duckdb.Error as exc:
         raise InputError(f"cannot open database {path}: it is not a DuckDB file ({exc})") from exc
+    con.execute("SET enable_progress_bar = false")  # DuckDB's own bar would garble the CLI's output
     if not read_only:
         try:
             init_schema(con)
@@ -59,10 +60,51 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
     return con
 
 
+ORDERS_REFRESH = """
+INSERT INTO orders
+SELECT order_id, customer_id, ordered_at, revenue, items, lines, country,
+       CASE WHEN customer_id IS NOT NULL
+            THEN row_number() OVER (PARTITION BY customer_id ORDER BY ordered_at, order_id) END,
+       last_line_at
+FROM (
+    SELECT order_id, min(customer_id) AS customer_id, min(ordered_at) AS ordered_at,
+           sum(quantity * unit_price) AS revenue, sum(quantity) AS items, count(*) AS lines, min(country) AS country,
+           max(ordered_at) AS last_line_at
+    FROM valid_lines
+    GROUP BY order_id
+)
+ORDER BY customer_id, ordered_at, order_id
+"""
+ORDERS_COLUMNS = ["order_id", "customer_id", "ordered_at", "revenue", "items", "lines", "country", "customer_order_no",
+                  "last_line_at"]
+
+
 def init_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create tables and views if they are missing (idempotent)."""
+    """Create tables and views if they are missing (idempotent).
+
+    A database written by an earlier version (`orders` was a view, or a table with other columns) is upgraded
+    in place: the table is rebuilt from the lines.
+    """
+    found = con.execute("SELECT any_value(table_type), list(column_name ORDER BY ordinal_position) "
+                        "FROM information_schema.columns JOIN information_schema.tables USING (table_name) "
+                        "WHERE table_name = 'orders'").fetchone()
+    outdated = found[1] is not None and (found[0] == "VIEW" or list(found[1]) != ORDERS_COLUMNS)
+    if outdated:
+        con.execute("DROP VIEW orders" if found[0] == "VIEW" else "DROP TABLE orders")
     sql = resources.files("recs").joinpath("schema.sql").read_text(encoding="utf-8")
     con.execute(sql)
+    if outdated:
+        refresh_orders(con)
+
+
+def refresh_orders(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild the `orders` table from `valid_lines`.
+
+    Call it inside the same transaction as any write to order_lines (the importer and the demo writer do),
+    so readers never see lines and orders that disagree.
+    """
+    con.execute("DELETE FROM orders")
+    con.execute(ORDERS_REFRESH)
 
 
 def has_schema(con: duckdb.DuckDBPyConnection) -> bool:

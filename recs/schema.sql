@@ -53,15 +53,18 @@ SELECT *
 FROM order_lines
 WHERE quantity > 0 AND unit_price > 0 AND status NOT IN ('cancelled', 'returned');
 
--- One row per order id with at least one valid line.
-CREATE OR REPLACE VIEW orders AS
-SELECT
-    order_id,
-    min(customer_id)            AS customer_id,
-    min(ordered_at)             AS ordered_at,
-    sum(quantity * unit_price)  AS revenue,
-    sum(quantity)               AS items,
-    count(*)                    AS lines,
-    min(country)                AS country
-FROM valid_lines
-GROUP BY order_id;
+-- One row per order id with at least one valid line: a table, not a view, so every metric reads 2.5 M orders
+-- instead of grouping 10 M lines. Rebuilt by recs.db.refresh_orders inside every transaction that writes
+-- order_lines (import, demo); sorted by customer and time so one customer's orders sit together.
+CREATE TABLE IF NOT EXISTS orders (
+    order_id    VARCHAR NOT NULL,
+    customer_id VARCHAR,                   -- min(customer_id) of the order's valid lines; NULL = guest
+    ordered_at  TIMESTAMP NOT NULL,        -- min(ordered_at) of its valid lines
+    revenue     DOUBLE NOT NULL,           -- sum(quantity * unit_price) of its valid lines
+    items       DOUBLE NOT NULL,           -- sum(quantity)
+    lines       BIGINT NOT NULL,           -- count of valid lines
+    country     VARCHAR,                   -- min(country)
+    customer_order_no BIGINT,              -- 1 for the customer's first order, 2 for the second... (by time, ties by
+                                           --   order id); NULL for guests
+    last_line_at TIMESTAMP NOT NULL        -- max(ordered_at) of its valid lines (where observation of the data ends)
+);

@@ -32,7 +32,7 @@ def test_success_then_already_imported_then_replace(tmp_path: Path) -> None:
     replaced = run("--db", str(target), "--orders", str(orders), "--replace", "--quiet")
     assert replaced.returncode == 0 and "replaced earlier import(s): #" in replaced.stdout
     con = db.connect(target)
-    assert db.table_counts(con) == {"order_lines": 2, "products": 2, "assignments": 1, "imports": 3}
+    assert db.table_counts(con) == {"order_lines": 2, "orders": 1, "products": 2, "assignments": 1, "imports": 3}
     con.close()
 
 
@@ -66,5 +66,5 @@ def test_busy_database_exits_2_and_stays_readable(tmp_path: Path) -> None:
         holder.kill()
         holder.wait()
     con = db.connect(target)
-    assert db.table_counts(con) == {"order_lines": 0, "products": 1, "assignments": 0, "imports": 0}
+    assert db.table_counts(con) == {"order_lines": 0, "orders": 0, "products": 1, "assignments": 0, "imports": 0}
     con.close()

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from recs import preview
-from recs.db import connect
+from recs.db import connect, refresh_orders
 from recs.errors import InputError, NotFound
 
 PRODUCTS = [
@@ -47,6 +47,7 @@ def con(tmp_path_factory: pytest.TempPathFactory):
     con.executemany(
         "INSERT INTO order_lines VALUES (?, ?, ?, CAST(? AS TIMESTAMP), ?, ?, ?, ?, 'UK', 1)", LINES
     )
+    refresh_orders(con)
     yield con
     con.close()
 

@@ -78,3 +78,36 @@ def test_factor_models_are_seeded(tmp_path: Path, name: str) -> None:
     pd.testing.assert_frame_equal(one.recommend(k=4), same.recommend(k=4))
     sim = one.similar_items("a0", k=3)
     assert len(sim) > 0 and "a0" not in set(sim["product_id"])
+
+
+def test_item_stats_hand_computed() -> None:
+    at = pd.Timestamp("2024-03-01")
+    ev = pd.DataFrame({"row": [0, 0, 1, 2, 2], "col": [0, 0, 0, 1, 0], "order_id": ["o1", "o2", "o3", "o4", "o4"],
+                       "ordered_at": [at - pd.Timedelta(days=d) for d in (100, 10, 40, 5, 5)]})
+    buyers, rebuy, recent = hf.item_stats(ev, 3, at)
+    # product 0: customers 0 (two orders, last 10 days ago), 1 (40 days ago), 2 (5 days ago); product 1: customer 2
+    np.testing.assert_array_equal(buyers, [3, 1, 0])
+    np.testing.assert_allclose(rebuy, [1 / 3, 0, 0])
+    np.testing.assert_array_equal(recent, [2, 1, 0])
+
+
+def test_hybrid_samples_at_most_max_customers_per_window(tmp_path: Path) -> None:
+    path = make_db(tmp_path / "shop.duckdb", [r for r in shop_rows(seed=4, customers=40) if r[3] < CUTOFF])
+    with connect(path) as con:
+        data = build_interactions(con, until=CUTOFF)
+
+    def fit(**params: object) -> tuple:
+        model = get_model("hybrid", windows=2, window_days=30, max_iter=30, **params).fit(data)
+        return model, model.recommend(k=5, rules=Rules(exclude_purchased=False), reasons=False)
+
+    full, recs_full = fit()
+    assert not full.sampled_ and full.window_customers_.max() > 12
+    capped, recs_capped = fit(max_customers=12)
+    assert capped.sampled_ and 0 < capped.window_customers_.max() <= 12
+    assert capped.trained_rows_ < full.trained_rows_
+    _, recs_again = fit(max_customers=12)
+    pd.testing.assert_frame_equal(recs_capped, recs_again)  # the sample is seeded
+    # every customer is still scored by the full model (sampling only shrinks what the re-ranker learns from)
+    assert set(recs_capped["customer_id"]) == set(recs_full["customer_id"])
+    _, recs_high = fit(max_customers=1000)  # above the customer count: exactly the unsampled model
+    pd.testing.assert_frame_equal(recs_full, recs_high)

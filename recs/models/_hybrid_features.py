@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recs.interactions import Interactions
+from recs.interactions import MIN_DAYS, Interactions
 
 BASES = ("ease", "item_knn", "als")
 GROUPS = {"own": [0, 1, 2, 3, 4, 5, 21, 22], "collab": list(range(6, 12)), "item": [12, 13, 14, 15],
@@ -41,17 +41,42 @@ class State:
     recent_pairs: Any = None  # csr: orders of (customer, product) in the last HABIT_DAYS (None: unknown)
     decay_pairs: Any = None   # csr: sum of 0.5 ** (age / 60 days) over those orders
     recent_orders: np.ndarray | None = None  # orders per customer in the last HABIT_DAYS
+    items: tuple | None = None  # (buyers, rebuy, recent) from a larger population than `data` (see item_stats)
 
     def __post_init__(self) -> None:
         c = self.data.counts
-        self.buyers = np.bincount(c.indices, minlength=self.data.n_products).astype(np.float64)
-        self.rebuy = np.bincount(c.indices[c.data >= 2], minlength=self.data.n_products) / np.maximum(self.buyers, 1)
-        ld = self.data.last_days
-        self.recent = np.bincount(ld.indices[ld.data <= RECENT_DAYS], minlength=self.data.n_products).astype(float)
+        if self.items is not None:
+            self.buyers, self.rebuy, self.recent = self.items
+        else:
+            self.buyers = np.bincount(c.indices, minlength=self.data.n_products).astype(np.float64)
+            self.rebuy = np.bincount(c.indices[c.data >= 2], minlength=self.data.n_products) / np.maximum(self.buyers, 1)
+            ld = self.data.last_days
+            self.recent = np.bincount(ld.indices[ld.data <= RECENT_DAYS], minlength=self.data.n_products).astype(float)
         self.cycle = self.data.products["repurchase_days"].to_numpy(dtype=float, na_value=np.nan)
         self.distinct = np.diff(c.indptr).astype(np.float64)
         self.gap = np.where(self.orders >= 2, (self.first_days - self.last_days) / np.maximum(self.orders - 1, 1),
                             np.nan)
+
+
+def item_stats(events: pd.DataFrame, n_products: int, cutoff: pd.Timestamp) -> tuple[np.ndarray, ...]:
+    """(buyers, share of buyers who re-bought, buyers whose last purchase is at most RECENT_DAYS old) per product,
+    from per-order events before `cutoff` -- what State computes from its own matrix, for every customer when
+    the matrix holds only a sample of them."""
+    r = events["row"].to_numpy(dtype=np.int64)
+    c = events["col"].to_numpy(dtype=np.int64)
+    ticks = events["ordered_at"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    key = r * n_products + c
+    order = np.lexsort((ticks, key))
+    key, ticks = key[order], ticks[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, dtype=np.int64)
+    n = np.diff(np.r_[starts, len(key)])
+    col = key[starts] % n_products
+    last = ticks[np.r_[starts[1:], len(key)] - 1] if len(key) else ticks
+    age = (cutoff.value - last) / 86_400e9
+    buyers = np.bincount(col, minlength=n_products).astype(np.float64)
+    rebuy = np.bincount(col[n >= 2], minlength=n_products) / np.maximum(buyers, 1)
+    recent = np.bincount(col[np.maximum(age, MIN_DAYS) <= RECENT_DAYS], minlength=n_products).astype(float)
+    return buyers, rebuy, recent
 
 
 def habit_stats(data: Interactions, events: pd.DataFrame) -> tuple[Any, Any, np.ndarray]:

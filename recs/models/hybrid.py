@@ -86,6 +86,8 @@ class Hybrid(Recommender):
         "max_iter": ParamSpec(150, int, 10, 1000, help="boosting rounds"),
         "learning_rate": ParamSpec(0.05, float, 0.001, 1.0, help="boosting step size"),
         "ease_l2": ParamSpec(400.0, float, 1.0, 1e5, help="lambda of the EASE base model"),
+        "max_customers": ParamSpec(5000, int, 10, 10**7, help="at most this many customers' histories replayed per "
+                                   "training window (a seeded sample; bounds fit time and memory on big shops)"),
         "seed": ParamSpec(42, int, 0, 2**31 - 1, help="random seed (same seed, same model)"),
     }
     param_grid = {"windows": [1, 2], "learning_rate": [0.05, 0.1]}
@@ -94,21 +96,42 @@ class Hybrid(Recommender):
     max_ease_items = 8000
 
     # ---- fitting -----------------------------------------------------------------------------------------
-    def _bases(self, data: Interactions) -> dict[str, Recommender]:
+    def _bases(self, data: Interactions, share: float = 1.0) -> dict[str, Recommender]:
+        """The collaborative base models; on a sample of `share` of the customers EASE's lambda is scaled by the
+        same share (the Gram matrix shrinks with the customers), so its weights match the full model's."""
         from recs.models import get_model
 
         out: dict[str, Recommender] = {}
         for name in hf.BASES:
             if name == "ease" and data.n_products > self.max_ease_items:
                 continue
-            params = {"l2": self.ease_l2} if name == "ease" else {"seed": self.seed} if name == "als" else {}
+            params = ({"l2": max(1.0, self.ease_l2 * share)} if name == "ease" else
+                      {"seed": self.seed} if name == "als" else {})
             out[name] = get_model(name, **params).fit(data)
         return out
 
-    def _state(self, data: Interactions, events: pd.DataFrame) -> hf.State:
+    def _state(self, data: Interactions, events: pd.DataFrame, items: tuple | None = None,
+               share: float = 1.0) -> hf.State:
         orders, first, last = hf.customer_stats(data, events)
         pairs, decay, recent = hf.habit_stats(data, events)
-        return hf.State(data, orders, first, last, self._bases(data), pairs, decay, recent)
+        return hf.State(data, orders, first, last, self._bases(data, share), pairs, decay, recent, items)
+
+    def _window_events(self, events: pd.DataFrame, start: pd.Timestamp, w: int) -> tuple[pd.DataFrame, tuple | None,
+                                                                                           float]:
+        """The events replayed for window `w`: every customer's, or when more than `max_customers` customers have
+        history before `start`, those of a seeded random sample of them. With a sample, the product statistics
+        (buyers, re-buyers, recent buyers) still come from every customer, so features keep their full-data scale.
+        Returns (events, product statistics or None, sampled share of the customers)."""
+        rows = events["row"].to_numpy()
+        before = (events["ordered_at"] < start).to_numpy()
+        pool = np.unique(rows[before])
+        if len(pool) <= self.max_customers:
+            return events, None, 1.0
+        rng = np.random.default_rng([self.seed, w])
+        sample = np.sort(rng.choice(pool, self.max_customers, replace=False))
+        items = hf.item_stats(events[before], self.data_.n_products, start)
+        self.sampled_ = True
+        return events[np.isin(rows, sample)], items, self.max_customers / len(pool)
 
     def _batches(self, state: hf.State, rows: np.ndarray, size: int = 500):
         for s in range(0, len(rows), size):
@@ -120,29 +143,34 @@ class Hybrid(Recommender):
         from sklearn.ensemble import HistGradientBoostingClassifier
 
         events = _events(data)
-        xs, ys = [], []
+        xs, ys, learned_from = [], [], []
+        self.sampled_ = False
         for w in range(self.windows):
             stop = data.cutoff - pd.Timedelta(days=w * self.window_days)
             start = stop - pd.Timedelta(days=self.window_days)
             self._progress(0.05 + 0.6 * w / self.windows, f"hybrid: learning on {start:%Y-%m-%d} to {stop:%Y-%m-%d}")
             if not (events["ordered_at"] < start).any():
                 continue
-            sub, _ = _restrict(data, events, start)
-            win = events[(events["ordered_at"] >= start) & (events["ordered_at"] < stop)]
+            ev, items, share = self._window_events(events, start, w)
+            sub, _ = _restrict(data, ev, start)
+            win = ev[(ev["ordered_at"] >= start) & (ev["ordered_at"] < stop)]
             cust = pd.Index(sub.customer_ids).get_indexer(data.customer_ids[win["row"].to_numpy()])
             keep = cust >= 0
             prod = win["col"].to_numpy()[keep]  # same product columns: every real product
-            label = set(zip(cust[keep].tolist(), prod.tolist(), strict=True))
+            n_p = data.n_products
+            label = np.unique(cust[keep].astype(np.int64) * n_p + prod)  # bought (customer, product) pairs
             rows = np.unique(cust[keep])
+            learned_from.append(len(rows))
             if len(rows) == 0:
                 continue
-            state = self._state(sub, sub.events)
+            state = self._state(sub, sub.events, items, share)
             for _, batch, r, c, f in self._batches(state, rows):
                 xs.append(f)
-                ys.append(np.array([(int(a), int(b)) in label for a, b in zip(batch[r], c, strict=True)]))
+                ys.append(np.isin(batch[r].astype(np.int64) * n_p + c, label))
         x = np.concatenate(xs) if xs else np.zeros((0, hf.N_FEATURES))
         y = np.concatenate(ys) if ys else np.zeros(0, dtype=bool)
         self.trained_rows_ = int(len(y))
+        self.window_customers_ = np.array(learned_from, dtype=np.int64)  # customers learned from, per window
         if len(y) >= 20 and 0 < y.sum() < len(y):
             self._progress(0.7, f"hybrid: boosting on {len(y):,} candidates ({int(y.sum()):,} bought)")
             x = np.where(np.isnan(x).all(axis=0), 0.0, x)  # a feature missing everywhere: constant, not NaN

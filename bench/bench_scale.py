@@ -70,7 +70,7 @@ def refresh_child(db: str) -> dict:
     import tempfile
 
     from bench._util import Clock
-    from recs.db import connect, refresh_orders
+    from recs.db import connect, refresh_derived
 
     with tempfile.TemporaryDirectory() as tmp:
         copy = f"{tmp}/scratch.duckdb"
@@ -78,7 +78,7 @@ def refresh_child(db: str) -> dict:
         con = connect(copy)
         con.execute("BEGIN TRANSACTION")
         with Clock() as clock:
-            refresh_orders(con)
+            refresh_derived(con)
         con.execute("COMMIT")
         orders = con.execute("SELECT count(*) FROM orders").fetchone()[0]
         con.close()

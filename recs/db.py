@@ -75,6 +75,14 @@ FROM (
 )
 ORDER BY customer_id, ordered_at, order_id
 """
+PRODUCT_SALES_REFRESH = """
+INSERT INTO product_sales
+SELECT product_id, count(DISTINCT customer_id), count(DISTINCT order_id), sum(quantity), sum(quantity * unit_price),
+       count(*), min(ordered_at), max(ordered_at)
+FROM valid_lines
+GROUP BY product_id
+ORDER BY product_id
+"""
 ORDERS_COLUMNS = ["order_id", "customer_id", "ordered_at", "revenue", "items", "lines", "country", "customer_order_no",
                   "last_line_at"]
 
@@ -91,20 +99,24 @@ def init_schema(con: duckdb.DuckDBPyConnection) -> None:
     outdated = found[1] is not None and (found[0] == "VIEW" or list(found[1]) != ORDERS_COLUMNS)
     if outdated:
         con.execute("DROP VIEW orders" if found[0] == "VIEW" else "DROP TABLE orders")
+    missing_sales = found[1] is not None and con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'product_sales'").fetchone()[0] == 0
     sql = resources.files("recs").joinpath("schema.sql").read_text(encoding="utf-8")
     con.execute(sql)
-    if outdated:
-        refresh_orders(con)
+    if outdated or missing_sales:
+        refresh_derived(con)
 
 
-def refresh_orders(con: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild the `orders` table from `valid_lines`.
+def refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild the tables derived from `valid_lines`: `orders` and `product_sales`.
 
     Call it inside the same transaction as any write to order_lines (the importer and the demo writer do),
-    so readers never see lines and orders that disagree.
+    so readers never see lines and totals that disagree.
     """
     con.execute("DELETE FROM orders")
     con.execute(ORDERS_REFRESH)
+    con.execute("DELETE FROM product_sales")
+    con.execute(PRODUCT_SALES_REFRESH)
 
 
 def has_schema(con: duckdb.DuckDBPyConnection) -> bool:

@@ -23,8 +23,8 @@ import pandas as pd
 from recs.errors import InputError, NotFound
 
 SEARCH_CUSTOMERS_SQL = """
-SELECT customer_id, count(DISTINCT order_id) AS orders, max(ordered_at) AS last_order
-FROM valid_lines
+SELECT customer_id, count(*) AS orders, max(ordered_at) AS last_order
+FROM orders
 WHERE customer_id IS NOT NULL AND starts_with(customer_id, ?)
 GROUP BY customer_id
 ORDER BY customer_id
@@ -32,30 +32,16 @@ LIMIT ?
 """
 
 SEARCH_PRODUCTS_SQL = """
-WITH bought AS (
-    SELECT product_id, count(DISTINCT customer_id) AS buyers
-    FROM valid_lines GROUP BY product_id
-)
 SELECT p.product_id, p.name, p.category, coalesce(b.buyers, 0) AS buyers
-FROM products p LEFT JOIN bought b USING (product_id)
+FROM products p LEFT JOIN product_sales b USING (product_id)
 WHERE starts_with(lower(p.product_id), lower(?)) OR contains(lower(coalesce(p.name, '')), lower(?))
 ORDER BY starts_with(lower(p.product_id), lower(?)) DESC, p.is_product DESC, buyers DESC, p.product_id
 LIMIT ?
 """
 
-# The `orders` view restricted to one customer's orders. Filtering the view itself would aggregate every order
-# first; this reads only the orders that have a line of the customer and keeps the view's definition
-# (customer = min(customer_id) of the order's valid lines).
+# One customer's rows of the `orders` table (sorted by customer, so this reads a few blocks).
 CUSTOMER_ORDERS_CTE = """
-WITH mine AS (SELECT DISTINCT order_id FROM valid_lines WHERE customer_id = $customer),
-customer_orders AS (
-    SELECT order_id, min(customer_id) AS customer_id, min(ordered_at) AS ordered_at,
-           sum(quantity * unit_price) AS revenue, sum(quantity) AS items, count(*) AS lines, min(country) AS country
-    FROM valid_lines
-    WHERE order_id IN (SELECT order_id FROM mine)
-    GROUP BY order_id
-    HAVING min(customer_id) = $customer
-)
+WITH customer_orders AS (SELECT * FROM orders WHERE customer_id = $customer)
 """
 
 CUSTOMER_SUMMARY_SQL = CUSTOMER_ORDERS_CTE + """
@@ -83,11 +69,11 @@ ORDER BY orders DESC, last_bought DESC, l.product_id
 """
 
 PRODUCT_INFO_SQL = """
-WITH sales AS (
-    SELECT count(DISTINCT customer_id) AS buyers, count(DISTINCT order_id) AS orders,
-           sum(quantity) AS quantity, sum(quantity * unit_price) AS revenue,
-           min(ordered_at) AS first_sold, max(ordered_at) AS last_sold, count(*) AS lines
-    FROM valid_lines WHERE product_id = ?
+WITH sales AS (         -- one row even for a product never sold (then zeros and NULL dates)
+    SELECT coalesce(max(buyers), 0) AS buyers, coalesce(max(orders), 0) AS orders, max(quantity) AS quantity,
+           max(revenue) AS revenue, max(first_sold) AS first_sold, max(last_sold) AS last_sold,
+           coalesce(max(lines), 0) AS lines
+    FROM product_sales WHERE product_id = ?
 )
 SELECT p.product_id, p.name, p.category, p.is_product, p.in_stock, p.unit_price,
        s.buyers, s.orders, s.quantity, s.revenue, s.first_sold, s.last_sold, s.lines
@@ -124,10 +110,9 @@ WITH buyers AS (
     WHERE coalesce(p.is_product, true)
     ORDER BY co.customers DESC, co.product_id
     LIMIT $limit
-), popularity AS (     -- buyers of the listed products only (not of the whole catalogue)
-    SELECT product_id, count(DISTINCT customer_id) AS buyers_all
-    FROM valid_lines WHERE customer_id IS NOT NULL AND product_id IN (SELECT product_id FROM top)
-    GROUP BY product_id
+), popularity AS (     -- buyers of the listed products (kept per product by every import)
+    SELECT product_id, buyers AS buyers_all
+    FROM product_sales WHERE product_id IN (SELECT product_id FROM top)
 )
 SELECT t.product_id, t.product_name, t.category, t.customers,
        t.customers / (SELECT count(*) FROM buyers) AS share,

@@ -68,3 +68,16 @@ CREATE TABLE IF NOT EXISTS orders (
                                            --   order id); NULL for guests
     last_line_at TIMESTAMP NOT NULL        -- max(ordered_at) of its valid lines (where observation of the data ends)
 );
+
+-- Sales totals per product over valid lines: what product search, the Product page and "also bought" read
+-- instead of scanning every line. Rebuilt with `orders` by recs.db.refresh_derived.
+CREATE TABLE IF NOT EXISTS product_sales (
+    product_id VARCHAR NOT NULL,
+    buyers     BIGINT NOT NULL,                -- distinct known customers
+    orders     BIGINT NOT NULL,                -- distinct order ids
+    quantity   DOUBLE NOT NULL,
+    revenue    DOUBLE NOT NULL,                -- sum(quantity * unit_price)
+    lines      BIGINT NOT NULL,
+    first_sold TIMESTAMP NOT NULL,
+    last_sold  TIMESTAMP NOT NULL
+);

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from recs.db import connect, refresh_orders
+from recs.db import connect, refresh_derived
 from recs.errors import InputError
 from recs.evaluation import COLUMNS, evaluate_models, temporal_split
 from recs.evaluation import metrics as m
@@ -31,7 +31,7 @@ def make_db(path: Path, rows: list[tuple[str, str, str, object]], non_products: 
     con.register("src", frame)
     con.execute("""INSERT INTO order_lines SELECT order_id, line_no, customer_id, ordered_at, product_id, 1.0, 2.0,
                    'completed', 'UK', 1 FROM src""")
-    refresh_orders(con)
+    refresh_derived(con)
     products = sorted(set(frame["product_id"]) | set(extra_products))
     for p in products:
         con.execute("INSERT INTO products VALUES (?, ?, ?, ?, TRUE, 2.0)", [p, f"name {p}", "cat", p not in non_products])

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recs.db import connect, refresh_orders
+from recs.db import connect, refresh_derived
 from recs.experiments import analyze
 
 REPO_ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
@@ -43,7 +43,7 @@ def ab_db(tmp_path_factory) -> str:
                                          "unit_price", "status", "country", "import_id"])
     assign = pd.DataFrame(assign, columns=["experiment_id", "customer_id", "variant", "assigned_at"]).assign(import_id=1)
     con.execute("INSERT INTO order_lines SELECT * FROM lines")
-    refresh_orders(con)
+    refresh_derived(con)
     con.execute("INSERT INTO assignments SELECT * FROM assign")
     con.close()
     return str(path)

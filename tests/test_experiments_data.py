@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from recs.db import connect, refresh_orders
+from recs.db import connect, refresh_derived
 from recs.errors import InputError, NotFound
 from recs.experiments import analyze, data, stats
 
@@ -25,7 +25,7 @@ def build(path, orders, assignments):
     )
     if len(lines):
         con.execute("INSERT INTO order_lines SELECT * FROM lines")
-        refresh_orders(con)
+        refresh_derived(con)
     assign = pd.DataFrame(assignments, columns=["experiment_id", "customer_id", "variant", "assigned_at"])
     assign["import_id"] = 1
     if len(assign):

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recs.db import connect, refresh_orders
+from recs.db import connect, refresh_derived
 from recs.errors import InputError
 from recs.experiments import analyze, holdout
 
@@ -56,7 +56,7 @@ def test_assign_holdout_persists_and_is_read_back(tmp_path):
     # the planned 20/80 split is what SRM checks against (an equal plan would flag it)
     con.execute("INSERT INTO order_lines VALUES ('o1', 1, 'cust-1', TIMESTAMP '2024-07-01', 'p', 1, 5, "
                 "'completed', 'UK', 1)")
-    refresh_orders(con)
+    refresh_derived(con)
     result = analyze.analyze_experiment(con, "camp-1")
     assert result.srm["planned"] == {"control": 0.2, "treatment": 0.8}
     assert result.srm_ok

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from recs.db import connect, refresh_orders
+from recs.db import connect, refresh_derived
 from recs.experiments import holdout
 from tests.conftest import REPO
 
@@ -34,7 +34,7 @@ def small_db(path, assignments: list[tuple], orders: int = 30) -> str:
                                   "unit_price", "status", "country", "import_id"])
     con.register("page_lines", lines)
     con.execute("INSERT INTO order_lines SELECT * FROM page_lines")
-    refresh_orders(con)
+    refresh_derived(con)
     if assignments:
         frame = pd.DataFrame(assignments, columns=["experiment_id", "customer_id", "variant", "assigned_at"])
         frame["import_id"] = 1

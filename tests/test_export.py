@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from recs import cli
-from recs.db import connect, refresh_orders
+from recs.db import connect, refresh_derived
 from recs.errors import InputError
 from recs.export import EXPORT_COLUMNS, campaign_customers, campaign_list, fit_model
 from recs.rules import Rules
@@ -59,7 +59,7 @@ def build(path: Path) -> Path:
     con.executemany("INSERT INTO products VALUES (?, ?, ?, ?, ?, ?)", PRODUCTS)
     rows = [(o, i, c, f"{d} 10:00", p, 1.0, 2.0, "completed") for i, (o, c, d, p) in enumerate(LINES)]
     con.executemany("INSERT INTO order_lines VALUES (?, ?, ?, CAST(? AS TIMESTAMP), ?, ?, ?, ?, 'UK', 1)", rows)
-    refresh_orders(con)
+    refresh_derived(con)
     con.close()
     return path
 

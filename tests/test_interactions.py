@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recs.db import connect, refresh_orders
+from recs.db import connect, refresh_derived
 from recs.errors import InputError
 from recs.interactions import LINES_SQL, PRODUCTS_SQL, build_interactions, from_lines
 
@@ -37,7 +37,7 @@ def con(tmp_path):
     con = connect(tmp_path / "w.duckdb")
     con.executemany("INSERT INTO products VALUES (?, ?, ?, ?, ?, ?)", PRODUCTS)
     con.executemany("INSERT INTO order_lines VALUES (?, ?, ?, CAST(? AS TIMESTAMP), ?, ?, ?, ?, 'UK', 1)", LINES)
-    refresh_orders(con)
+    refresh_derived(con)
     yield con
     con.close()
 

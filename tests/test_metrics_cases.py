@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from recs import metrics
-from recs.db import connect, refresh_orders
+from recs.db import connect, refresh_derived
 from recs.metrics import Filters
 
 D = dt.date
@@ -23,7 +23,7 @@ def make_db(tmp_path, lines, products=()):
         country = rest[1] if len(rest) > 1 else "United Kingdom"
         con.execute("INSERT INTO order_lines VALUES (?, ?, ?, CAST(? AS TIMESTAMP), ?, ?, ?, ?, ?, 1)",
                     [order_id, n, customer_id, at, product_id, qty, price, status, country])
-    refresh_orders(con)
+    refresh_derived(con)
     for product_id, category in products:
         con.execute("INSERT INTO products (product_id, name, category) VALUES (?, ?, ?)", [product_id, product_id, category])
     return con
@@ -215,7 +215,7 @@ def test_rfm_ties_share_a_score(tmp_path):
     con = _rfm_db(tmp_path, {"x": 5})
     con.execute("INSERT INTO order_lines SELECT 'y-0', 1, 'y', ordered_at, product_id, quantity, unit_price, status, "
                 "country, 1 FROM order_lines WHERE customer_id = 'x'")
-    refresh_orders(con)
+    refresh_derived(con)
     r = metrics.rfm(con)
     assert list(r["r_score"]) == [1, 1] and list(r["f_score"]) == [1, 1] and list(r["m_score"]) == [1, 1]
 

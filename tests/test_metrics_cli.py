@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from recs.cli import main
-from recs.db import connect, refresh_orders
+from recs.db import connect, refresh_derived
 from tests.conftest import REPO
 
 HEADERS = {
@@ -38,7 +38,7 @@ def shop(tmp_path_factory):
     for order_id, customer, at, qty, price in rows:
         con.execute("INSERT INTO order_lines VALUES (?, 1, ?, CAST(? AS TIMESTAMP), 'p', ?, ?, 'completed', 'UK', 1)",
                     [order_id, customer, at, qty, price])
-    refresh_orders(con)
+    refresh_derived(con)
     con.close()
     return path
 

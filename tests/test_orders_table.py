@@ -60,6 +60,28 @@ def test_orders_table_after_demo_matches_pandas(demo_db):
         con.close()
 
 
+def test_product_sales_after_retail_import_match_pandas(retail_db):
+    con = db.connect(retail_db)
+    try:
+        ours = con.execute("SELECT * FROM product_sales ORDER BY product_id").df()
+        lines = con.execute("SELECT * FROM valid_lines").df()
+    finally:
+        con.close()
+    lines = lines.assign(value=lines.quantity * lines.unit_price)
+    ref = lines.groupby("product_id").agg(buyers=("customer_id", "nunique"), orders=("order_id", "nunique"),
+                                          quantity=("quantity", "sum"), revenue=("value", "sum"),
+                                          lines=("order_id", "size"), first_sold=("ordered_at", "min"),
+                                          last_sold=("ordered_at", "max")).reset_index()
+    assert list(ours.product_id) == sorted(ref.product_id)
+    ref = ref.set_index("product_id").loc[ours.product_id].reset_index()
+    for col in ("buyers", "orders", "lines"):
+        assert ours[col].tolist() == ref[col].tolist(), col
+    for col in ("quantity", "revenue"):
+        assert abs(ours[col] - ref[col]).max() < 1e-6, col
+    assert (ours.first_sold.to_numpy() == ref.first_sold.to_numpy()).all()
+    assert (ours.last_sold.to_numpy() == ref.last_sold.to_numpy()).all()
+
+
 def test_import_replace_and_second_file_keep_orders_current(empty_db, tmp_path):
     first = tmp_path / "a.csv"
     first.write_text(HEADER + "\n1,c1,2024-01-01,P1,2,1.5,completed\n1,c1,2024-01-01,P2,1,3,completed\n"
@@ -97,6 +119,7 @@ def test_a_database_with_an_older_orders_is_upgraded(empty_db, tmp_path, old_kin
     import_files(con, orders=csv)
     con.execute("DROP TABLE orders")
     con.execute(f"CREATE {old_kind} orders AS {OLD_ORDERS}")  # old_kind: one of two fixed words
+    con.execute("DROP TABLE product_sales")
     con.close()
     con = db.connect(empty_db)
     try:
@@ -106,6 +129,8 @@ def test_a_database_with_an_older_orders_is_upgraded(empty_db, tmp_path, old_kin
         assert_orders_match(con)
         numbered = con.execute("SELECT order_id, customer_order_no FROM orders ORDER BY order_id").fetchall()
         assert numbered == [("1", 1), ("2", None), ("3", 2)]
+        assert con.execute("SELECT product_id, buyers, lines FROM product_sales ORDER BY 1").fetchall() == [
+            ("P1", 1, 1), ("P2", 1, 2)]
     finally:
         con.close()
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from recs import preview
-from recs.db import connect, refresh_orders
+from recs.db import connect, refresh_derived
 from recs.errors import InputError, NotFound
 
 PRODUCTS = [
@@ -47,7 +47,7 @@ def con(tmp_path_factory: pytest.TempPathFactory):
     con.executemany(
         "INSERT INTO order_lines VALUES (?, ?, ?, CAST(? AS TIMESTAMP), ?, ?, ?, ?, 'UK', 1)", LINES
     )
-    refresh_orders(con)
+    refresh_derived(con)
     yield con
     con.close()
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from recs.cli import main
-from recs.db import connect, refresh_orders
+from recs.db import connect, refresh_derived
 from recs.errors import InputError, NotFound
 from recs.models import model_names
 from recs.models.store import list_models, load_model, model_path, models_dir
@@ -37,7 +37,7 @@ def make_shop(path) -> None:
             status = "cancelled" if n % 31 == 0 else "completed"
             rows.append((f"o{n}", line, cust, when.to_pydatetime(), f"p{p}", 1.0, float(p + 1), status))
     con.executemany("INSERT INTO order_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'UK', 1)", rows)
-    refresh_orders(con)
+    refresh_derived(con)
     con.close()
 
 

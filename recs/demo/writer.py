@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pyarrow as pa
 
-from recs.db import refresh_orders
+from recs.db import refresh_derived
 from recs.demo.batch import Batch, generate_batch
 from recs.demo.catalogue import Catalogue, build_catalogue
 from recs.demo.experiment import (
@@ -142,7 +142,7 @@ def generate_demo(con, *, customers: int = 5000, seed: int = 42, lines: int | No
                     progress((b + 1) / n_batches, f"demo shop: {done:,} of {customers:,} customers written")
         if progress is not None:
             progress(1.0, "demo shop: updating the orders table")
-        refresh_orders(con)
+        refresh_derived(con)
         summary = _summary(seed, customers, cat, totals, first_ts, last_ts, time.perf_counter() - t0)
         con.execute(
             "INSERT INTO imports (id, kind, file_name, sha256, format, rows_read, rows_kept, rows_rejected,"

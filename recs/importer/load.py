@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from recs.db import refresh_orders
+from recs.db import refresh_derived
 from recs.errors import InputError
 from recs.importer import formats, lines, validate
 from recs.importer import products as product_table
@@ -231,7 +231,7 @@ def import_files(con, *, orders=None, assignments=None, products=None, fmt: str 
         if not dry_run and any(r.kind == "orders" and not r.skipped_as_already_imported for r in reports):
             if progress is not None:
                 progress(1.0, "updating the orders table")
-            refresh_orders(con)
+            refresh_derived(con)
         _drop_temps(con)
         con.execute("ROLLBACK" if dry_run else "COMMIT")
     except BaseException:

@@ -26,7 +26,7 @@ from bench._util import CACHE, Clock, demo_db, gb, label, load_average, run_chil
 
 PER_MODEL_TIMEOUT = float(os.environ.get("BENCH_MODEL_TIMEOUT", "300"))
 BUILD_TIMEOUT = 1200.0
-WIDE_PRODUCTS = 30_000  # a catalogue above EASE's default max_items (20,000)
+WIDE_PRODUCTS = 30_000  # a catalogue above EASE's default max_items (8,000)
 WIDE_TIMEOUT = 180.0
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from recs.interactions import Interactions
 from recs.models._explain import lookup, sparse_keys
-from recs.models._similarity import dense_column, top_neighbours
+from recs.models._similarity import dense_column, gram_of_rows, top_neighbours
 from recs.models.base import ParamSpec, Recommender
 
 TIEBREAK = 1e-3
@@ -61,7 +61,7 @@ class Content(Recommender):
             self.similarity_ = sp.csc_matrix((n, n), dtype=np.float32)
         else:
             t = normalize(t)
-            self.similarity_ = top_neighbours((t @ t.T).tocsc(), self.neighbors, lambda block, cols: block,
+            self.similarity_ = top_neighbours(gram_of_rows(t), n, self.neighbors, lambda block, cols: block,
                                               self._progress)
         pop = self.popularity_
         self.tiebreak_ = (TIEBREAK * pop / pop.max() if pop.max() > 0 else pop).astype(np.float32)

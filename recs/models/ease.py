@@ -23,7 +23,7 @@ class EASE(Recommender):
                    "every other one. Strong on small and mid-size catalogues; lambda regularises.")
     params = {
         "l2": ParamSpec(250.0, float, 0.0, 1e6, help="lambda: L2 regularisation (larger = smoother, more popular)"),
-        "max_items": ParamSpec(20000, int, 1, 100000, help="refuse catalogues with more products (cubic cost)"),
+        "max_items": ParamSpec(8000, int, 1, 100000, help="refuse catalogues with more products (cubic cost)"),
     }
     param_grid = {"l2": [50.0, 250.0, 1000.0, 3000.0]}
     default_weighting = "binary"

@@ -13,7 +13,7 @@ import numpy as np
 
 from recs.interactions import Interactions
 from recs.models._explain import lookup, sparse_keys
-from recs.models._similarity import dense_column, top_neighbours
+from recs.models._similarity import dense_column, gram_of_columns, top_neighbours
 from recs.models.base import ParamSpec, Recommender
 
 
@@ -37,19 +37,19 @@ class ItemKNN(Recommender):
         if self.similarity == "jaccard":
             x = x.copy()
             x.data[:] = 1.0
-        gram = (x.T @ x).tocsc()
         if self.similarity == "cosine":
             norm = np.sqrt(np.asarray(x.multiply(x).sum(axis=0)).ravel()).astype(np.float32)
 
             def transform(block: np.ndarray, cols: np.ndarray) -> np.ndarray:
-                return block / (norm[:, None] * norm[None, cols] + self.shrink + 1e-12)
+                return block / (norm[cols, None] * norm[None, :] + self.shrink + 1e-12)
         else:
             size = np.asarray(x.sum(axis=0)).ravel().astype(np.float32)
 
             def transform(block: np.ndarray, cols: np.ndarray) -> np.ndarray:
-                return block / (size[:, None] + size[None, cols] - block + self.shrink + 1e-12)
+                return block / (size[cols, None] + size[None, :] - block + self.shrink + 1e-12)
 
-        self.similarity_ = top_neighbours(gram, self.neighbors, transform, self._progress)
+        self.similarity_ = top_neighbours(gram_of_columns(x), data.n_products, self.neighbors, transform,
+                                          self._progress)
         self._sim_csr = None
         self._keys = None
 

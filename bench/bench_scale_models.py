@@ -10,7 +10,9 @@ For each size (1M and 10M order lines; $BENCH_LINES to change) on the cached dem
 3. The baseline: `implicit.cpu.als.AlternatingLeastSquares` fitted directly on the same binary matrix with the
    same settings as our `als` (64 factors, 15 iterations, 2 threads). Ratio = model fit time / implicit ALS.
 4. A synthetic shop with a 30,000-product catalogue (20,000 customers, 400,000 purchases): every model must
-   finish or refuse with a clear message within WIDE_TIMEOUT (EASE is cubic in products and must refuse).
+   finish or refuse with a clear message within WIDE_TIMEOUT (EASE is cubic in products and must refuse); then
+   EASE on a catalogue exactly at its default cap (`max_items`), which must fit.
+`load` is the 1-minute load average when each step started (the machine may be shared).
    $BENCH_WIDE=0 skips it.
 """
 
@@ -36,16 +38,22 @@ def _paths(lines: int) -> dict[str, str]:
 
 
 def build_child(db: str, lines: int) -> dict:
-    """Child: build the interactions from the warehouse (timed) and save them for the fit children."""
+    """Child: build the interactions from the warehouse (timed) and save them for the fit children. Reads a
+    scratch copy of the cached database, read-only, so other benchmarks may hold the cached file meanwhile."""
+    import shutil
+    import tempfile
+
     from scipy import sparse
 
     from recs.db import connect
     from recs.interactions import build_interactions
 
-    con = connect(db)
-    with Clock() as c:
-        data = build_interactions(con)
-    con.close()
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = shutil.copy(db, os.path.join(tmp, "copy.duckdb"))
+        con = connect(copy, read_only=True)
+        with Clock() as c:
+            data = build_interactions(con)
+        con.close()
     paths = _paths(lines)
     np.savez(paths["npz"], customer_ids=data.customer_ids.astype(str), product_ids=data.product_ids.astype(str))
     for name in ("matrix", "counts", "last_days"):
@@ -131,14 +139,18 @@ def wide_child(name: str, products: int = WIDE_PRODUCTS, customers: int = 20_000
 
 
 def wide_rows() -> list[dict]:
-    """Every model on the synthetic wide catalogue, each with a time limit."""
-    from recs.models import model_names
+    """Every model on the synthetic wide catalogue, each with a time limit; then EASE at its own cap."""
+    from recs.models import get_class, model_names
 
+    cap = int(get_class("ease").params["max_items"].default)
+    runs = [(name, WIDE_PRODUCTS) for name in model_names()] + [("ease", cap)]
     rows = []
-    for name in model_names():
-        print(f"  wide catalogue: {name} (load {load_average()})...", flush=True)
-        res = run_child("bench.bench_scale_models:wide_child", {"name": name}, WIDE_TIMEOUT)
-        row = {"lines": f"{WIDE_PRODUCTS // 1000}k products", "item": f"fit {name}", "peak_mem": gb(res.peak_rss)}
+    for name, products in runs:
+        load = load_average()
+        print(f"  wide catalogue ({products:,} products): {name} (load {load})...", flush=True)
+        res = run_child("bench.bench_scale_models:wide_child", {"name": name, "products": products}, WIDE_TIMEOUT)
+        row = {"lines": f"{products / 1000:g}k products", "item": f"fit {name}", "peak_mem": gb(res.peak_rss),
+               "load": load}
         if res.ok and res.value["status"] == "ok":
             row.update(seconds=res.value["seconds"], cpu=res.value["cpu"], status="ok")
         elif res.ok:
@@ -171,26 +183,30 @@ def measure(lines: int) -> list[dict]:
 
     db, _ = demo_db(lines)
     lab = label(lines)
-    print(f"interactions at {lab} lines (load {load_average()})...", flush=True)
+    load = load_average()
+    print(f"interactions at {lab} lines (load {load})...", flush=True)
     built = run_child("bench.bench_scale_models:build_child", {"db": str(db), "lines": lines}, BUILD_TIMEOUT)
     if not built.ok:
         return [{"lines": lab, "item": "build interactions", "status": f"FAILED: {built.error}"}]
     b = built.value
     rows = [{"lines": lab, "item": "build interactions", "seconds": b["seconds"], "cpu": b["cpu"],
-             "peak_mem": gb(built.peak_rss),
+             "peak_mem": gb(built.peak_rss), "load": load,
              "status": f"ok: {b['customers']:,} customers x {b['products']:,} products, {b['nnz']:,} cells"}]
+    base_load = load_average()
     base = run_child("bench.bench_scale_models:implicit_child", {"lines": lines}, PER_MODEL_TIMEOUT)
     floor = run_child("bench.bench_scale_models:load_only_child", {"lines": lines}, PER_MODEL_TIMEOUT)
     base_s = base.value["seconds"] if base.ok else None
     base_cpu = base.value["cpu"] if base.ok else None
     rows.append({"lines": lab, "item": "baseline: implicit ALS direct", "seconds": base_s,
                  "cpu": base_cpu, "ratio": 1.0 if base.ok else None, "cpu_ratio": 1.0 if base.ok else None,
-                 "peak_mem": gb(base.peak_rss), "status": base.status if base.ok else f"{base.status}: {base.error}"})
+                 "peak_mem": gb(base.peak_rss), "load": base_load,
+                 "status": base.status if base.ok else f"{base.status}: {base.error}"})
     rows.append({"lines": lab, "item": "(load saved matrix only)", "peak_mem": gb(floor.peak_rss), "status": ""})
     for name in model_names():
-        print(f"  fitting {name} (load {load_average()})...", flush=True)
+        load = load_average()
+        print(f"  fitting {name} (load {load})...", flush=True)
         res = run_child("bench.bench_scale_models:fit_child", {"lines": lines, "name": name}, PER_MODEL_TIMEOUT)
-        row = {"lines": lab, "item": f"fit {name}", "peak_mem": gb(res.peak_rss)}
+        row = {"lines": lab, "item": f"fit {name}", "peak_mem": gb(res.peak_rss), "load": load}
         if res.ok and res.value["status"] == "ok":
             row.update(seconds=res.value["seconds"], cpu=res.value["cpu"], status="ok",
                        ratio=res.value["seconds"] / base_s if base_s else None,
@@ -212,7 +228,7 @@ def main() -> None:
         rows += measure(lines)
     if os.environ.get("BENCH_WIDE", "1") != "0":
         rows += wide_rows()
-    print(table(rows, ["lines", "item", "seconds", "cpu", "ratio", "cpu_ratio", "peak_mem", "status"]))
+    print(table(rows, ["lines", "item", "seconds", "cpu", "ratio", "cpu_ratio", "peak_mem", "load", "status"]))
     print(f"ratio = fit seconds / implicit ALS fitted directly on the same matrix (cpu_ratio: on CPU seconds); peak_mem = peak RSS of the "
           f"process (includes loading the saved matrix); each model limited to {PER_MODEL_TIMEOUT:.0f} s "
           f"({time.perf_counter() - started:.0f} s in all).")

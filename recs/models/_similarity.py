@@ -58,10 +58,12 @@ def top_neighbours(gram: Block, n: int, neighbors: int, transform: Callable[[np.
         if kk == 0:
             continue
         if kk < n:
-            top = np.argpartition(-block, kk - 1, axis=1)[:, :kk]
+            np.negative(block, out=block)  # in place: one n x BLOCK array less per block
+            top = np.argpartition(block, kk - 1, axis=1)[:, :kk]
+            vals = -np.take_along_axis(block, top, axis=1)
         else:
             top = np.tile(np.arange(n)[None, :], (len(cols), 1))
-        vals = np.take_along_axis(block, top, axis=1)
+            vals = np.take_along_axis(block, top, axis=1)
         keep = vals > 0
         rows_out.append(top[keep])
         cols_out.append(np.broadcast_to(cols[:, None], top.shape)[keep])

@@ -110,15 +110,20 @@ def resolve_columns(file_name: str, header: list[str], layout: Layout, mapping: 
 
 
 def number_sql(col: str) -> str:
-    """Text -> DOUBLE; a decimal comma ("2,55") is accepted; anything else unparseable becomes NULL."""
-    t = f"trim({col})"
-    return (f"TRY_CAST(CASE WHEN contains({col}, ',') AND regexp_full_match({t}, '[-+]?[0-9]*,[0-9]+') "
-            f"THEN replace({t}, ',', '.') ELSE {t} END AS DOUBLE)")
+    """Text -> DOUBLE; a decimal comma ("2,55") is accepted; anything else unparseable becomes NULL.
+
+    Without a comma the cast is tried on the text as it is first: DuckDB's cast skips surrounding blanks, so
+    whenever it reads the untrimmed text it reads the trimmed one to the same value. Each sub-expression occurs
+    once, so DuckDB does not hoist `trim` out of the lazy branch and run it on every row.
+    """
+    return (f"coalesce(CASE WHEN NOT contains({col}, ',') THEN TRY_CAST({col} AS DOUBLE) END, "
+            f"TRY_CAST(regexp_replace(trim({col}), '^([-+]?[0-9]*),([0-9]+)$', '\\1.\\2') AS DOUBLE))")
 
 
 def iso_timestamp_sql(col: str) -> str:
-    """Text -> TIMESTAMP for ISO 8601 text (what DuckDB's cast reads); NULL otherwise."""
-    return f"TRY_CAST(trim({col}) AS TIMESTAMP)"
+    """Text -> TIMESTAMP for ISO 8601 text (what DuckDB's cast reads); NULL otherwise (untrimmed first, as in
+    `number_sql`)."""
+    return f"coalesce(TRY_CAST({col} AS TIMESTAMP), TRY_CAST(trim({col}) AS TIMESTAMP))"
 
 
 def fallback_timestamp_sql(col: str, day_first: bool) -> str:
@@ -141,14 +146,14 @@ def day_first_query(col: str, table: str) -> str:
 
 
 def status_sql(col: str) -> str:
-    """Source status -> completed/cancelled/returned; empty -> completed; unknown -> NULL (reported)."""
-    t = f"lower(trim({col}))"
-    whens = " ".join(
-        f"WHEN {t} IN ({', '.join(repr(v) for v in values)}) THEN '{ours}'" for ours, values in STATUS_MAP.items()
-    )
-    # the canonical spellings first: the same result, without lower/trim on nearly every row
+    """Source status -> completed/cancelled/returned; empty -> completed; unknown -> NULL (reported).
+
+    The canonical spellings are answered first; the rest looks up `lower(trim(...))` once in a MAP (one
+    occurrence, so DuckDB does not compute it for every row).
+    """
+    pairs = ", ".join(f"'{v}': '{ours}'" for ours, values in STATUS_MAP.items() for v in values)
     return (f"CASE WHEN {col} IS NULL OR {col} IN ('completed', 'cancelled', 'returned') THEN coalesce({col}, "
-            f"'completed') WHEN {t} = '' THEN 'completed' {whens} ELSE NULL END")
+            f"'completed') ELSE MAP {{'': 'completed', {pairs}}}[lower(trim({col}))] END")
 
 
 def text_sql(col: str | None) -> str:
@@ -196,33 +201,40 @@ def blank_sql(width: int) -> str:
     return " AND ".join(f"coalesce(trim(c{i}), '') = ''" for i in range(width))
 
 
-def order_lines_fast_select(fmt: str, cols: dict[str, int], width: int) -> str:
-    """SELECT list over text columns c0..c{width-1} giving typed order lines in one pass, without raw text.
+def order_lines_fast_query(fmt: str, cols: dict[str, int], width: int, relation: str) -> str:
+    """Query over text columns c0..c{width-1} of `relation` giving typed order lines in one pass, without raw text.
 
     The same expressions as `order_lines_select`, except: `ordered_at` holds only the ISO reading and `_ts_raw`
     keeps the text of the rows that may need the slash/dot layouts or show day-first dates (not ISO, or with a
     '/'), so the day-first decision and the second try run on those rows only; `_h` hashes the whole text row
-    (exact duplicates); `_blank` marks blank rows (checked column by column only when the first one is empty).
+    (exact duplicates); `_blank` marks blank rows (checked column by column only when there is no order id).
+    Product names and categories stay as written (`*_raw`): only the products table needs them, and it trims
+    the few distinct (product, name, category) combinations instead of every row.
+    The inner SELECT computes each conversion once; the outer one derives the flags from its results.
     """
     c = {k: f"c{v}" for k, v in cols.items()}
     customer, status, _ = _customer_status(fmt, c)
-    ts, iso = c["ordered_at"], iso_timestamp_sql(c["ordered_at"])
     every = ", ".join(f"c{i}" for i in range(width))
-    return ", ".join([
+    inner = ", ".join([
         f"{text_sql(c['order_id'])} AS order_id",
         f"{customer} AS customer_id",
-        f"{iso} AS ordered_at",
-        f"CASE WHEN {iso} IS NULL OR contains({ts}, '/') THEN {ts} END AS _ts_raw",
+        f"{iso_timestamp_sql(c['ordered_at'])} AS ordered_at",
+        f"{c['ordered_at']} AS _ts_text",
         f"{text_sql(c['product_id'])} AS product_id",
         f"{number_sql(c['quantity'])} AS quantity",
         f"{number_sql(c['unit_price'])} AS unit_price",
         f"{status} AS status",
-        f"{text_sql(c.get('product_name'))} AS product_name",
-        f"{text_sql(c.get('category'))} AS category",
+        f"{c.get('product_name', 'CAST(NULL AS VARCHAR)')} AS product_name_raw",
+        f"{c.get('category', 'CAST(NULL AS VARCHAR)')} AS category_raw",
         f"{text_sql(c.get('country'))} AS country",
         f"hash({every}) AS _h",
-        f"CASE WHEN trim(c0) <> '' THEN false ELSE {blank_sql(width)} END AS _blank",
+        every,
     ])
+    return (f"SELECT order_id, customer_id, ordered_at, "
+            f"CASE WHEN ordered_at IS NULL OR contains(_ts_text, '/') THEN _ts_text END AS _ts_raw, product_id, "
+            f"quantity, unit_price, status, product_name_raw, category_raw, country, _h, "
+            f"CASE WHEN order_id IS NOT NULL THEN false ELSE {blank_sql(width)} END AS _blank "
+            f"FROM (SELECT {inner} FROM {relation})")
 
 
 def bool_sql(col: str | None, default: str = "TRUE") -> str:

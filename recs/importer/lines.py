@@ -19,6 +19,9 @@ LINES = "_imp_lines"
 SPANS = "_imp_spans"
 CHECKED = "_imp_checked"
 KEPT = f"(SELECT * FROM {LINES} WHERE NOT _blank)"  # the non-blank rows, as a relation
+# product id, name and category (as written) of the non-blank rows, for `products.merge_from_lines`
+PRODUCT_LINES = (f"(SELECT product_id, product_name_raw AS product_name, category_raw AS category FROM {LINES} "
+                 "WHERE NOT _blank)")
 
 
 @dataclass
@@ -39,8 +42,8 @@ class Checked:
 
 def build(con, src: Source, fmt: str, cols: dict[str, int]) -> None:
     """Read the source once into `_imp_lines`; finish the non-ISO timestamps (slash/dot layouts, day-first)."""
-    select = formats.order_lines_fast_select(fmt, cols, len(src.columns))
-    src.execute(con, f"CREATE OR REPLACE TEMP TABLE {LINES} AS SELECT {select} FROM {src.relation}")
+    query = formats.order_lines_fast_query(fmt, cols, len(src.columns), src.relation)
+    src.execute(con, f"CREATE OR REPLACE TEMP TABLE {LINES} AS {query}")
     day_first, other = con.execute(
         f"SELECT count(*) FILTER (WHERE TRY_CAST(regexp_extract(trim(_ts_raw), '^([0-9]{{1,2}})/[0-9]{{1,2}}/', 1) "
         f"AS INTEGER) > 12), count(*) FILTER (WHERE ordered_at IS NULL) FROM {LINES} WHERE _ts_raw IS NOT NULL"

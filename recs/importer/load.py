@@ -76,7 +76,7 @@ def _import_orders(con, path: Path, fmt: str, mapping, import_id: int, report: I
     step(0.45, "writing order lines")
     lines.insert(con, import_id)
     step(0.75, "updating products")
-    report.products_new = product_table.merge_from_lines(con, lines.KEPT, fmt)
+    report.products_new = product_table.merge_from_lines(con, lines.PRODUCT_LINES, fmt)
     step(0.9, "counting")
     report.non_product_lines = con.execute(f"SELECT count(*) FROM {lines.KEPT} WHERE product_id IN "
                                            "(SELECT product_id FROM products WHERE NOT is_product)").fetchall()[0][0]
@@ -228,10 +228,6 @@ def import_files(con, *, orders=None, assignments=None, products=None, fmt: str 
                     progress(min(1.0, (i + frac) / len(jobs)), f"{path.name}: {message}")
 
             reports.append(_import_one(con, kind, path, fmt, replace, mapping, step))
-        if not dry_run and any(r.kind == "orders" and not r.skipped_as_already_imported for r in reports):
-            if progress is not None:
-                progress(1.0, "updating the orders table")
-            refresh_derived(con)
         _drop_temps(con)
         con.execute("ROLLBACK" if dry_run else "COMMIT")
     except BaseException:

@@ -46,12 +46,15 @@ def merge_from_lines(con, lines: str, fmt: str) -> int:
     names and categories of existing ones. Returns the number of new products.
 
     Name = most frequent description (ties: alphabetically first), category likewise. The lines are read once
-    (counts per product, name and category), the rest works on those few combinations.
+    (counts per product, name and category as written), the rest (trimming, blanks as missing) works on those
+    few combinations.
     """
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _imp_newprod AS
         WITH combos AS MATERIALIZED (
-            SELECT product_id, product_name, category, count(*) AS n FROM {lines} GROUP BY ALL),
+            SELECT product_id, nullif(trim(product_name), '') AS product_name, nullif(trim(category), '') AS category,
+                   sum(n) AS n
+            FROM (SELECT product_id, product_name, category, count(*) AS n FROM {lines} GROUP BY ALL) GROUP BY ALL),
         ids AS (SELECT DISTINCT product_id FROM combos),
         names AS (
             SELECT product_id, {_fix_text('product_name')} AS name, sum(n) AS lines

@@ -7,6 +7,7 @@ One connection per process (st.cache_resource), a fresh cursor per rerun.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -37,6 +38,11 @@ def cursor():
         st.stop()
 
 
+def detached_cursor(path: str):
+    """A new cursor for work done after the rerun (a download built on click), with no Streamlit call in it."""
+    return _connection(path).cursor()
+
+
 def data_key(cur=None) -> tuple[str, int]:
     """Cache key for query results: the database file and its last import id."""
     cur = cur if cur is not None else cursor()
@@ -56,16 +62,19 @@ def require_orders(cur=None):
     return cur
 
 
-def download_csv(frame: pd.DataFrame, file_name: str, label: str = "Download CSV", key: str | None = None) -> None:
+def download_csv(frame: pd.DataFrame | Callable[[], pd.DataFrame], file_name: str, label: str = "Download CSV",
+                 key: str | None = None) -> None:
     """A CSV download button under a table: the same bytes the CLI would write.
 
     The bytes are built only when the button is clicked (Streamlit calls `data` lazily), so a rerun does not
-    re-encode every table on the page (2 s CPU for a 421 k-row table at 10 M lines; docs/performance.md fix 2).
+    re-encode every table on the page (2 s CPU for a 421 k-row table at 10 M lines). `frame` may be a function
+    that returns the table, for a table the page does not show (it is then computed on click only).
     """
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", file_name)
 
     def data() -> bytes:
-        return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+        table = frame() if callable(frame) else frame
+        return table.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
     st.download_button(label, data=data, file_name=safe, mime="text/csv", key=key or f"dl-{safe}",
                        icon=":material/download:")

@@ -50,7 +50,7 @@ def _repeat_within(_cur, key, f: tuple, grain: str, days: tuple) -> pd.DataFrame
 @st.cache_data(show_spinner=False)
 def _time_to_second(_cur, key, f: tuple, grain: str):
     filters = metrics.Filters(*f)
-    return metrics.time_to_second(_cur, filters, grain), metrics.time_to_second_median(_cur, filters, grain)
+    return metrics.time_to_second_days(_cur, filters), metrics.time_to_second_median(_cur, filters, grain)
 
 
 (first_day, last_day), countries, categories = _options(cur, key)
@@ -167,7 +167,7 @@ common.download_csv(rw, "repeat_within.csv", key="dl-ret-within")
 
 # --- Time to second order ----------------------------------------------------------------------------------------
 st.subheader("Time to second order")
-tts, med = _time_to_second(cur, key, f, grain)
+days_hist, med = _time_to_second(cur, key, f, grain)
 overall = med[med["cohort"].isna()]
 median = overall["median_days"].iloc[0] if len(overall) else None
 if len(overall) and int(overall["customers"].iloc[0]):
@@ -175,9 +175,11 @@ if len(overall) and int(overall["customers"].iloc[0]):
     st.markdown(f"**{int(o['with_second']):,} of {int(o['customers']):,} new customers "
                 f"({o['with_second'] / o['customers']:.0%}) placed a second order**"
                 + ("" if pd.isna(median) else f"; half of them within **{median:.0f} days**."))
-st.plotly_chart(charts.time_to_second_histogram(tts["days_to_second"].dropna(), median), width="stretch",
+st.plotly_chart(charts.time_to_second_histogram(days_hist, median), width="stretch",
                 key="time_to_second_hist")
 with st.expander("Median per cohort"):
     st.dataframe(med, hide_index=True)
 common.download_csv(med, "time_to_second_median.csv", label="Download medians CSV", key="dl-ret-median")
-common.download_csv(tts, "time_to_second.csv", label="Download per-customer CSV", key="dl-ret-tts")
+path = str(common.db_path())
+common.download_csv(lambda: metrics.time_to_second(common.detached_cursor(path), metrics.Filters(*f), grain),
+                    "time_to_second.csv", label="Download per-customer CSV", key="dl-ret-tts")

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import wait_for_app
+from recs.db import connect
+from tests.conftest import REPO, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -24,6 +29,40 @@ def shop(demo_db: Path, tmp_path: Path) -> Path:
 def _cohort_labels(page) -> list[str]:
     page.wait_for_selector(HEATMAP, timeout=60_000)
     return page.evaluate(f"() => Array.from(document.querySelector('{HEATMAP}').data[0].y)")
+
+
+def test_per_customer_time_to_second_download_is_the_cli_csv_and_the_histogram_total(shop, streamlit_server,
+                                                                                    chromium, tmp_path):
+    first, last = _date_range(shop)  # the CLI first: the app's server then holds the file
+    cli = subprocess.run([sys.executable, "-m", "recs", "metrics", "time_to_second", "--db", str(shop), "--start",
+                          first, "--end", last, "--out", "-"], capture_output=True, text=True, cwd=REPO, check=True)
+    url = streamlit_server(shop)
+    context = chromium.new_context(accept_downloads=True, viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(f"{url}/retention")
+    wait_for_app(page)
+    hist = ".st-key-time_to_second_hist .js-plotly-plot"
+    page.wait_for_selector(hist, timeout=60_000)
+    bars = page.evaluate(f"() => Array.from(document.querySelector('{hist}').data[0].y)")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download per-customer CSV").click()
+    download = info.value
+    assert download.suggested_filename == "time_to_second.csv"
+    got = Path(download.path()).read_text(encoding="utf-8")
+    context.close()
+    assert got == cli.stdout
+    rows = list(csv.DictReader(io.StringIO(got)))
+    assert sum(bars) == sum(1 for r in rows if r["days_to_second"] != "") > 1000
+
+
+def _date_range(path: Path) -> tuple[str, str]:
+    """The page's default window: the first order's day to the day after the last (the CLI's --end is exclusive)."""
+    con = connect(path)
+    try:
+        first, last = con.execute("SELECT min(ordered_at)::DATE, max(ordered_at)::DATE + 1 FROM orders").fetchone()
+    finally:
+        con.close()
+    return str(first), str(last)
 
 
 def test_grain_and_date_range_redraw_the_heatmap(shop, streamlit_server, chromium, tmp_path):

@@ -294,6 +294,9 @@ def test_time_to_second(case):
     assert sql["second_order_id"].fillna("-").tolist() == ref["second_order_id"].fillna("-").tolist()
     x, y = sql["days_to_second"].to_numpy(float), ref["days_to_second"].to_numpy(float)
     assert np.array_equal(np.isnan(x), np.isnan(y)) and np.nanmax(np.abs(x - y), initial=0) <= RATE_TOL
+    hist = metrics.time_to_second_days(con, filters)
+    ref_hist = np.floor(ref["days_to_second"].dropna()).astype(int).value_counts().sort_index()
+    assert hist["days"].tolist() == ref_hist.index.tolist() and hist["customers"].tolist() == ref_hist.tolist()
     med = metrics.time_to_second_median(con, filters)
     ref_med = oracle.time_to_second_median()
     assert len(med) == len(ref_med)

@@ -33,21 +33,26 @@ c AS (
     SELECT a.*, coalesce(a.assigned_at + to_days(CAST($w AS INTEGER)) <= b.data_end, false) AS complete
     FROM a CROSS JOIN bounds b
 ),
-o AS (SELECT customer_id, ordered_at, revenue FROM orders WHERE customer_id IS NOT NULL)
+per_customer AS (       -- grouped by customer id alone (cheaper than by every column of c), then joined back
+    SELECT a.customer_id,
+           count(*) FILTER (WHERE o.ordered_at >= a.assigned_at
+                              AND o.ordered_at < a.assigned_at + to_days(CAST($w AS INTEGER)))           AS orders,
+           sum(o.revenue) FILTER (WHERE o.ordered_at >= a.assigned_at
+                                    AND o.ordered_at < a.assigned_at + to_days(CAST($w AS INTEGER)))     AS revenue,
+           sum(o.revenue) FILTER (WHERE o.ordered_at >= a.assigned_at - to_days(CAST($pre AS INTEGER))
+                                    AND o.ordered_at < a.assigned_at)                                    AS pre_revenue,
+           count(*) FILTER (WHERE o.ordered_at < a.assigned_at)                                          AS orders_before,
+           sum(o.revenue) FILTER (WHERE o.ordered_at < a.assigned_at)                                    AS revenue_before,
+           max(o.ordered_at) FILTER (WHERE o.ordered_at < a.assigned_at)                                 AS last_order_before
+    FROM a JOIN orders o ON o.customer_id = a.customer_id
+    GROUP BY a.customer_id
+)
 SELECT
     c.customer_id, c.variant, c.n_variants, c.variants, c.assigned_at, c.complete,
-    count(o.ordered_at) FILTER (WHERE o.ordered_at >= c.assigned_at
-                                  AND o.ordered_at < c.assigned_at + to_days(CAST($w AS INTEGER))) AS orders,
-    coalesce(sum(o.revenue) FILTER (WHERE o.ordered_at >= c.assigned_at
-                                      AND o.ordered_at < c.assigned_at + to_days(CAST($w AS INTEGER))), 0)
-                                                                                                AS revenue,
-    coalesce(sum(o.revenue) FILTER (WHERE o.ordered_at >= c.assigned_at - to_days(CAST($pre AS INTEGER))
-                                      AND o.ordered_at < c.assigned_at), 0)                     AS pre_revenue,
-    count(o.ordered_at) FILTER (WHERE o.ordered_at < c.assigned_at)                             AS orders_before,
-    coalesce(sum(o.revenue) FILTER (WHERE o.ordered_at < c.assigned_at), 0)                     AS revenue_before,
-    max(o.ordered_at) FILTER (WHERE o.ordered_at < c.assigned_at)                               AS last_order_before
-FROM c LEFT JOIN o ON o.customer_id = c.customer_id
-GROUP BY c.customer_id, c.variant, c.n_variants, c.variants, c.assigned_at, c.complete
+    coalesce(p.orders, 0) AS orders, coalesce(p.revenue, 0) AS revenue, coalesce(p.pre_revenue, 0) AS pre_revenue,
+    coalesce(p.orders_before, 0) AS orders_before, coalesce(p.revenue_before, 0) AS revenue_before,
+    p.last_order_before
+FROM c LEFT JOIN per_customer p ON p.customer_id = c.customer_id
 ORDER BY c.customer_id
 """
 

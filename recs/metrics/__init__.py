@@ -28,6 +28,7 @@ from recs.metrics.queries import (
     summary,
     summary_previous,
     time_to_second,
+    time_to_second_days,
     time_to_second_median,
 )
 
@@ -37,5 +38,5 @@ __all__ = [
     "REPURCHASE_COLUMNS", "RETENTION_COLUMNS", "RFM_COLUMNS", "SEGMENTS", "SUMMARY_COLUMNS", "TIME_TO_SECOND_COLUMNS",
     "categories", "countries", "date_range", "monthly", "repeat_within", "repeat_within_long", "repurchase",
     "retention", "rfm", "rfm_segments", "segment_names", "segment_summary", "summary", "summary_previous",
-    "time_to_second", "time_to_second_median",
+    "time_to_second", "time_to_second_days", "time_to_second_median",
 ]

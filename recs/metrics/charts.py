@@ -152,13 +152,17 @@ def repeat_within_chart(frame: pd.DataFrame, days: list[str], grain: str = "mont
     return fig
 
 
-def histogram_bins(values: np.ndarray, target_bins: int = 60) -> tuple[np.ndarray, np.ndarray]:
-    """Counts and edges of `values` in bins of a round width (1, 2 or 5 times a power of ten) starting at 0.
+def histogram_bins(values: np.ndarray, target_bins: int = 60,
+                   weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Counts (sums of `weights`, default 1 each) and edges of `values` in bins of a round width (1, 2 or 5
+    times a power of ten) starting at 0 or below.
 
     Binning here, not in the browser, keeps the figure small when there are hundreds of thousands of values.
     """
     values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
+    weights = np.ones(len(values)) if weights is None else np.asarray(weights, dtype=float)
+    finite = np.isfinite(values)
+    values, weights = values[finite], weights[finite]
     if not len(values):
         return np.zeros(0, dtype=np.int64), np.zeros(1)
     low, high = min(0.0, float(values.min())), float(values.max())
@@ -168,15 +172,17 @@ def histogram_bins(values: np.ndarray, target_bins: int = 60) -> tuple[np.ndarra
     start = np.floor(low / width) * width
     n = max(1, int(np.floor((high - start) / width)) + 1)
     edges = start + width * np.arange(n + 1)
-    counts = np.bincount(np.minimum(((values - start) // width).astype(np.int64), n - 1), minlength=n)
-    return counts, edges
+    counts = np.bincount(np.minimum(((values - start) // width).astype(np.int64), n - 1), weights=weights, minlength=n)
+    return counts.astype(np.int64) if np.all(weights == np.round(weights)) else counts, edges
 
 
-def time_to_second_histogram(days: pd.Series, median: float | None) -> go.Figure:
-    """Distribution of days from first to second order (binned server-side), the median marked."""
-    counts, edges = histogram_bins(days.to_numpy(dtype=float))
+def time_to_second_histogram(days: pd.DataFrame, median: float | None) -> go.Figure:
+    """Distribution of days from first to second order, from `time_to_second_days` (days, customers), in round
+    bins of whole days; the median marked."""
+    counts, edges = histogram_bins(days["days"].to_numpy(dtype=float), weights=days["customers"].to_numpy(float))
     labels = [f"{a:g}–{b:g}" for a, b in zip(edges[:-1], edges[1:], strict=True)]
-    fig = go.Figure(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=counts, width=np.diff(edges), customdata=labels,
+    fig = go.Figure(go.Bar(x=((edges[:-1] + edges[1:]) / 2).tolist(), y=counts.tolist(), width=np.diff(edges).tolist(),
+                           customdata=labels,
                            marker_color=RETURNING_COLOR, name="customers",
                            hovertemplate="%{customdata} days: %{y:,} customers<extra></extra>"))
     if median is not None and not pd.isna(median):

@@ -80,6 +80,11 @@ def time_to_second(con: Any, filters: Filters | None = None, grain: str = "month
     return run(con, "time_to_second", _params(filters, grain=check_grain(grain)))[TIME_TO_SECOND_COLUMNS]
 
 
+def time_to_second_days(con: Any, filters: Filters | None = None) -> pd.DataFrame:
+    """The histogram of `time_to_second`: days (whole, floor) and customers, for those with a second order."""
+    return run(con, "time_to_second_days", _params(filters))
+
+
 def time_to_second_median(con: Any, filters: Filters | None = None, grain: str = "month") -> pd.DataFrame:
     """Per cohort and overall (cohort NaT): customers, with_second, median_days."""
     return run(con, "time_to_second_median", _params(filters, grain=check_grain(grain)))

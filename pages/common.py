@@ -80,6 +80,23 @@ def download_csv(frame: pd.DataFrame | Callable[[], pd.DataFrame], file_name: st
                        icon=":material/download:")
 
 
+def build_with_progress(steps: list[tuple[str, Callable[[], object]]]) -> None:
+    """Run a page's cached computations once, in order, under a progress bar, then remove the bar.
+
+    On a first render of a big shop this is where the seconds go; once cached every step is instant. An error
+    stops the warm-up quietly: the page's own call of the same step shows it in context.
+    """
+    bar = st.progress(0.0, text="Computing the figures…")
+    try:
+        for i, (label, step) in enumerate(steps):
+            bar.progress(i / len(steps), text=f"Computing {label}… ({i + 1} of {len(steps)})")
+            step()
+    except RepeatError:
+        pass
+    finally:
+        bar.empty()
+
+
 def show_error(exc: RepeatError) -> None:
     """Show a user-facing error from `recs` as a red box (never a traceback)."""
     st.error(str(exc))

@@ -22,7 +22,7 @@ cur = common.require_orders()
 key = common.data_key(cur)
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner="Working out every customer's RFM segment…")
 def _segments(_cur, key) -> pd.Series:
     from recs.metrics import rfm_segments
 

@@ -37,7 +37,7 @@ def _options(_cur, key):
     return metrics.date_range(_cur), metrics.countries(_cur), metrics.categories(_cur)
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner="Scoring every customer's recency, frequency and monetary value…")
 def _rfm(_cur, key, f: tuple, as_of: dt.date | None) -> pd.DataFrame:
     return metrics.rfm(_cur, metrics.Filters(*f), as_of)
 

@@ -71,6 +71,12 @@ f = (start, end_day + dt.timedelta(days=1), None if country == ALL_COUNTRIES els
      None if category == ALL_CATEGORIES else category)
 unit = "month" if grain == "month" else "week"
 
+common.build_with_progress([
+    ("the headline figures", lambda: _summaries(cur, key, f)),
+    ("returning customers", lambda: _repurchase(cur, key, f, grain)),
+    ("cohort retention", lambda: _retention(cur, key, f, grain)),
+    ("time to second order", lambda: _time_to_second(cur, key, f, grain)),
+])
 try:
     current, previous = _summaries(cur, key, f)
 except RepeatError as exc:

@@ -211,6 +211,21 @@ def test_cli_writes_the_same_csv_as_the_library(small_db):
     _check_shape(frame, BEFORE, 3)
 
 
+def test_cli_params_and_weighting_reach_the_model(small_db):
+    args = ("--db", str(small_db), "--model", "item_knn", "--k", "3", "--train-until", CUTOFF, "--out", "-")
+    done = _cli(*args, "--param", "neighbors=1", "--param", "similarity=jaccard", "--weighting", "log")
+    assert done.returncode == 0, done.stderr
+    con = connect(small_db)
+    model, meta = fit_model(con, "item_knn", params={"neighbors": "1", "similarity": "jaccard"}, until=CUTOFF,
+                            weighting="log")
+    default, _ = fit_model(con, "item_knn", until=CUTOFF)
+    expected = campaign_list(con, model, k=3).frame.to_csv(index=False, lineterminator="\n")
+    plain = campaign_list(con, default, k=3).frame.to_csv(index=False, lineterminator="\n")
+    con.close()
+    assert meta["weighting"] == "log" and model.neighbors == 1
+    assert done.stdout == expected and expected != plain
+
+
 def test_cli_holdout_reports_on_stderr(small_db, tmp_path):
     path = shutil.copy(small_db, tmp_path / "cli.duckdb")
     out = tmp_path / "list.csv"
@@ -236,6 +251,9 @@ def test_cli_holdout_reports_on_stderr(small_db, tmp_path):
     (["--model", "popular", "--holdout", "0.1"], "needs an experiment id"),
     (["--model", "popular", "--experiment", "e"], "only used with --holdout"),
     (["--model", "popular", "--train-until", "yesterday-ish"], "cannot read 'yesterday-ish' as a date"),
+    (["--model", "item_knn", "--param", "bogus=1"], "unknown parameter(s) bogus; known: neighbors"),
+    (["--model", "item_knn", "--param", "neighbors=abc"], "parameter neighbors: 'abc' is not a valid int"),
+    (["--model", "item_knn", "--param", "neighbors"], "use name=value"),
 ])
 def test_cli_bad_requests_exit_2(small_db, capsys, args, message):
     code = cli.main(["recommend", "--db", str(small_db), *args, "--out", "-"])

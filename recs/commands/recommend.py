@@ -1,7 +1,8 @@
 """`python -m recs recommend`: a campaign list CSV (customer_id, rank, product_id, score, product_name, reason).
 
-The model is trained on the fly with its default parameters on valid lines strictly before --train-until
-(all data by default); stored models are not reused, so the output depends only on the data and the request.
+The model is trained on the fly on valid lines strictly before --train-until (all data by default), with its
+default parameters or those given with --param / --weighting; stored models are not reused, so the output
+depends only on the data and the request.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sys
 
 from recs.commands._common import add_db_argument, add_out_argument, db_path, write_csv
 from recs.errors import InputError
+from recs.interactions import WEIGHTINGS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,6 +26,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_db_argument(parser)
     parser.add_argument("--model", required=True, help="model name (see `python -m recs models`)")
     parser.add_argument("--k", default="10", help="recommendations per customer (default 10)")
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="model parameter, repeatable (e.g. --param neighbors=50); see `recs models`")
+    parser.add_argument("--weighting", default=None, choices=WEIGHTINGS,
+                        help="how purchases are weighted (default: the model's own)")
     parser.add_argument("--train-until", default=None, metavar="DATE",
                         help="train on lines strictly before this date (default: all data)")
     parser.add_argument("--include-purchased", action="store_true",
@@ -55,12 +61,13 @@ def run(args: argparse.Namespace) -> int:
     from recs.interactions import to_timestamp
     from recs.models import get_model
     from recs.rules import Rules
+    from recs.training import parse_params
 
     k = check_k(args.k)
     if args.experiment is not None and args.holdout is None:
         raise InputError("--experiment is only used with --holdout SHARE")
     share, experiment = check_holdout(args.holdout, args.experiment)
-    get_model(args.model)  # unknown name -> InputError listing the known ones, before any work
+    get_model(args.model, **parse_params(args.param))  # unknown name or parameter -> InputError, before any work
     _check_segment(args.segment)
     until = to_timestamp(args.train_until, "--train-until")
     path = db_path(args)
@@ -74,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"cannot open {path} as a DuckDB database: {exc}") from exc
     try:
         check_orders(con, until)
-        model, _ = fit_model(con, args.model, until=until)
+        model, _ = fit_model(con, args.model, params=parse_params(args.param), until=until, weighting=args.weighting)
         rules = Rules(exclude_purchased=not args.include_purchased)
         campaign = campaign_list(con, model, k=k, rules=rules, segment=args.segment, holdout=share,
                                  experiment_id=experiment, seed=args.seed, cutoff=until)

@@ -94,6 +94,8 @@ with left:
         else:
             st.dataframe(similar, hide_index=True, width="stretch")
             common.download_csv(similar, f"similar-{product}-{name}.csv", key="dl-product-similar")
+    else:
+        st.caption(f"Shown once a **{name}** model is trained (the button above).")
 with right:
     st.subheader("Customers who bought this also bought")
     also = _also(cur, key, product, int(k))
@@ -117,6 +119,9 @@ if found is not None:
         st.dataframe(buyers, hide_index=True, width="stretch", height=300)
         common.download_csv(buyers, f"likely-buyers-{product}-{name}.csv", label="Download targeting list",
                             key="dl-product-buyers")
+else:
+    st.caption(f"The targeting list ranks customers by the **{name}** model's scores: train it first (the button "
+               "above).")
 
 st.subheader("Repurchase cycle")
 if cycle["median_days"] is None:

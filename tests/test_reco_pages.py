@@ -188,6 +188,8 @@ def test_product_page_deep_link(shop):
     assert at.selectbox(key="product-pick").value == product
     model = at.selectbox(key="product-model").value
     assert not [d for d in at.dataframe if "bought_before" in d.value.columns]  # no training on page open
+    waiting = [c.value for c in at.caption if "model is trained" in c.value or "train it first" in c.value]
+    assert len(waiting) == 2  # the empty sections say why they are empty
     at.button(key=f"product-train-{model}").click()
     at.run()
     _ok(at)
@@ -198,6 +200,7 @@ def test_product_page_deep_link(shop):
     assert any("customers" in t.columns and "lift" in t.columns for t in tables)
     buyers = next(t for t in tables if "bought_before" in t.columns)
     assert len(buyers) == 50 and list(buyers["rank"]) == list(range(1, 51))
+    assert not [c.value for c in at.caption if "model is trained" in c.value or "train it first" in c.value]
     assert "Median days between purchases" in _metrics(at)
     assert at.download_button(key="dl-product-buyers")
     at.checkbox(key="product-exclude").check()

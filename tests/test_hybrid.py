@@ -111,3 +111,22 @@ def test_hybrid_samples_at_most_max_customers_per_window(tmp_path: Path) -> None
     assert set(recs_capped["customer_id"]) == set(recs_full["customer_id"])
     _, recs_high = fit(max_customers=1000)  # above the customer count: exactly the unsampled model
     pd.testing.assert_frame_equal(recs_full, recs_high)
+
+
+def test_approximate_events_keep_counts_and_last_purchase(tmp_path: Path) -> None:
+    from recs.models.hybrid import approximate_events
+
+    path = make_db(tmp_path / "shop.duckdb", [r for r in shop_rows(seed=6, customers=20) if r[3] < CUTOFF])
+    with connect(path) as con:
+        data = build_interactions(con, until=CUTOFF)
+    ev = approximate_events(data)
+    counts = data.counts.tocoo()
+    per_cell = ev.groupby(["row", "col"]).agg(n=("order_id", "size"), last=("ordered_at", "max"))
+    want = pd.Series(counts.data, index=pd.MultiIndex.from_arrays([counts.row, counts.col])).sort_index()
+    np.testing.assert_array_equal(per_cell["n"].sort_index().to_numpy(), want.to_numpy())
+    age = ((CUTOFF - per_cell["last"].sort_index()) / pd.Timedelta(days=1)).to_numpy()
+    np.testing.assert_allclose(age, np.asarray(data.last_days[counts.row, counts.col]).ravel()[
+        np.lexsort((counts.col, counts.row))], atol=1e-6)
+    data.events = None  # a model trained from a matrix without purchase times still learns and recommends
+    model = get_model("hybrid", windows=2, window_days=30, max_iter=20).fit(data)
+    assert model.trained_rows_ > 0 and len(model.recommend(k=3, reasons=False)) > 0

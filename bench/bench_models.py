@@ -55,33 +55,38 @@ def run_cutoff(con, cutoff: str, names: list[str]) -> list[dict]:
     rows = []
     for name in names:
         cls = get_class(name)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         model = cls().fit(cache.get(getattr(cls, "default_weighting", "binary")))
         fit_s = time.perf_counter() - started
-        row = {"cutoff": cutoff, "model": name, "kind": "repeat", "fit_s": fit_s, "recommend_all_s": float("nan")}
+        row = {"cutoff": cutoff, "model": name, "kind": "repeat", "fit_s": fit_s,
+               "fit_cpu_s": time.process_time() - cpu, "recommend_all_s": float("nan"),
+               "recommend_all_cpu_s": float("nan"), "load": os.getloadavg()[0]}
         for mode in ("new", "all"):
             row[f"ndcg_{mode}"] = scorer.score(model_lists(model, scorer.customers(mode), K, mode), mode)["ndcg"]
         if cutoff == TIMING_CUTOFF:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             model.recommend(None, k=K, reasons=False)
             row["recommend_all_s"] = time.perf_counter() - started
+            row["recommend_all_cpu_s"] = time.process_time() - cpu
         rows.append(row)
-        print(f"  {cutoff} {name:<12} new {row['ndcg_new']:.4f} all {row['ndcg_all']:.4f} fit {fit_s:.1f}s",
-              flush=True)
+        print(f"  {cutoff} {name:<12} new {row['ndcg_new']:.4f} all {row['ndcg_all']:.4f} fit {fit_s:.1f}s "
+              f"(cpu {row['fit_cpu_s']:.1f}s, load {row['load']:.1f})", flush=True)
     base_lines = con.execute(BASELINE_SQL, [ts.to_pydatetime()]).df()
     for col in ("customer_id", "product_id", "order_id"):
         base_lines[col] = base_lines[col].astype(str)
     for name, cls in baselines.BASELINES.items():
         row = {"cutoff": cutoff, "model": f"baseline:{name}", "kind": "baseline", "recommend_all_s": float("nan")}
-        fit_total = 0.0
+        fit_total = cpu_total = 0.0
         for mode in ("new", "all"):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             model = cls(baselines.tune_ease(base_lines, ts, mode)) if name == "ease" else cls()
             model.fit(base_lines)
             fit_total += time.perf_counter() - started
+            cpu_total += time.process_time() - cpu
             lists = model.recommend(scorer.customers(mode), K, exclude_purchased=(mode == "new"))
             row[f"ndcg_{mode}"] = scorer.score(lists, mode)["ndcg"]
-        row["fit_s"] = fit_total / 2  # ease: includes the lambda search
+        row["fit_s"], row["fit_cpu_s"] = fit_total / 2, cpu_total / 2  # ease: includes the lambda search
+        row["load"] = os.getloadavg()[0]
         rows.append(row)
         print(f"  {cutoff} {row['model']:<20} new {row['ndcg_new']:.4f} all {row['ndcg_all']:.4f}", flush=True)
     return rows
@@ -119,7 +124,9 @@ def main() -> None:
     table = pd.DataFrame(rows)
     pd.set_option("display.width", 160)
     print("\nNDCG@10 (30-day horizon) and seconds; recommend_all_s measured at", TIMING_CUTOFF)
-    print(table[["cutoff", "model", "ndcg_new", "ndcg_all", "fit_s", "recommend_all_s"]]
+    print("(cpu columns: CPU seconds of the process, all threads; load: 1-minute load average at the fit's end)")
+    print(table[["cutoff", "model", "ndcg_new", "ndcg_all", "fit_s", "fit_cpu_s", "recommend_all_s",
+                 "recommend_all_cpu_s", "load"]]
           .to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     print("\nBest Repeat model / best baseline (targets: new >= 1.10, all >= 1.05)")
     print(ratios(table).to_string(index=False, float_format=lambda v: f"{v:.4f}"))

@@ -89,22 +89,45 @@ def progress_callback(bar: Any):
     return _update
 
 
+RUNNING = "reco_training_running"
+
+
+def report_cancelled_training() -> None:
+    """After a training run was stopped (the Cancel button, or any click that reran the page), say so once."""
+    name = st.session_state.pop(RUNNING, None)
+    if name is not None:
+        st.warning(f"Training of **{name}** was cancelled. Nothing was stored: the previous model is still in "
+                   "place.", icon=":material/cancel:")
+
+
 def train(cur: Any, name: str, params: dict, until: Any, weighting: str | None) -> tuple[Any, dict] | None:
-    """Train with a progress bar, store it (survives a restart) and shelve it. On error: message, None, and the
-    previous model stays current."""
+    """Train with a progress bar and a Cancel button, store it (survives a restart) and shelve it. On error:
+    message, None, and the previous model stays current.
+
+    Cancelling works through Streamlit: a click reruns the page, which stops this run at its next progress
+    update; the model is stored only after the fit, so a stopped run leaves the previous files untouched, and
+    the flag in session state tells the next run to say so.
+    """
     from recs.export import check_orders
     from recs.training import train_model
 
     key = make_key(preview.orders_version(cur), name, params, until, weighting)
     bar = st.progress(0.0, text=f"Training {name}…")
+    cancel = st.empty()
+    cancel.button("Cancel training", key="train-cancel", icon=":material/cancel:")
+    st.session_state[RUNNING] = name
     try:
         check_orders(cur, until)
         model, meta = train_model(cur, common.db_path(), name, params=params, until=until, weighting=weighting,
                                   progress=progress_callback(bar))
     except RepeatError as exc:
+        st.session_state.pop(RUNNING, None)
         bar.empty()
+        cancel.empty()
         common.show_error(exc)
         return None
+    st.session_state.pop(RUNNING, None)
+    cancel.empty()
     bar.progress(1.0, text=f"Trained {name} in {meta_seconds(meta):.1f} s")
     shelve(key, model, meta)
     st.session_state[CURRENT] = key

@@ -64,6 +64,7 @@ with tab_train:
                               max_value=last_day + dt.timedelta(days=1), key="train-until")
     with st.expander("Parameters", expanded=False):
         params = rw.param_widgets(name, "train")
+    rw.report_cancelled_training()
     if st.button("Train", type="primary", icon=":material/model_training:", key="train-button"):
         trained = rw.train(cur, name, params, None if until is None else pd.Timestamp(until), weighting)
         if trained is not None:

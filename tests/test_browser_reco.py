@@ -72,3 +72,37 @@ def test_direct_page_urls_need_the_login(demo_db: Path, tmp_path: Path, streamli
         assert "log in" in main.lower() or "password" in main.lower(), main[:300]
         assert "Purchased products" not in main and "Similar products" not in main and "Stored models" not in main
     page.close()
+
+
+def _stored(shop: Path) -> dict[str, int]:
+    """Stored model files beside the database and their modification times (ns)."""
+    folder = Path(f"{shop}.models")
+    return {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} if folder.exists() else {}
+
+
+def test_cancel_training_keeps_the_previous_model(demo_db: Path, tmp_path: Path, streamlit_server, chromium):
+    shop = Path(shutil.copy(demo_db, tmp_path / "shop.duckdb"))
+    url = streamlit_server(shop)
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{url}/recommendations")
+    _settle(page, "No model chosen yet")
+    page.get_by_role("button", name="Train", exact=True).click()
+    _settle(page, "stored it next to the database")
+    before = _stored(shop)
+    assert before
+
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Model").first
+    box.click()
+    page.keyboard.type("hybrid")
+    page.keyboard.press("Enter")
+    wait_for_app(page)
+    page.get_by_role("button", name="Train", exact=True).click()
+    cancel = page.get_by_role("button", name="Cancel training")
+    cancel.wait_for(timeout=60_000)
+    page.get_by_text("hybrid").first.wait_for()
+    cancel.click()
+    _settle(page, "Training of hybrid was cancelled", timeout_ms=180_000)
+    assert _stored(shop) == before  # nothing written, nothing replaced
+    main = page.inner_text('[data-testid="stMain"]')
+    assert "Trained hybrid" not in main and "Cancel training" not in main
+    page.close()

@@ -39,7 +39,7 @@ ORDER BY starts_with(lower(p.product_id), lower(?)) DESC, p.is_product DESC, buy
 LIMIT ?
 """
 
-# One customer's rows of the `orders` table (sorted by customer, so this reads a few blocks).
+# One customer's rows of the `orders` table (one scan of 2.5 M orders at 10 M lines: milliseconds).
 CUSTOMER_ORDERS_CTE = """
 WITH customer_orders AS (SELECT * FROM orders WHERE customer_id = $customer)
 """
@@ -70,14 +70,16 @@ ORDER BY orders DESC, last_bought DESC, l.product_id
 
 PRODUCT_INFO_SQL = """
 WITH sales AS (         -- one row even for a product never sold (then zeros and NULL dates)
-    SELECT coalesce(max(buyers), 0) AS buyers, coalesce(max(orders), 0) AS orders, max(quantity) AS quantity,
-           max(revenue) AS revenue, max(first_sold) AS first_sold, max(last_sold) AS last_sold,
-           coalesce(max(lines), 0) AS lines
-    FROM product_sales WHERE product_id = ?
+    SELECT coalesce(max(buyers), 0) AS buyers, max(quantity) AS quantity, max(revenue) AS revenue,
+           max(first_sold) AS first_sold, max(last_sold) AS last_sold, coalesce(max(lines), 0) AS lines
+    FROM product_sales WHERE product_id = $product
+),
+product_orders AS (     -- distinct orders are not kept per product (the costliest total to refresh)
+    SELECT count(DISTINCT order_id) AS orders FROM valid_lines WHERE product_id = $product
 )
 SELECT p.product_id, p.name, p.category, p.is_product, p.in_stock, p.unit_price,
-       s.buyers, s.orders, s.quantity, s.revenue, s.first_sold, s.last_sold, s.lines
-FROM sales s LEFT JOIN (SELECT * FROM products WHERE product_id = ?) p ON true
+       s.buyers, o.orders, s.quantity, s.revenue, s.first_sold, s.last_sold, s.lines
+FROM sales s CROSS JOIN product_orders o LEFT JOIN (SELECT * FROM products WHERE product_id = $product) p ON true
 """
 
 # One row per (customer, later purchase day) of the product: whole days since that customer's previous purchase
@@ -163,7 +165,7 @@ def customer_products(con: Any, customer_id: str) -> pd.DataFrame:
 
 def product_info(con: Any, product_id: str) -> dict[str, Any]:
     """Catalogue fields and sales totals of one product; NotFound when neither catalogue nor sales know it."""
-    cur = con.execute(PRODUCT_INFO_SQL, [str(product_id), str(product_id)])
+    cur = con.execute(PRODUCT_INFO_SQL, {"product": str(product_id)})
     names = [d[0] for d in cur.description]
     row = dict(zip(names, cur.fetchone(), strict=True))
     if row["product_id"] is None and not row["lines"]:

@@ -54,8 +54,8 @@ FROM order_lines
 WHERE quantity > 0 AND unit_price > 0 AND status NOT IN ('cancelled', 'returned');
 
 -- One row per order id with at least one valid line: a table, not a view, so every metric reads 2.5 M orders
--- instead of grouping 10 M lines. Rebuilt by recs.db.refresh_orders inside every transaction that writes
--- order_lines (import, demo); sorted by customer and time so one customer's orders sit together.
+-- instead of grouping 10 M lines. Rebuilt by recs.db.refresh_derived inside every transaction that writes
+-- order_lines (import, demo).
 CREATE TABLE IF NOT EXISTS orders (
     order_id    VARCHAR NOT NULL,
     customer_id VARCHAR,                   -- min(customer_id) of the order's valid lines; NULL = guest
@@ -74,7 +74,6 @@ CREATE TABLE IF NOT EXISTS orders (
 CREATE TABLE IF NOT EXISTS product_sales (
     product_id VARCHAR NOT NULL,
     buyers     BIGINT NOT NULL,                -- distinct known customers
-    orders     BIGINT NOT NULL,                -- distinct order ids
     quantity   DOUBLE NOT NULL,
     revenue    DOUBLE NOT NULL,                -- sum(quantity * unit_price)
     lines      BIGINT NOT NULL,

@@ -68,13 +68,13 @@ def test_product_sales_after_retail_import_match_pandas(retail_db):
     finally:
         con.close()
     lines = lines.assign(value=lines.quantity * lines.unit_price)
-    ref = lines.groupby("product_id").agg(buyers=("customer_id", "nunique"), orders=("order_id", "nunique"),
+    ref = lines.groupby("product_id").agg(buyers=("customer_id", "nunique"),
                                           quantity=("quantity", "sum"), revenue=("value", "sum"),
                                           lines=("order_id", "size"), first_sold=("ordered_at", "min"),
                                           last_sold=("ordered_at", "max")).reset_index()
     assert list(ours.product_id) == sorted(ref.product_id)
     ref = ref.set_index("product_id").loc[ours.product_id].reset_index()
-    for col in ("buyers", "orders", "lines"):
+    for col in ("buyers", "lines"):
         assert ours[col].tolist() == ref[col].tolist(), col
     for col in ("quantity", "revenue"):
         assert abs(ours[col] - ref[col]).max() < 1e-6, col
@@ -120,6 +120,8 @@ def test_a_database_with_an_older_orders_is_upgraded(empty_db, tmp_path, old_kin
     con.execute("DROP TABLE orders")
     con.execute(f"CREATE {old_kind} orders AS {OLD_ORDERS}")  # old_kind: one of two fixed words
     con.execute("DROP TABLE product_sales")
+    if old_kind == "TABLE":  # a product_sales of another shape is rebuilt too
+        con.execute("CREATE TABLE product_sales AS SELECT product_id, 0 AS orders FROM products")
     con.close()
     con = db.connect(empty_db)
     try:

@@ -118,7 +118,8 @@ def test_number_and_status_spellings(empty_db: Path, tmp_path: Path) -> None:
               "5;c;2024-01-01;P;5;7;cancelled\n")
     con = connect(empty_db)
     [rep] = import_files(con, orders=f)
-    got = con.execute("SELECT order_id, product_id, quantity, unit_price, status FROM order_lines ORDER BY 1").fetchall()
+    got = con.execute("SELECT order_id, product_id, quantity, unit_price, status FROM order_lines ORDER BY 1"
+                      ).fetchall()
     assert got == [("1", "P", 2.0, 2.5, "completed"), ("2", "P", 3.0, -1.5, "completed"),
                    ("3", "P", 10.0, 0.5, "returned"), ("4", "P", 4.0, 1.25, "completed"),
                    ("5", "P", 5.0, 7.0, "cancelled")]

@@ -18,11 +18,18 @@ key = common.data_key(cur)
 
 
 @st.cache_data(show_spinner=False)
-def _overview(_cur, key) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return metrics.summary(_cur), metrics.monthly(_cur)
+def _summary(_cur, key) -> pd.DataFrame:
+    return metrics.summary(_cur)
 
 
-summary, monthly = _overview(cur, key)
+@st.cache_data(show_spinner=False)
+def _monthly(_cur, key) -> pd.DataFrame:
+    return metrics.monthly(_cur)
+
+
+common.build_with_progress([("the headline figures", lambda: _summary(cur, key)),
+                            ("orders per month", lambda: _monthly(cur, key))])
+summary, monthly = _summary(cur, key), _monthly(cur, key)
 s = summary.iloc[0]
 first, last = pd.Timestamp(s["first_order_at"]), pd.Timestamp(s["last_order_at"])
 st.markdown(f"**Data from {first:%Y-%m-%d} to {last:%Y-%m-%d}** "

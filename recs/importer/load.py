@@ -228,6 +228,10 @@ def import_files(con, *, orders=None, assignments=None, products=None, fmt: str 
                     progress(min(1.0, (i + frac) / len(jobs)), f"{path.name}: {message}")
 
             reports.append(_import_one(con, kind, path, fmt, replace, mapping, step))
+        if not dry_run and any(r.kind == "orders" and not r.skipped_as_already_imported for r in reports):
+            if progress is not None:
+                progress(1.0, "updating the orders table")
+            refresh_derived(con)
         _drop_temps(con)
         con.execute("ROLLBACK" if dry_run else "COMMIT")
     except BaseException:

@@ -188,3 +188,25 @@ def test_fast_query_matches_the_text_staged_expressions(empty_db: Path, tmp_path
     assert fast == slow
     assert fast[0][4:7] == (1.0, 2.5, "completed") and fast[1][2] == datetime(2024, 1, 2)
     assert fast[2][2] is None and fast[2][4] is None and fast[2][6] is None
+
+
+def test_latest_price_at_a_shared_moment_goes_by_import_order_and_line(empty_db: Path) -> None:
+    from recs.importer.products import refresh_prices
+
+    con = connect(empty_db)
+    con.execute("INSERT INTO products VALUES ('A', 'a', NULL, true, true, NULL), ('B', 'b', NULL, true, true, NULL), "
+                "('C', 'c', NULL, true, true, NULL)")
+    con.execute("""INSERT INTO order_lines VALUES
+        ('o1', 1, 'c', '2024-01-01 10:00', 'A', 1, 1.0, 'completed', NULL, 1),
+        ('o2', 1, 'c', '2024-01-02 10:00', 'A', 1, 2.0, 'completed', NULL, 1),
+        ('o3', 1, 'c', '2024-01-02 10:00', 'A', 1, 3.0, 'completed', NULL, 1),
+        ('o3', 2, 'c', '2024-01-02 10:00', 'A', 1, 4.0, 'completed', NULL, 1),
+        ('o1', 1, 'c', '2024-01-02 10:00', 'A', 1, 5.0, 'completed', NULL, 2),
+        ('o9', 1, 'c', '2024-01-03 10:00', 'A', 1, 9.0, 'cancelled', NULL, 2),
+        ('o1', 2, 'c', '2024-01-01 10:00', 'B', 1, 7.0, 'completed', NULL, 1),
+        ('o1', 3, 'c', '2024-01-05 10:00', 'B', 0, 8.0, 'completed', NULL, 1)""")
+    refresh_prices(con, "SELECT product_id FROM products")
+    # A: the cancelled 9.0 is no sale; of the four lines at 01-02 10:00 the later import wins (5.0);
+    # B: the zero-quantity line is no sale (7.0); C: never sold
+    assert con.execute("SELECT product_id, unit_price FROM products ORDER BY 1").fetchall() == [
+        ("A", 5.0), ("B", 7.0), ("C", None)]

@@ -86,13 +86,17 @@ def merge_from_lines(con, lines: str, fmt: str) -> int:
 def refresh_prices(con, ids_sql: str) -> None:
     """unit_price = the most recent valid price in order_lines, for the products selected by `ids_sql`.
 
-    Most recent = the last line by (ordered_at, import_id, order_id, line_no), one aggregate (no sort).
+    Most recent = the last line by (ordered_at, import_id, order_id, line_no), without sorting: the latest time per
+    product first (a plain max), then the last of that moment's few lines by (import_id, order_id, line_no).
     """
     con.execute(f"""
         UPDATE products SET unit_price = p.unit_price
         FROM (
-            SELECT product_id, arg_max(unit_price, (ordered_at, import_id, order_id, line_no)) AS unit_price
-            FROM valid_lines WHERE product_id IN ({ids_sql}) GROUP BY product_id
+            WITH latest AS (
+                SELECT product_id, max(ordered_at) AS ordered_at FROM valid_lines
+                WHERE product_id IN ({ids_sql}) GROUP BY product_id)
+            SELECT v.product_id, arg_max(v.unit_price, (v.import_id, v.order_id, v.line_no)) AS unit_price
+            FROM valid_lines v JOIN latest USING (product_id, ordered_at) GROUP BY v.product_id
         ) p
         WHERE products.product_id = p.product_id
     """)

@@ -31,32 +31,33 @@ FROM valid_lines v JOIN products p ON p.product_id = v.product_id
 WHERE p.is_product AND v.customer_id IS NOT NULL AND (CAST(? AS TIMESTAMP) IS NULL OR v.ordered_at < ?)
 """
 
-# The same lines, aggregated in DuckDB to one row per (customer, product, order) -- the order's first line for that
-# product -- with the customer's row (rank of the id) and the product's column (rank among real products), sorted
-# so every (customer, product) cell is one run of consecutive rows. Ids become integer ranks before grouping, so
-# the hash table holds two integers and the order id (half the memory of three strings). Only these arrays reach
-# Python.
+# One statement, so everything comes from one snapshot of the warehouse (a concurrent import cannot shift the
+# numbering between two reads). The valid lines are aggregated in DuckDB to one row per (customer, product, order)
+# -- the order's first line for that product -- with the customer's row (rank of the id) and the product's column
+# (rank among real products); ids become these integer ranks before grouping, so the hash table holds two
+# integers and the order id. Result rows, sorted by kind:
+#   kind 0: a purchase (row, col, id = order id, ordered_at), sorted so every (customer, product) cell is one run;
+#   kind 1: a customer (row, id = customer id, ordered_at = their last line's time);
+#   kind 2: a real product (col, id = product id).
+# Only these columns reach Python (as Arrow arrays, no per-row Python objects).
 EVENTS_SQL = """
 WITH c AS (
-    SELECT customer_id, row_number() OVER (ORDER BY customer_id) - 1 AS "row"
-    FROM (SELECT DISTINCT v.customer_id FROM valid_lines v JOIN products p ON p.product_id = v.product_id
-          WHERE p.is_product AND v.customer_id IS NOT NULL AND (CAST(? AS TIMESTAMP) IS NULL OR v.ordered_at < ?))
+    SELECT v.customer_id, max(v.ordered_at) AS last_at, row_number() OVER (ORDER BY v.customer_id) - 1 AS "row"
+    FROM valid_lines v JOIN products p ON p.product_id = v.product_id
+    WHERE p.is_product AND v.customer_id IS NOT NULL AND (CAST(? AS TIMESTAMP) IS NULL OR v.ordered_at < ?)
+    GROUP BY v.customer_id
 ), p AS (
     SELECT product_id, row_number() OVER (ORDER BY product_id) - 1 AS col FROM products WHERE is_product
+), e AS (
+    SELECT c."row", p.col, v.order_id, min(v.ordered_at) AS ordered_at
+    FROM valid_lines v JOIN c ON c.customer_id = v.customer_id JOIN p ON p.product_id = v.product_id
+    WHERE CAST(? AS TIMESTAMP) IS NULL OR v.ordered_at < ?
+    GROUP BY c."row", p.col, v.order_id
 )
-SELECT c."row", p.col, v.order_id, min(v.ordered_at) AS ordered_at
-FROM valid_lines v JOIN c ON c.customer_id = v.customer_id JOIN p ON p.product_id = v.product_id
-WHERE CAST(? AS TIMESTAMP) IS NULL OR v.ordered_at < ?
-GROUP BY c."row", p.col, v.order_id
-ORDER BY c."row", p.col, ordered_at, v.order_id
-"""
-
-# The customers of EVENTS_SQL in row order, with their last line's time (the default cutoff is the day after it).
-CUSTOMERS_SQL = """
-SELECT v.customer_id, max(v.ordered_at) AS last_at
-FROM valid_lines v JOIN products p ON p.product_id = v.product_id
-WHERE p.is_product AND v.customer_id IS NOT NULL AND (CAST(? AS TIMESTAMP) IS NULL OR v.ordered_at < ?)
-GROUP BY v.customer_id ORDER BY v.customer_id
+SELECT 0 AS kind, "row", col, order_id AS id, ordered_at FROM e
+UNION ALL SELECT 1, "row", NULL, customer_id, last_at FROM c
+UNION ALL SELECT 2, NULL, col, product_id, NULL FROM p
+ORDER BY kind, "row", col, ordered_at, id
 """
 
 PRODUCTS_SQL = """
@@ -138,45 +139,32 @@ def build_interactions(con: Any, until: Any = None, weighting: str = "binary",
     _check_weighting(weighting, float(half_life_days))
     cutoff = to_timestamp(until, "train until")
     param = None if cutoff is None else cutoff.to_pydatetime()
-    own = _begin(con)  # both reads below see one snapshot
-    try:
-        customers = con.execute(CUSTOMERS_SQL, [param, param]).fetchnumpy()
-        if len(customers["customer_id"]) == 0:
-            when = f" before {cutoff:%Y-%m-%d %H:%M}" if cutoff is not None else ""
-            raise InputError(f"no valid purchases of real products by known customers{when}: nothing to train on")
-        events = con.sql(EVENTS_SQL, params=[param] * 4).to_arrow_table()  # columnar: no per-row objects
-        products = con.execute(PRODUCTS_SQL).df()
-    finally:
-        if own:
-            con.execute("ROLLBACK")
+    table = con.sql(EVENTS_SQL, params=[param] * 4).to_arrow_table()
+    kind = table.column("kind").to_numpy()
+    n_events, n_rows = int(np.searchsorted(kind, 1)), int(np.searchsorted(kind, 2))
+    events, customers = table.slice(0, n_events), table.slice(n_events, n_rows - n_events)
+    if customers.num_rows == 0:
+        when = f" before {cutoff:%Y-%m-%d %H:%M}" if cutoff is not None else ""
+        raise InputError(f"no valid purchases of real products by known customers{when}: nothing to train on")
+    sql_products = table.slice(n_rows).column("id").to_numpy(zero_copy_only=False).astype(object)  # by column
+    products = _clean_products(con.execute(PRODUCTS_SQL).df())
     if cutoff is None:  # "as of" the day after the last purchase
-        cutoff = pd.Timestamp(customers["last_at"].max()).normalize() + pd.Timedelta(days=1)
-    sql_products = products["product_id"].astype(str).to_numpy(dtype=object)  # EVENTS_SQL's column order
-    products = _clean_products(products)
+        cutoff = pd.Timestamp(customers.column("ordered_at").to_numpy().max()).normalize() + pd.Timedelta(days=1)
     product_ids = products["product_id"].to_numpy(dtype=object)
-    customer_ids = np.asarray(customers["customer_id"], dtype=object)
+    customer_ids = customers.column("id").to_numpy(zero_copy_only=False).astype(object)
     rows = events.column("row").to_numpy().astype(np.int64, copy=False)
     cols = events.column("col").to_numpy().astype(np.int64, copy=False)
+    order_ids, times = events.column("id").to_pandas(), events.column("ordered_at").to_numpy()
     # DuckDB numbered ids in its own string order; use Python's (the order from_lines gives) if it ever differs
     py_order = np.array(sorted(customer_ids.tolist()), dtype=object)
     if not np.array_equal(py_order, customer_ids):
         rows = pd.Index(py_order).get_indexer(customer_ids)[rows]
         customer_ids = py_order
-    if not np.array_equal(sql_products, product_ids):
+    if not np.array_equal(sql_products, product_ids):  # other collation, or the catalogue changed since
         cols = pd.Index(product_ids).get_indexer(sql_products)[cols]
-    return _assemble(rows, cols, events.column("order_id").to_pandas(), events.column("ordered_at").to_numpy(),
-                     customer_ids, products, cutoff, weighting, float(half_life_days))
-
-
-def _begin(con: Any) -> bool:
-    """Start a read transaction unless the caller already holds one (then its snapshot is used)."""
-    import duckdb
-
-    try:
-        con.execute("BEGIN TRANSACTION")
-    except duckdb.TransactionException:
-        return False
-    return True
+        known = cols >= 0
+        rows, cols, order_ids, times = rows[known], cols[known], order_ids[known], times[known]
+    return _assemble(rows, cols, order_ids, times, customer_ids, products, cutoff, weighting, float(half_life_days))
 
 
 def _check_weighting(weighting: str, half_life_days: float) -> None:

@@ -182,3 +182,13 @@ def test_warehouse_and_in_memory_paths_agree(retail_db, weighting) -> None:
     key = ["row", "col", "order_id"]
     pd.testing.assert_frame_equal(d.events.sort_values(key, ignore_index=True),
                                   e.events.sort_values(key, ignore_index=True))
+
+
+def test_reads_inside_a_callers_transaction_and_after_an_error(con) -> None:
+    """One statement, no transaction of its own: a caller's open transaction stays usable."""
+    con.execute("BEGIN TRANSACTION")
+    assert dense(build_interactions(con, until=CUTOFF).matrix) == [[1, 1, 0], [1, 0, 0]]
+    with pytest.raises(InputError):
+        build_interactions(con, until="2020-01-01")
+    assert con.execute("SELECT count(*) FROM products").fetchone()[0] == 4
+    con.execute("COMMIT")

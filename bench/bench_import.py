@@ -135,7 +135,8 @@ def main() -> None:
     print("seconds are wall time; ratio = Repeat / bare DuckDB read_csv (lower is better), *_cpu = CPU seconds of each "
           "process (all threads), cpu_ratio the same ratio on them (robust on a busy machine); peak_mem = peak RSS of "
           "each process (Repeat vs bare); load = 1-min load average (2 cores). 'of which: orders table refresh' = the "
-          "import's last step (recs.db.refresh_orders), timed from its progress message to the end of import_files.")
+          "import's last step (recs.db.refresh_derived: orders, product_sales), timed from its progress message to "
+          "the end of import_files.")
 
 
 if __name__ == "__main__":

@@ -130,7 +130,7 @@ class Hybrid(Recommender):
             return events, None, 1.0
         rng = np.random.default_rng([self.seed, w])
         sample = np.sort(rng.choice(pool, self.max_customers, replace=False))
-        items = hf.item_stats(events[before], self.data_.n_products, start)
+        items = hf.item_stats(events.loc[before, ["row", "col", "ordered_at"]], self.data_.n_products, start)
         self.sampled_ = True
         return events[np.isin(rows, sample)], items, self.max_customers / len(pool)
 

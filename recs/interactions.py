@@ -139,7 +139,8 @@ def build_interactions(con: Any, until: Any = None, weighting: str = "binary",
     _check_weighting(weighting, float(half_life_days))
     cutoff = to_timestamp(until, "train until")
     param = None if cutoff is None else cutoff.to_pydatetime()
-    table = con.sql(EVENTS_SQL, params=[param] * 4).to_arrow_table()
+    con.execute("SELECT 1").fetchall()  # finish a result the caller left open (DuckDB refuses con.sql meanwhile)
+    table = con.sql(EVENTS_SQL, params=[param] * 4).to_arrow_table()  # relational API: no extra Arrow copy
     kind = table.column("kind").to_numpy()
     n_events, n_rows = int(np.searchsorted(kind, 1)), int(np.searchsorted(kind, 2))
     events, customers = table.slice(0, n_events), table.slice(n_events, n_rows - n_events)

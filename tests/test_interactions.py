@@ -185,8 +185,10 @@ def test_warehouse_and_in_memory_paths_agree(retail_db, weighting) -> None:
 
 
 def test_reads_inside_a_callers_transaction_and_after_an_error(con) -> None:
-    """One statement, no transaction of its own: a caller's open transaction stays usable."""
+    """One statement, no transaction of its own: a caller's open transaction stays usable, and a result the caller
+    left half-read (as `python -m recs train` does) does not block the read."""
     con.execute("BEGIN TRANSACTION")
+    con.execute("SELECT * FROM order_lines").fetchone()
     assert dense(build_interactions(con, until=CUTOFF).matrix) == [[1, 1, 0], [1, 0, 0]]
     with pytest.raises(InputError):
         build_interactions(con, until="2020-01-01")

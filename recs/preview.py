@@ -39,9 +39,16 @@ ORDER BY starts_with(lower(p.product_id), lower(?)) DESC, p.is_product DESC, buy
 LIMIT ?
 """
 
-# One customer's rows of the `orders` table (one scan of 2.5 M orders at 10 M lines: milliseconds).
+# One customer's rows of the `orders` table, with the items, line count and country of each order from its lines.
 CUSTOMER_ORDERS_CTE = """
-WITH customer_orders AS (SELECT * FROM orders WHERE customer_id = $customer)
+WITH mine AS (SELECT order_id, customer_id, ordered_at, revenue FROM orders WHERE customer_id = $customer),
+details AS (
+    SELECT order_id, sum(quantity) AS items, count(*) AS lines, min(country) AS country
+    FROM valid_lines
+    WHERE order_id IN (SELECT order_id FROM mine)
+    GROUP BY order_id
+),
+customer_orders AS (SELECT * FROM mine JOIN details USING (order_id))
 """
 
 CUSTOMER_SUMMARY_SQL = CUSTOMER_ORDERS_CTE + """

@@ -54,16 +54,14 @@ FROM order_lines
 WHERE quantity > 0 AND unit_price > 0 AND status NOT IN ('cancelled', 'returned');
 
 -- One row per order id with at least one valid line: a table, not a view, so every metric reads 2.5 M orders
--- instead of grouping 10 M lines. Rebuilt by recs.db.refresh_derived inside every transaction that writes
+-- instead of grouping 10 M lines. Only what the metrics need (items, line counts and country of one customer's
+-- orders come from the lines: recs/preview.py). Rebuilt by recs.db.refresh_derived inside every transaction that writes
 -- order_lines (import, demo).
 CREATE TABLE IF NOT EXISTS orders (
     order_id    VARCHAR NOT NULL,
     customer_id VARCHAR,                   -- min(customer_id) of the order's valid lines; NULL = guest
     ordered_at  TIMESTAMP NOT NULL,        -- min(ordered_at) of its valid lines
     revenue     DOUBLE NOT NULL,           -- sum(quantity * unit_price) of its valid lines
-    items       DOUBLE NOT NULL,           -- sum(quantity)
-    lines       BIGINT NOT NULL,           -- count of valid lines
-    country     VARCHAR,                   -- min(country)
     customer_order_no BIGINT,              -- 1 for the customer's first order, 2 for the second... (by time, ties by
                                            --   order id); NULL for guests
     last_line_at TIMESTAMP NOT NULL        -- max(ordered_at) of its valid lines (where observation of the data ends)

@@ -239,10 +239,14 @@ def _assemble(rows: np.ndarray, cols: np.ndarray, order_ids: pd.Series, times: p
     n = np.diff(np.append(starts, n_events)).astype(np.float64)
     ticks = times.to_numpy()
     last_at = pd.Series(np.maximum.reduceat(ticks, starts) if n_events else ticks[:0])
-    age = ((cutoff - times) / pd.Timedelta(days=1)).to_numpy(dtype=float)
-    decay = pd.Series(np.power(0.5, age / float(half_life_days))).groupby(cell_of, sort=True).sum().to_numpy()
     cell_rows, cell_cols = rows[starts], cols[starts]
-    weights = {"binary": np.ones_like(n), "count": n, "log": np.log1p(n), "recency": decay}[weighting]
+    if weighting == "recency":  # sum over the cell's orders of 0.5 ** (age in days / half-life)
+        age = ((cutoff - times) / pd.Timedelta(days=1)).to_numpy(dtype=float)
+        weights = pd.Series(np.power(0.5, age / half_life_days)).groupby(cell_of, sort=True).sum().to_numpy()
+        del age
+    else:
+        weights = {"binary": np.ones_like(n), "count": n, "log": np.log1p(n)}[weighting]
+    del cell_of
     last = ((cutoff - last_at) / pd.Timedelta(days=1)).to_numpy(dtype=np.float64)
     shape = (len(customer_ids), len(product_ids))
 
@@ -252,7 +256,7 @@ def _assemble(rows: np.ndarray, cols: np.ndarray, order_ids: pd.Series, times: p
         return m
 
     products = _product_stats(products, rows, cols, times, new_cell, cell_cols)
-    events = pd.DataFrame({"row": rows.astype(np.int64), "col": cols.astype(np.int64),
+    events = pd.DataFrame({"row": np.asarray(rows, dtype=np.int64), "col": np.asarray(cols, dtype=np.int64),
                            "order_id": pd.Series(order_ids).reset_index(drop=True).astype(str).array,
                            "ordered_at": ticks})
     return Interactions(matrix=csr(weights), counts=csr(n), last_days=csr(np.maximum(last, MIN_DAYS)),

@@ -15,12 +15,26 @@ measured AS (
            c.frequency, c.monetary, round(c.monetary, 4) AS monetary_key
     FROM per_customer AS c, as_of AS a
 ),
-scored AS (             -- score = 1 + floor(5 * (rank - 1) / n), rank = 1-based min rank (ties share it)
-    SELECT *,
-        1 + floor(5 * (rank() OVER (ORDER BY recency_days DESC) - 1) / count(*) OVER ()) AS r_score,
-        1 + floor(5 * (rank() OVER (ORDER BY frequency) - 1) / count(*) OVER ())        AS f_score,
-        1 + floor(5 * (rank() OVER (ORDER BY monetary_key) - 1) / count(*) OVER ())     AS m_score
+n AS (SELECT count(*) AS n FROM measured),
+r_ranks AS (            -- rank() over recency, longest ago first, once per distinct value: 1 + customers before it
+    SELECT recency_days, sum(count(*)) OVER (ORDER BY recency_days DESC) - count(*) + 1 AS r_rank
     FROM measured
+    GROUP BY recency_days
+),
+f_ranks AS (            -- rank() over frequency, the same way (few distinct values: no sort of every customer)
+    SELECT frequency, sum(count(*)) OVER (ORDER BY frequency) - count(*) + 1 AS f_rank
+    FROM measured
+    GROUP BY frequency
+),
+scored AS (             -- score = 1 + floor(5 * (rank - 1) / n), rank = 1-based min rank (ties share it)
+    SELECT m.*,
+        1 + floor(5 * (r.r_rank - 1) / n.n)                                  AS r_score,
+        1 + floor(5 * (f.f_rank - 1) / n.n)                                  AS f_score,
+        1 + floor(5 * (rank() OVER (ORDER BY m.monetary_key) - 1) / n.n)     AS m_score
+    FROM measured AS m
+    JOIN r_ranks AS r USING (recency_days)
+    JOIN f_ranks AS f USING (frequency)
+    CROSS JOIN n
 )
 SELECT
     customer_id,

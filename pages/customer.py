@@ -72,6 +72,10 @@ with left:
     fig = px.scatter(timeline, x="ordered_at", y="revenue", size="items", hover_data=["order_id", "lines"],
                      labels={"ordered_at": "Order time", "revenue": "Order value"})
     fig.update_traces(mode="lines+markers", line={"width": 1})
+    first, last = pd.Timestamp(timeline["ordered_at"].min()), pd.Timestamp(timeline["ordered_at"].max())
+    if last - first < pd.Timedelta(days=30):  # one order (or a few days' worth): show a month around them
+        middle = first + (last - first) / 2
+        fig.update_xaxes(range=[middle - pd.Timedelta(days=20), middle + pd.Timedelta(days=20)])
     st.plotly_chart(fig, width="stretch")
     common.download_csv(timeline, f"orders-{customer}.csv", key="dl-customer-orders")
 with right:

@@ -95,7 +95,7 @@ with left:
             st.dataframe(similar, hide_index=True, width="stretch")
             common.download_csv(similar, f"similar-{product}-{name}.csv", key="dl-product-similar")
     else:
-        st.caption(f"Shown once a **{name}** model is trained (the button above).")
+        st.caption(f"Shown once the **{name}** model is trained (the button above).")
 with right:
     st.subheader("Customers who bought this also bought")
     also = _also(cur, key, product, int(k))

@@ -45,16 +45,9 @@ def assert_orders_match(con) -> None:
     assert abs(ours.revenue - ref.revenue).max() < 1e-6
 
 
-def test_orders_table_after_retail_import_matches_pandas(retail_db):
-    con = db.connect(retail_db)
-    try:
-        assert_orders_match(con)
-    finally:
-        con.close()
-
-
-def test_orders_table_after_demo_matches_pandas(demo_db):
-    con = db.connect(demo_db)
+@pytest.mark.parametrize("shop", ["retail_db", "demo_db"])
+def test_orders_table_after_import_or_demo_matches_pandas(shop, request):
+    con = db.connect(request.getfixturevalue(shop))
     try:
         assert_orders_match(con)
     finally:

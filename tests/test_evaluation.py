@@ -206,3 +206,17 @@ def test_cli_bad_requests_exit_2(tmp_path: Path, args: list[str], message: str) 
 def test_cli_empty_database_exit_2(empty_db: Path) -> None:
     done = run_cli("--db", str(empty_db), "--cutoff", "2024-03-01")
     assert done.returncode == 2 and "no orders" in done.stderr
+
+
+@pytest.mark.parametrize("dense_max", [4_000, 5])
+def test_diversity_in_one_gram_block_equals_one_list_at_a_time(dense_max, monkeypatch) -> None:
+    rng = np.random.default_rng(3)
+    matrix = sp.random(400, 60, density=0.05, random_state=3, format="csr")
+    vectors = m.item_vectors(matrix)
+    index = {f"p{i}": i for i in range(60)}
+    lists = {f"u{j}": [f"p{i}" for i in rng.choice(60, size=rng.integers(0, 12), replace=False)] + ["unknown"]
+             for j in range(300)}
+    cols = [[index[x] for x in items[:10] if x in index] for items in lists.values()]
+    one_at_a_time = np.mean([m._list_diversity(vectors, c) for c in cols if len(c) >= 2])
+    monkeypatch.setattr(m, "DENSE_GRAM_MAX", dense_max)  # 5: more distinct products than that, the per-list path
+    assert m.diversity(lists, vectors, index, k=10) == pytest.approx(one_at_a_time, abs=1e-12)

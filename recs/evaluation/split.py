@@ -61,7 +61,7 @@ class Split:
             else:
                 rel = {c: items - self.history.get(c, set()) for c, items in self.bought.items()}
                 rel = {c: items for c, items in rel.items() if items}
-            self._cache[mode] = rel
+            self._cache[mode] = dict(sorted(rel.items()))  # a fixed order: means summed the same way every run
         return self._cache[mode]
 
     @property

@@ -83,7 +83,13 @@ class Scorer:
 def lists_from_frame(recs: pd.DataFrame) -> dict[str, list[str]]:
     """customer id -> product ids in rank order, from a `recommend` result."""
     recs = recs.sort_values(["customer_id", "rank"], kind="stable")
-    return {str(c): g["product_id"].astype(str).tolist() for c, g in recs.groupby("customer_id", sort=False)}
+    customers = recs["customer_id"].astype(str).to_numpy()
+    products = recs["product_id"].astype(str).to_numpy()
+    if not len(customers):
+        return {}
+    starts = np.flatnonzero(np.r_[True, customers[1:] != customers[:-1]])  # one slice per customer, no groupby
+    ends = np.r_[starts[1:], len(customers)]
+    return {customers[s]: products[s:e].tolist() for s, e in zip(starts, ends, strict=True)}
 
 
 def model_lists(model: Any, customers: list[str], k: int, mode: str, rules: Rules | None = None) -> dict:

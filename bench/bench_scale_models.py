@@ -149,17 +149,7 @@ def wide_rows() -> list[dict]:
         load = load_average()
         print(f"  wide catalogue ({products:,} products): {name} (load {load})...", flush=True)
         res = run_child("bench.bench_scale_models:wide_child", {"name": name, "products": products}, WIDE_TIMEOUT)
-        row = {"lines": f"{products / 1000:g}k products", "item": f"fit {name}", "peak_mem": gb(res.peak_rss),
-               "load": load}
-        if res.ok and res.value["status"] == "ok":
-            row.update(seconds=res.value["seconds"], cpu=res.value["cpu"], status="ok")
-        elif res.ok:
-            row["status"] = f"refused: {res.value['message'][:110]}"
-        elif res.status == "timeout":
-            row["status"] = f"TIMEOUT (killed after {WIDE_TIMEOUT:.0f} s)"
-        else:
-            row["status"] = f"ERROR: {res.error[:110]}"
-        rows.append(row)
+        rows.append(fit_row(res, f"{products / 1000:g}k products", name, load, WIDE_TIMEOUT))
     return rows
 
 
@@ -206,19 +196,26 @@ def measure(lines: int) -> list[dict]:
         load = load_average()
         print(f"  fitting {name} (load {load})...", flush=True)
         res = run_child("bench.bench_scale_models:fit_child", {"lines": lines, "name": name}, PER_MODEL_TIMEOUT)
-        row = {"lines": lab, "item": f"fit {name}", "peak_mem": gb(res.peak_rss), "load": load}
-        if res.ok and res.value["status"] == "ok":
-            row.update(seconds=res.value["seconds"], cpu=res.value["cpu"], status="ok",
-                       ratio=res.value["seconds"] / base_s if base_s else None,
-                       cpu_ratio=res.value["cpu"] / base_cpu if base_cpu else None)
-        elif res.ok:
-            row["status"] = f"refused: {res.value['message'][:110]}"
-        elif res.status == "timeout":
-            row["status"] = f"TIMEOUT (killed after {PER_MODEL_TIMEOUT:.0f} s)"
-        else:
-            row["status"] = f"ERROR: {res.error[:110]}"
+        row = fit_row(res, lab, name, load, PER_MODEL_TIMEOUT)
+        if row["status"] == "ok":
+            row.update(ratio=row["seconds"] / base_s if base_s else None,
+                       cpu_ratio=row["cpu"] / base_cpu if base_cpu else None)
         rows.append(row)
     return rows
+
+
+def fit_row(res, lines: str, name: str, load: str, timeout: float) -> dict:
+    """One table row for a model fitted in a child: ok (seconds, cpu), refused, killed at the limit, or an error."""
+    row = {"lines": lines, "item": f"fit {name}", "peak_mem": gb(res.peak_rss), "load": load}
+    if res.ok and res.value["status"] == "ok":
+        row.update(seconds=res.value["seconds"], cpu=res.value["cpu"], status="ok")
+    elif res.ok:
+        row["status"] = f"refused: {res.value['message'][:110]}"
+    elif res.status == "timeout":
+        row["status"] = f"TIMEOUT (killed after {timeout:.0f} s)"
+    else:
+        row["status"] = f"ERROR: {res.error[:110]}"
+    return row
 
 
 def main() -> None:

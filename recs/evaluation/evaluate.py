@@ -22,6 +22,7 @@ from recs.evaluation import metrics
 from recs.evaluation.split import MODES, Split, temporal_split, to_timestamp
 from recs.interactions import LINES_SQL, PRODUCTS_SQL, Interactions, from_lines
 from recs.models import get_class, model_names
+from recs.models._util import check_k
 from recs.rules import Rules
 
 COLUMNS = ["model", "mode", "k", "precision", "recall", "ndcg", "map", "hit_rate", "coverage", "novelty",
@@ -100,12 +101,7 @@ def model_lists(model: Any, customers: list[str], k: int, mode: str, rules: Rule
 
 def check_request(con: Any, k: Any, models: Sequence[str] | None) -> tuple[int, list[str]]:
     """Validate k, the model names and that the database has orders (InputError otherwise)."""
-    try:
-        k = int(k)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"k must be a whole number, got {k!r}") from exc
-    if k <= 0:
-        raise InputError(f"k must be at least 1, got {k}")
+    k = check_k(k)
     names = list(models) if models else model_names()
     for name in names:
         get_class(name)  # unknown -> InputError listing the known models

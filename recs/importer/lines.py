@@ -111,6 +111,7 @@ def insert(con, import_id: int) -> None:
     from its span (`check`); the other orders are numbered by a window over their rows only.
     """
     rest = "customer_id, ordered_at, product_id, quantity, unit_price, status, country"
+    # Only fixed column lists and our temp-table names reach this text; the import id is a parameter.
     con.execute(f"""INSERT INTO order_lines
         SELECT order_id, CAST(l.rowid - s.first + 1 AS INTEGER), {rest}, ?
         FROM {LINES} l JOIN {SPANS} s USING (order_id) WHERE NOT l._blank AND s.contiguous""", [import_id])
@@ -131,6 +132,7 @@ def duplicates(con, src: Source, repeated_hashes: int) -> int:
         return 0
     width = len(src.columns)
     every = ", ".join(f"c{i}" for i in range(width))
+    # Positional column names, our temp tables and the read_csv(?) call (path bound) only: no file values.
     sql = f"""SELECT coalesce(sum(n) - count(*), 0) FROM (
         SELECT count(*) AS n FROM (SELECT {every}, hash({every}) AS _h FROM {src.relation}
                                    WHERE NOT ({formats.blank_sql(width)}))

@@ -144,7 +144,8 @@ def _csv_relation(path: Path, encoding: str | None = None) -> tuple[list[str], s
         raise InputError(f"{path.name}: the file has no header row")
     spec = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(columns)))
     # delimiter and encoding come from fixed allowlists; the path is a bound parameter
-    assert delim in DELIMITERS and encoding in ("utf-8", "latin-1")
+    if delim not in DELIMITERS or encoding not in ("utf-8", "latin-1"):  # never user text in the SQL below
+        raise InputError(f"{path.name}: unsupported delimiter {delim!r} or encoding {encoding!r}")
     delim_sql = "\\t" if delim == "\t" else delim
     return columns, (f"read_csv(?, delim='{delim_sql}', quote='\"', escape='\"', header=true, auto_detect=false, "
                      f"strict_mode=true, encoding='{encoding}', columns={{{spec}}})")

@@ -88,7 +88,8 @@ def recency_popularity_count(data: Interactions, days: float) -> np.ndarray:
     return np.bincount(m.indices[m.data <= days], minlength=data.n_products).astype(np.float64)
 
 
-def _check_k(k: Any) -> int:
+def check_k(k: Any) -> int:
+    """k as a whole number >= 1 (InputError otherwise): the one check for models and evaluation."""
     try:
         k = int(k)
     except (TypeError, ValueError) as exc:

@@ -27,10 +27,10 @@ from recs.interactions import Interactions
 from recs.models import _explain, _io
 from recs.models._util import (  # noqa: F401  (re-exported for model files)
     ParamSpec,
-    _check_k,
     _empty_recs,
     _ProductInfo,
     _top,
+    check_k,
     join_names,
     plural,
     recency_popularity,
@@ -159,7 +159,7 @@ class Recommender(ABC):
         `customer_ids=None` means every customer in the training data. Unknown customers get the cold-start list.
         """
         self._check_fitted()
-        k = _check_k(k)
+        k = check_k(k)
         rules = rules or Rules()
         rules.check(self.data_)
         d = self.data_
@@ -300,7 +300,7 @@ class Recommender(ABC):
     def similar_items(self, product_id: Any, k: int = 10) -> pd.DataFrame:
         """Products most like `product_id` (rank, product_id, product_name, score); only positive scores."""
         self._check_fitted()
-        k = _check_k(k)
+        k = check_k(k)
         j = self._product(product_id)
         sim = np.asarray(self._similar(j), dtype=np.float64).copy()
         sim[j] = -np.inf
@@ -315,7 +315,7 @@ class Recommender(ABC):
     def likely_buyers(self, product_id: Any, k: int = 20, exclude_purchased: bool = False) -> pd.DataFrame:
         """Customers this model scores highest for one product (targeting): customer_id, rank, score."""
         self._check_fitted()
-        k = _check_k(k)
+        k = check_k(k)
         j = self._product(product_id)
         d = self.data_
         col = np.empty(d.n_customers, dtype=np.float64)

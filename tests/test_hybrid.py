@@ -49,11 +49,24 @@ def test_tree_arrays_predict_like_scikit_learn() -> None:
     x[rng.random(x.shape) < 0.1] = np.nan
     y = (np.nan_to_num(x[:, 0]) + 0.5 * np.nan_to_num(x[:, 1], nan=2.0) > 0.3).astype(int)
     clf = HistGradientBoostingClassifier(max_iter=25, random_state=0).fit(x, y)
-    test = rng.normal(size=(200, 5))
+    test = rng.normal(size=(3 * hf.TREE_BLOCK + 17, 5))  # several blocks: the two-thread traversal is used
     test[rng.random(test.shape) < 0.1] = np.nan
     for fast in (True, False):  # scikit-learn's compiled traversal on rebuilt trees, and the numpy fallback
         np.testing.assert_allclose(hf.tree_predict(hf.tree_arrays(clf), test, fast=fast),
                                    clf.decision_function(test), rtol=1e-9, atol=1e-9)
+
+
+def test_candidate_batches_built_on_two_threads_equal_the_sequential_ones(tmp_path: Path) -> None:
+    path = make_db(tmp_path / "shop.duckdb", [r for r in shop_rows(seed=4, customers=30) if r[3] < CUTOFF])
+    model, _ = fit_hybrid(path, CUTOFF)
+    state, rows = model._live_state(), np.arange(model.data_.n_customers)
+    one = list(model._batches(state, rows, size=4, threads=1))
+    two = list(model._batches(state, rows, size=4, threads=2))
+    assert len(one) == len(two) == -(-len(rows) // 4)
+    for a, b in zip(one, two, strict=True):
+        assert a[0] == b[0]
+        for x, y in zip(a[1:], b[1:], strict=True):
+            np.testing.assert_array_equal(x, y)
 
 
 def test_hybrid_explains_with_a_named_signal(tmp_path: Path) -> None:

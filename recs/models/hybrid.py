@@ -134,11 +134,21 @@ class Hybrid(Recommender):
         self.sampled_ = True
         return events[np.isin(rows, sample)], items, self.max_customers / len(pool)
 
-    def _batches(self, state: hf.State, rows: np.ndarray, size: int = 500):
-        for s in range(0, len(rows), size):
-            r, c, f = hf.candidates_and_features(state, rows[s:s + size], self.own_candidates,
-                                                 self.collab_candidates)
-            yield s, rows[s:s + size], r, c, f
+    def _batches(self, state: hf.State, rows: np.ndarray, size: int = 500, threads: int = 1):
+        """(start, rows, local row, product, features) per batch of `size` customers, in order; `threads` > 1
+        builds batches concurrently (numpy's sorts and products release the GIL; the state is only read)."""
+        def build(s: int) -> tuple:
+            batch = rows[s:s + size]
+            return (s, batch, *hf.candidates_and_features(state, batch, self.own_candidates, self.collab_candidates))
+
+        starts = range(0, len(rows), size)
+        if threads <= 1 or len(starts) <= 1:
+            yield from map(build, starts)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(min(threads, len(starts))) as pool:
+            yield from pool.map(build, starts)
 
     def _fit(self, data: Interactions) -> None:
         from sklearn.ensemble import HistGradientBoostingClassifier
@@ -206,6 +216,17 @@ class Hybrid(Recommender):
         return {key: getattr(self, f"tree_{key}_") for key in
                 ("feature", "threshold", "missing_left", "left", "right", "leaf", "value", "offsets", "baseline")}
 
+    def _compiled_trees(self, trees: dict[str, np.ndarray]) -> list | None:
+        """The trees as scikit-learn predictors, built once per fitted or loaded model."""
+        cached = getattr(self, "_compiled", None)
+        if cached is None or cached[0] is not trees["value"]:
+            try:
+                cached = (trees["value"], hf.compile_trees(trees))
+            except (ImportError, AttributeError, TypeError, ValueError):
+                cached = (trees["value"], None)
+            self._compiled = cached
+        return cached[1]
+
     def _live_state(self) -> hf.State:
         state = getattr(self, "_state_cache", None)
         if state is None or state.data is not self.data_:
@@ -230,7 +251,7 @@ class Hybrid(Recommender):
     def _predict(self, f: np.ndarray) -> np.ndarray:
         trees = self._trees()
         if len(trees["offsets"]):
-            raw = hf.tree_predict(trees, f)
+            raw = hf.tree_predict(trees, f, compiled=self._compiled_trees(trees))
             return 1.0 / (1.0 + np.exp(-raw))
         own = np.nan_to_num(f[:, hf.OWN_COUNT] / np.maximum(f[:, 16], 1))  # fallback: share of orders, then collab
         collab = np.nan_to_num(1.0 / (1.0 + np.nanmin(f[:, [7, 9, 11]], axis=1)), nan=0.0)
@@ -239,7 +260,7 @@ class Hybrid(Recommender):
     def _score(self, rows: np.ndarray) -> np.ndarray:
         state = self._live_state()
         out = np.tile(self.fill_, (len(rows), 1))
-        parts = [(start + r, c, f) for start, _, r, c, f in self._batches(state, np.asarray(rows))]
+        parts = [(start + r, c, f) for start, _, r, c, f in self._batches(state, np.asarray(rows), threads=2)]
         if parts:  # one pass of the trees over every candidate of the call: fewer, longer threaded traversals
             r, c, f = (np.concatenate(x) for x in zip(*parts, strict=True))
             out[r, c] = self._predict(f)
@@ -316,7 +337,8 @@ class Hybrid(Recommender):
 
     def _raw(self, f: np.ndarray) -> np.ndarray:
         trees = self._trees()
-        return hf.tree_predict(trees, f) if len(trees["offsets"]) else self._predict(f)
+        return (hf.tree_predict(trees, f, compiled=self._compiled_trees(trees)) if len(trees["offsets"])
+                else self._predict(f))
 
     def _signal_text(self, group: str, f: np.ndarray, collab: str | None, j: int) -> str:
         count, since, cycle = f[hf.OWN_COUNT], f[hf.OWN_DAYS], f[hf.CYCLE]

@@ -84,8 +84,12 @@ def repurchase(lines: pd.DataFrame, grain: str) -> pd.DataFrame:
     active = pd.DataFrame({"customer": o["customer"], "period": _period(o["ts"], grain)}).drop_duplicates()
     active["returning"] = active["customer"].map(firsts) < active["period"]
     out = active.groupby("period").agg(customers=("customer", "size"), returning_customers=("returning", "sum"))
+    if len(out):  # every period from the first to the last, a period without orders as zeros
+        out = out.reindex(pd.date_range(out.index.min(), out.index.max(),
+                                        freq="MS" if grain == "month" else "7D"), fill_value=0)
+        out.index.name = "period"
     out["new_customers"] = out["customers"] - out["returning_customers"]
-    out["returning_rate"] = out["returning_customers"] / out["customers"]
+    out["returning_rate"] = out["returning_customers"] / out["customers"].where(out["customers"] > 0)
     return out.reset_index()
 
 

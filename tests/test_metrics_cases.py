@@ -58,6 +58,22 @@ def test_two_orders_same_day_by_one_customer(tmp_path):
     assert (rep["customers"], rep["new_customers"], rep["returning_customers"]) == (2, 2, 0)
 
 
+def test_a_period_without_orders_is_listed_with_zeros(tmp_path):
+    # A orders in January and March, nobody in February: February is a row of zeros with no returning rate
+    con = make_db(tmp_path, [
+        ("o1", "A", "2024-01-10 10:00:00", "p", 1, 10.0),
+        ("o2", "A", "2024-03-05 10:00:00", "p", 1, 10.0),
+    ])
+    rep = metrics.repurchase(con, "month").set_index("period")
+    assert list(rep.index) == [pd.Timestamp("2024-01-01"), pd.Timestamp("2024-02-01"), pd.Timestamp("2024-03-01")]
+    feb = rep.loc[pd.Timestamp("2024-02-01")]
+    assert (feb["customers"], feb["new_customers"], feb["returning_customers"]) == (0, 0, 0)
+    assert pd.isna(feb["returning_rate"])
+    assert rep.loc[pd.Timestamp("2024-03-01"), "returning_rate"] == 1.0
+    weeks = metrics.repurchase(con, "week")  # Monday 2024-01-08 to Monday 2024-03-04: nine weeks
+    assert len(weeks) == 9 and weeks["customers"].sum() == 2 and weeks["returning_rate"].isna().sum() == 7
+
+
 def test_last_second_of_month_then_first_second_of_next(tmp_path):
     con = make_db(tmp_path, [
         ("o1", "A", "2024-01-31 23:59:59", "p", 1, 10.0),
@@ -152,8 +168,9 @@ def test_customer_who_skips_months_and_comes_back(tmp_path):
     assert ret.loc[3, "revenue_retention"] == pytest.approx(40 / 30)
     assert list(ret["complete"]) == [True, True, True, False]  # May 1 is after the data end, April 10
     rep = metrics.repurchase(con, "month")
-    assert [str(p.date()) for p in rep["period"]] == ["2024-01-01", "2024-02-01", "2024-04-01"]
-    assert list(rep["returning_rate"]) == [0.0, 1.0, 1.0]
+    assert [str(p.date()) for p in rep["period"]] == ["2024-01-01", "2024-02-01", "2024-03-01", "2024-04-01"]
+    assert list(rep["customers"]) == [2, 1, 0, 1]  # March: nobody ordered, listed as zero
+    assert list(rep["returning_rate"].fillna(-1)) == [0.0, 1.0, -1, 1.0]
     rw = one(metrics.repeat_within(con, [30, 90, 91]))
     # A: Jan 10 -> Apr 10 2024 = 91 days; B: 16 days
     assert (rw["within_30"], rw["within_90"], rw["within_91"]) == (0.5, 0.5, 1.0)

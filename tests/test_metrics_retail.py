@@ -133,8 +133,12 @@ class Oracle:
         active = o[["customer", "period"]].drop_duplicates()
         active["returning"] = active["customer"].map(self.firsts) < active["period"]
         out = active.groupby("period").agg(customers=("customer", "size"), returning_customers=("returning", "sum"))
+        if len(out):  # every period from the first to the last, a period without orders as zeros
+            out = out.reindex(pd.date_range(out.index.min(), out.index.max(),
+                                            freq="MS" if grain == "month" else "7D"), fill_value=0)
+            out.index.name = "period"
         out["new_customers"] = out["customers"] - out["returning_customers"]
-        out["returning_rate"] = out["returning_customers"] / out["customers"]
+        out["returning_rate"] = out["returning_customers"] / out["customers"].where(out["customers"] > 0)
         return out.reset_index()
 
     def pairs(self, grain: str) -> pd.DataFrame:

@@ -151,6 +151,14 @@ def data_version(con: duckdb.DuckDBPyConnection) -> int:
     return int(con.execute("SELECT coalesce(max(id), 0) FROM imports").fetchone()[0])
 
 
+def orders_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The id of the last import that changed orders or products (0 if none): holdout assignments do not count,
+    so a campaign export leaves trained models current."""
+    if not has_schema(con):
+        return 0
+    return int(con.execute("SELECT coalesce(max(id), 0) FROM imports WHERE kind <> 'assignments'").fetchone()[0])
+
+
 def has_orders(con: duckdb.DuckDBPyConnection) -> bool:
     """True when the warehouse holds at least one valid order line."""
     if not has_schema(con):

@@ -289,5 +289,7 @@ GROUP BY customer_id
 
 def orders_version(con: Any) -> int:
     """The id of the last import that changed orders or products (holdout assignments do not count): the part of
-    a trained model's cache key that says "same data"."""
-    return int(con.execute("SELECT coalesce(max(id), 0) FROM imports WHERE kind <> 'assignments'").fetchone()[0])
+    a trained model's cache key that says "same data" (`recs.db.orders_version`)."""
+    from recs import db
+
+    return db.orders_version(con)

@@ -19,10 +19,10 @@ SELECT count(*) AS valid_lines, max(ordered_at) AS max_ordered_at FROM valid_lin
 
 
 def data_fingerprint(con: Any) -> dict[str, Any]:
-    """What the data looked like: last import id, valid line count, last valid order time (a model is stale
-    when this changes)."""
+    """What the data looked like: the last import of orders or products (a holdout export is not one), valid line
+    count, last valid order time (a model is stale when this changes)."""
     lines, last = con.execute(FINGERPRINT_SQL).fetchone()
-    return {"last_import_id": db.data_version(con), "valid_lines": int(lines),
+    return {"last_import_id": db.orders_version(con), "valid_lines": int(lines),
             "max_ordered_at": None if last is None else str(last)}
 
 

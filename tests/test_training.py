@@ -60,7 +60,10 @@ def test_train_stores_model_and_metadata(shop) -> None:
     assert meta["fit_seconds"] >= 0 and meta["trained_at"]
     con = connect(shop)
     assert not is_stale(con, meta)
-    con.execute("INSERT INTO imports VALUES (2, 'orders', 'y.csv', 'def', 'csv', 1, 1, 0, now(), now(), NULL)")
+    con.execute("INSERT INTO imports VALUES (2, 'assignments', 'holdout:x', 'h', 'holdout', 1, 1, 0, now(), now(), "
+                "NULL)")
+    assert not is_stale(con, meta)  # a holdout export records assignments; the orders did not change
+    con.execute("INSERT INTO imports VALUES (3, 'orders', 'y.csv', 'def', 'csv', 1, 1, 0, now(), now(), NULL)")
     assert is_stale(con, meta)
     con.close()
     loaded, stored = load_model(shop, "item_knn")

@@ -227,13 +227,9 @@ def meta_until(meta: dict) -> Any:
 
 def _fresh(cur: Any, meta: dict) -> bool:
     """True when a stored model was trained on the orders in the database now (or it has no fingerprint)."""
-    from recs.training import data_fingerprint
+    from recs.training import is_stale
 
-    stored = meta.get("fingerprint")
-    if not isinstance(stored, dict):
-        return True
-    now = data_fingerprint(cur)  # valid line count and last order time: an assignments import changes neither
-    return all(stored.get(k) == now.get(k) for k in ("valid_lines", "max_ordered_at"))
+    return not isinstance(meta.get("fingerprint"), dict) or not is_stale(cur, meta)
 
 
 def load_stored_as_current(cur: Any, name: str) -> bool:

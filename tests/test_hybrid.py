@@ -69,6 +69,19 @@ def test_candidate_batches_built_on_two_threads_equal_the_sequential_ones(tmp_pa
             np.testing.assert_array_equal(x, y)
 
 
+def test_reasons_reusing_the_scoring_features_equal_rebuilt_ones(tmp_path: Path) -> None:
+    path = make_db(tmp_path / "shop.duckdb", [r for r in shop_rows(seed=6, customers=30) if r[3] < CUTOFF])
+    model, _ = fit_hybrid(path, CUTOFF)
+    rules = Rules(exclude_purchased=False)
+    reused = model.recommend(k=5, rules=rules)  # every customer in row order: reasons reuse _score's features
+    ids = list(model.data_.customer_ids)[::-1]   # another order: the reasons pass builds its own features
+    rebuilt = model.recommend(ids, k=5, rules=rules)
+    key = ["customer_id", "rank"]
+    pd.testing.assert_frame_equal(reused.sort_values(key).reset_index(drop=True),
+                                  rebuilt.sort_values(key).reset_index(drop=True))
+    assert reused["reason"].str.startswith(SIGNALS).all() and reused["reason"].nunique() > 5
+
+
 def test_hybrid_explains_with_a_named_signal(tmp_path: Path) -> None:
     path = make_db(tmp_path / "shop.duckdb", [r for r in shop_rows(seed=2, customers=30) if r[3] < CUTOFF])
     model, _ = fit_hybrid(path, CUTOFF)

@@ -260,7 +260,10 @@ class Hybrid(Recommender):
     def _score(self, rows: np.ndarray) -> np.ndarray:
         state = self._live_state()
         out = np.tile(self.fill_, (len(rows), 1))
-        parts = [(start + r, c, f) for start, _, r, c, f in self._batches(state, np.asarray(rows), threads=2)]
+        rows = np.asarray(rows)
+        batches = list(self._batches(state, rows, threads=2))
+        self._last_batches = (rows.copy(), batches)  # recommend() asks for reasons of the same rows next
+        parts = [(start + r, c, f) for start, _, r, c, f in batches]
         if parts:  # one pass of the trees over every candidate of the call: fewer, longer threaded traversals
             r, c, f = (np.concatenate(x) for x in zip(*parts, strict=True))
             out[r, c] = self._predict(f)
@@ -281,7 +284,10 @@ class Hybrid(Recommender):
             state = self._live_state()
             n_p = self.data_.n_products
             want = rec_row * n_p + rec_j
-            for _, batch, r, c, f in self._batches(state, known):
+            last = getattr(self, "_last_batches", None)  # the features _score just built for these customers
+            self._last_batches = None
+            same = last is not None and np.array_equal(last[0], known)
+            for _, batch, r, c, f in (last[1] if same else self._batches(state, known, threads=2)):
                 keys = batch[r] * n_p + c
                 order = np.argsort(keys)
                 pos = np.searchsorted(keys[order], want)

@@ -130,6 +130,23 @@ def test_split_boundaries_and_modes(tmp_path: Path) -> None:
     assert split.end == day(30)
 
 
+@pytest.mark.parametrize("shift", [-40, 0, 10])
+def test_split_in_duckdb_equals_the_pairs_grouped_in_pandas(tmp_path: Path, shift: int) -> None:
+    from recs.evaluation.split import split_frames
+
+    rows = shop_rows(seed=9, customers=60) + [("c99", "fee", "o9999", day(-3)), ("c98", "fee", "o9998", day(5))]
+    frame = pd.DataFrame(rows, columns=["customer_id", "product_id", "order_id", "ordered_at"])
+    frame = frame[frame["product_id"] != "fee"]  # not a product: never counts (c99 is no train customer)
+    cutoff, end = day(shift), day(shift + 14)
+    train = frame[frame["ordered_at"] < cutoff][["customer_id", "product_id"]].drop_duplicates()
+    test = frame[(frame["ordered_at"] >= cutoff) & (frame["ordered_at"] < end)][["customer_id", "product_id"]]
+    expected = split_frames(train, test.drop_duplicates(), cutoff, end)
+    with connect(make_db(tmp_path / "s.duckdb", rows, non_products=("fee",))) as con:
+        got = temporal_split(con, cutoff, horizon_days=14)
+    assert got.bought and got.bought == expected.bought and got.history == expected.history
+    assert got.train_customers == expected.train_customers == train["customer_id"].nunique()
+
+
 def test_split_refuses_empty_sides(tmp_path: Path) -> None:
     path = make_db(tmp_path / "s.duckdb", [("c1", "p", "o1", day(-3)), ("c1", "q", "o2", day(4))])
     with connect(path) as con:

@@ -18,12 +18,33 @@ from recs.errors import InputError
 
 MODES = ("new", "all")
 
-_LINES_SQL = """
-SELECT DISTINCT v.customer_id, v.product_id
-FROM valid_lines v
-JOIN products p ON p.product_id = v.product_id
-WHERE p.is_product AND v.customer_id IS NOT NULL
-  AND (CAST(? AS TIMESTAMP) IS NULL OR v.ordered_at >= ?) AND v.ordered_at < ?
+_REAL_LINES = """
+real_lines AS (         -- valid lines of real products by known customers
+    SELECT v.customer_id, v.product_id, v.ordered_at
+    FROM valid_lines v
+    JOIN products p ON p.product_id = v.product_id
+    WHERE p.is_product AND v.customer_id IS NOT NULL
+)"""
+
+# $cutoff, $end: TIMESTAMP. One query per side so only the test customers' rows reach Python.
+_TRAIN_CUSTOMERS_SQL = "WITH " + _REAL_LINES + """
+SELECT count(DISTINCT customer_id) FROM real_lines WHERE ordered_at < $cutoff
+"""
+
+_TEST_PAIRS_SQL = "WITH " + _REAL_LINES + """
+SELECT customer_id, list(DISTINCT product_id)
+FROM real_lines
+WHERE ordered_at >= $cutoff AND ordered_at < $end
+  AND customer_id IN (SELECT customer_id FROM real_lines WHERE ordered_at < $cutoff)
+GROUP BY customer_id
+"""
+
+_HISTORY_PAIRS_SQL = "WITH " + _REAL_LINES + """
+SELECT customer_id, list(DISTINCT product_id)
+FROM real_lines
+WHERE ordered_at < $cutoff
+  AND customer_id IN (SELECT customer_id FROM real_lines WHERE ordered_at >= $cutoff AND ordered_at < $end)
+GROUP BY customer_id
 """
 
 
@@ -70,16 +91,16 @@ class Split:
         return sorted(self.bought)
 
 
-def _pairs(con, start: pd.Timestamp | None, end: pd.Timestamp) -> pd.DataFrame:
-    lo = start.to_pydatetime() if start is not None else None
-    return con.execute(_LINES_SQL, [lo, lo, end.to_pydatetime()]).df()
-
-
 def _group(frame: pd.DataFrame) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for customer, product in zip(frame["customer_id"].astype(str), frame["product_id"].astype(str), strict=True):
         out.setdefault(customer, set()).add(product)
     return out
+
+
+def _sets(rows: list[tuple]) -> dict[str, set[str]]:
+    """customer -> set of products from (customer_id, [product_id, ...]) rows (both VARCHAR columns)."""
+    return {customer: set(products) for customer, products in rows}
 
 
 def split_frames(train: pd.DataFrame, test: pd.DataFrame, cutoff: pd.Timestamp, end: pd.Timestamp) -> Split:
@@ -104,10 +125,14 @@ def temporal_split(con, cutoff: object, horizon_days: int = 30) -> Split:
     if horizon_days is None or int(horizon_days) <= 0:
         raise InputError(f"horizon must be a positive number of days, got {horizon_days!r}")
     end = cutoff + pd.Timedelta(days=int(horizon_days))
-    train = _pairs(con, None, cutoff)
-    if train.empty:
+    params = {"cutoff": cutoff.to_pydatetime(), "end": end.to_pydatetime()}
+    known = int(con.execute(_TRAIN_CUSTOMERS_SQL, {"cutoff": params["cutoff"]}).fetchone()[0])
+    if known == 0:
         raise InputError(f"no purchases before the cutoff {cutoff.date()}: choose a later cutoff")
-    split = split_frames(train, _pairs(con, cutoff, end), cutoff, end)
+    # the same Split as split_frames(all pairs before, all pairs in the window), filtered in DuckDB
+    bought = _sets(con.execute(_TEST_PAIRS_SQL, params).fetchall())
+    history = _sets(con.execute(_HISTORY_PAIRS_SQL, params).fetchall()) if bought else {}
+    split = Split(cutoff=cutoff, end=end, history=history, bought=bought, train_customers=known)
     if not split.bought:
         raise InputError(
             f"no purchases by known customers in the test window {cutoff.date()} to {end.date()} "

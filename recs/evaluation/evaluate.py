@@ -20,7 +20,7 @@ from recs import db
 from recs.errors import InputError
 from recs.evaluation import metrics
 from recs.evaluation.split import MODES, Split, temporal_split, to_timestamp
-from recs.interactions import LINES_SQL, PRODUCTS_SQL, Interactions, from_lines
+from recs.interactions import LINES_SQL, PRODUCTS_SQL, Interactions, build_interactions, from_lines
 from recs.models import get_class, model_names
 from recs.models._util import check_k
 from recs.rules import Rules
@@ -50,6 +50,26 @@ class DataCache:
             data = from_lines(self.lines, self.products, self.cutoff, weighting=weighting)
             self._cache[weighting] = with_events(data, self.lines)
         return self._cache[weighting]
+
+
+class WarehouseData:
+    """Interactions per weighting read straight from the warehouse (`build_interactions`, the same matrices and
+    per-order events `from_lines` builds from the lines); the lines themselves are fetched only for tuning."""
+
+    def __init__(self, con: Any, cutoff: pd.Timestamp) -> None:
+        self.con, self.cutoff = con, cutoff
+        self._cache: dict[str, Interactions] = {}
+        self._lines: tuple[pd.DataFrame, pd.DataFrame] | None = None
+
+    def get(self, weighting: str) -> Interactions:
+        if weighting not in self._cache:
+            self._cache[weighting] = build_interactions(self.con, until=self.cutoff, weighting=weighting)
+        return self._cache[weighting]
+
+    def lines(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        if self._lines is None:
+            self._lines = load_lines(self.con, self.cutoff)
+        return self._lines
 
 
 @dataclasses.dataclass
@@ -122,8 +142,7 @@ def evaluate_models(con: Any, cutoff: Any, horizon_days: int = 30, k: int = 10, 
     k, names = check_request(con, k, models)
     cutoff = to_timestamp(cutoff)
     split = temporal_split(con, cutoff, horizon_days)
-    lines, products = load_lines(con, cutoff)
-    cache = DataCache(lines, products, cutoff)
+    cache = WarehouseData(con, cutoff)
     scorer = Scorer(split, cache.get("binary"), k)
     params = dict(params or {})
     rows = []
@@ -136,7 +155,7 @@ def evaluate_models(con: Any, cutoff: Any, horizon_days: int = 30, k: int = 10, 
             from recs.tuning import tune_model
 
             report(n * step, f"{name}: tuning")
-            chosen = tune_model(lines, products, cutoff, name, horizon_days=horizon_days, k=k)["params"]
+            chosen = tune_model(*cache.lines(), cutoff, name, horizon_days=horizon_days, k=k)["params"]
         report(n * step + 0.2 * step, f"{name}: fitting")
         data = cache.get(getattr(cls, "default_weighting", "binary"))
         start = time.perf_counter()

@@ -43,10 +43,12 @@ def detached_cursor(path: str):
     return _connection(path).cursor()
 
 
-def data_key(cur=None) -> tuple[str, int]:
-    """Cache key for query results: the database file and its last import id."""
+def data_key(cur=None, with_assignments: bool = False) -> tuple[str, int]:
+    """Cache key for query results: the database file and its last import of orders or products, so a campaign's
+    holdout export (an assignments import) leaves order metrics cached; the Experiments page, which reads the
+    assignments, passes `with_assignments=True` and keys by the last import of any kind."""
     cur = cur if cur is not None else cursor()
-    return (str(db_path()), db.data_version(cur))
+    return (str(db_path()), db.data_version(cur) if with_assignments else db.orders_version(cur))
 
 
 def require_orders(cur=None):

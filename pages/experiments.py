@@ -16,7 +16,7 @@ st.caption("Did the treatment (e.g. recommendation e-mails) lift what customers 
            "assignment? Statistics and their limits: docs/experiments.md.")
 
 cur = common.require_orders()
-key = common.data_key(cur)
+key = common.data_key(cur, with_assignments=True)
 
 
 @st.cache_data(show_spinner=False)

@@ -104,3 +104,22 @@ def test_window_slider_and_other_control(use_db, demo_db):
     assert not at.exception
     verdicts = texts(at.success) + texts(at.info) + texts(at.warning)
     assert any(t.startswith("Control ") or "effect of control" in t for t in verdicts), verdicts
+
+
+def test_a_holdout_export_shows_up_while_order_metrics_stay_cached(use_db, tmp_path):
+    """An assignments import refreshes the Experiments page's caches but not the order metrics' key."""
+    from pages import common
+
+    path = small_db(tmp_path / "later.duckdb", [])
+    at = render(use_db, path)
+    assert any("no experiment assignments" in t for t in texts(at.info))
+    con = common._connection(str(path)).cursor()  # the app's own connection: one writer per process
+    orders_key, any_key = common.data_key(con), common.data_key(con, with_assignments=True)
+    holdout.assign_holdout(con, "camp-later", [f"c{i}" for i in range(40)], 0.5, seed=1,
+                           assigned_at=T0 + pd.Timedelta(days=10))
+    assert common.data_key(con) == orders_key
+    assert common.data_key(con, with_assignments=True) != any_key
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not any("no experiment assignments" in t for t in texts(at.info))
+    assert "camp-later" in " ".join(str(s.value) for s in at.selectbox) + " ".join(texts(at.markdown))

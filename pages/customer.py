@@ -85,10 +85,9 @@ with right:
 
 st.subheader("Recommendations")
 rules = rw.current_rules()
-now = rw.current(cur)
 c1, c2, c3 = st.columns([2, 2, 1])
 with c1:
-    first = rw.model_select("Model", key="customer-model", default=None if now is None else now[0][1])
+    first = rw.model_select("Model", key="customer-model", default=rw.preview_default(cur))
 with c2:
     second = rw.model_select("Compare with", key="customer-compare", allow_none=True)
 k = c3.number_input("How many", value=10, min_value=1, max_value=50, step=1, key="customer-k")

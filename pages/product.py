@@ -73,10 +73,9 @@ cols[2].metric("Buyers", f"{info['buyers'] or 0:,}")
 cols[3].metric("Orders", f"{info['orders'] or 0:,}")
 cols[4].metric("In stock", "yes" if info["in_stock"] in (True, None) else "no")
 
-now = rw.current(cur)
 from recs.models import model_names  # noqa: E402 - only needed once the page has data
 
-default = now[0][1] if now is not None else ("item_knn" if "item_knn" in model_names() else None)
+default = rw.preview_default(cur, fallback="item_knn" if "item_knn" in model_names() else None)
 c1, c2 = st.columns([3, 1])
 with c1:
     name = rw.model_select("Model", key="product-model", default=default)

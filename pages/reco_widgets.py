@@ -191,6 +191,30 @@ def model_for_preview(cur: Any, name: str, key_prefix: str) -> tuple[Any, dict] 
     return model, meta
 
 
+def preview_default(cur: Any, fallback: str | None = None) -> str | None:
+    """The model a preview page opens on: the session's chosen one, else the stored model trained most recently
+    on the data now (so after a restart the pages pick up where the merchandiser left off), else `fallback`."""
+    from recs.models import model_names, store
+
+    now = current(cur)
+    if now is not None:
+        return now[0][1]
+    stamp = store.stored_stamp(common.db_path())
+    newest = _newest_stored(cur, common.data_key(cur), stamp) if stamp else None
+    return newest if newest in model_names() else fallback
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _newest_stored(_cur: Any, data_key: tuple, stamp: tuple) -> str | None:
+    """Cached per data version and stored files: the fingerprint costs a scan of the order lines."""
+    from recs.training import newest_current_model
+
+    try:
+        return newest_current_model(_cur, common.db_path())
+    except RepeatError:
+        return None
+
+
 def key_of(found: tuple[Any, dict]) -> tuple:
     """A hashable identity of a (model, meta) pair, for st.cache_data keys of results that depend on the model."""
     model, meta = found

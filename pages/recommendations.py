@@ -81,7 +81,10 @@ with tab_train:
         st.dataframe(stored, hide_index=True, width="stretch")
         common.download_csv(stored, "stored-models.csv", key="dl-stored")
         c1, c2 = st.columns([3, 1])
-        chosen = c1.selectbox("Stored model", list(stored["name"]), key="stored-choice")
+        names = list(stored["name"])
+        ready = rw.preview_default(cur)  # the session's model, else the newest one trained on the data now
+        chosen = c1.selectbox("Stored model", names, index=names.index(ready) if ready in names else 0,
+                              key="stored-choice")
         if c2.button("Use this model", key="stored-load"):
             if rw.load_stored_as_current(cur, chosen):
                 st.success(f"Loaded **{chosen}**.")
@@ -216,7 +219,10 @@ with tab_export:
 now = rw.current(cur)
 with summary:
     if now is None:
-        st.info("No model chosen yet: pick one in the **Train** tab and press **Train** (or load a stored one).")
+        ready = rw.preview_default(cur)
+        st.info("No model chosen yet: pick one in the **Train** tab and press **Train** (or load a stored one)."
+                + ("" if ready is None else f" The stored **{ready}** model was trained on the data as it is now: "
+                   "choose it under **Stored models** and press **Use this model**."))
     else:
         (version, name, _, _, _), model, meta = now
         snap = _snapshot(cur, key, rw.meta_until(meta))

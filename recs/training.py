@@ -11,7 +11,7 @@ from recs import db
 from recs.interactions import build_interactions, to_timestamp
 from recs.models import get_class
 from recs.models.base import Progress, Recommender
-from recs.models.store import save_model
+from recs.models.store import save_model, stored_metas, stored_stamp
 
 FINGERPRINT_SQL = """
 SELECT count(*) AS valid_lines, max(ordered_at) AS max_ordered_at FROM valid_lines
@@ -29,6 +29,16 @@ def data_fingerprint(con: Any) -> dict[str, Any]:
 def is_stale(con: Any, meta: dict[str, Any]) -> bool:
     """True when the warehouse changed since the model was trained (another import, more or fewer valid lines)."""
     return meta.get("fingerprint") != data_fingerprint(con)
+
+
+def newest_current_model(con: Any, db_path: str | Path) -> str | None:
+    """The stored model trained most recently on the data in the warehouse now (None when every stored model is
+    stale or there is none), so the preview pages open on the model the merchandiser last trained."""
+    fingerprint = data_fingerprint(con)
+    written = {Path(file).stem: mtime for file, mtime in stored_stamp(db_path)}  # ties within a second
+    current = [(str(meta.get("trained_at") or ""), written.get(name, 0), name) for name, meta in stored_metas(db_path)
+               if meta.get("fingerprint") == fingerprint]
+    return max(current)[2] if current else None
 
 
 def parse_params(items: list[str] | None) -> dict[str, str]:

@@ -237,3 +237,27 @@ def test_preview_pages_reuse_a_stored_model_without_training(shop):
     assert not [b for b in at.button if b.key == "customer-train-popular"]  # the CLI's stored model is used
     recs_tables = [d.value for d in at.dataframe if "reason" in d.value.columns]
     assert len(recs_tables) == 1 and len(recs_tables[0]) == 10
+
+
+def test_pages_open_on_the_stored_model_after_a_restart(shop):
+    """A model trained earlier (another process, before a restart) is what the preview pages show first."""
+    from recs.training import train_model
+
+    con = connect(shop)
+    train_model(con, shop, "user_knn")
+    train_model(con, shop, "popular")
+    con.close()
+    at = _open("pages/customer.py")
+    assert at.selectbox(key="customer-model").value == "popular"
+    recs_tables = [d.value for d in at.dataframe if "reason" in d.value.columns]
+    assert len(recs_tables) == 1 and len(recs_tables[0]) == 10  # loaded from disk, no click, no training
+    assert not [i for i in at.info if "No trained" in i.value]
+    at = _open("pages/product.py")
+    assert at.selectbox(key="product-model").value == "popular"
+    at = _open("pages/recommendations.py")
+    assert any("stored **popular** model" in i.value for i in at.info)
+    assert at.selectbox(key="stored-choice").value == "popular"
+    at.button(key="stored-load").click()
+    at.run()
+    _ok(at)
+    assert _metrics(at)["Model"] == "popular"

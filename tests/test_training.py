@@ -17,7 +17,7 @@ from recs.db import connect, refresh_derived
 from recs.errors import InputError, NotFound
 from recs.models import model_names
 from recs.models.store import list_models, load_model, model_path, models_dir
-from recs.training import is_stale, train_model
+from recs.training import is_stale, newest_current_model, train_model
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -71,6 +71,24 @@ def test_train_stores_model_and_metadata(shop) -> None:
     pd.testing.assert_frame_equal(model.recommend(k=3), loaded.recommend(k=3))
     listing = list_models(shop)
     assert listing["name"].tolist() == ["item_knn"] and listing["customers"].iloc[0] == model.data_.n_customers
+
+
+def test_newest_current_model_is_the_last_one_trained_on_the_data_now(shop) -> None:
+    con = connect(shop)
+    assert newest_current_model(con, shop) is None  # nothing stored yet
+    train_model(con, shop, "popular")
+    assert newest_current_model(con, shop) == "popular"
+    train_model(con, shop, "item_knn")
+    assert newest_current_model(con, shop) == "item_knn"
+    train_model(con, shop, "popular")
+    assert newest_current_model(con, shop) == "popular"
+    con.execute("INSERT INTO order_lines VALUES ('late', 0, 'c1', TIMESTAMP '2024-04-02', 'p1', 1, 2, 'completed', "
+                "'UK', 1)")
+    refresh_derived(con)
+    assert newest_current_model(con, shop) is None  # both stored models are stale now
+    train_model(con, shop, "ease")
+    assert newest_current_model(con, shop) == "ease"
+    con.close()
 
 
 def test_failed_training_leaves_previous_model_byte_identical(shop) -> None:

@@ -86,22 +86,38 @@ def update_meta(db_path: str | Path, name: str, **fields: Any) -> dict[str, Any]
     return meta
 
 
+def stored_metas(db_path: str | Path) -> list[tuple[str, dict[str, Any]]]:
+    """(name, metadata) of every stored model of a database, by name; unreadable files are skipped."""
+    out = []
+    folder = models_dir(db_path)
+    for path in sorted(folder.glob("*.npz")) if folder.exists() else []:
+        if path.name.startswith("."):
+            continue
+        try:
+            out.append((path.stem, _io.read_meta(path).get("extra", {})))
+        except (OSError, ValueError, KeyError):
+            continue
+    return out
+
+
+def stored_stamp(db_path: str | Path) -> tuple[tuple[str, int], ...]:
+    """(file name, modification time in ns) of every stored model: changes whenever a model is stored or deleted,
+    so callers can cache what they read from the metadata."""
+    folder = models_dir(db_path)
+    if not folder.exists():
+        return ()
+    return tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.npz") if not p.name.startswith(".")))
+
+
 def list_models(db_path: str | Path) -> pd.DataFrame:
     """One row per stored model: name, model, trained_at, train_cutoff, weighting, fit_seconds, customers,
     products, params (JSON text)."""
     cols = ["name", "model", "trained_at", "train_cutoff", "weighting", "fit_seconds", "customers", "products",
             "params"]
     rows = []
-    folder = models_dir(db_path)
-    for path in sorted(folder.glob("*.npz")) if folder.exists() else []:
-        if path.name.startswith("."):
-            continue
-        try:
-            meta = _io.read_meta(path).get("extra", {})
-        except (OSError, ValueError, KeyError):
-            continue
+    for name, meta in stored_metas(db_path):
         row = {c: meta.get(c) for c in cols}
-        row["name"] = path.stem
+        row["name"] = name
         row["params"] = json.dumps(meta.get("params", {}), sort_keys=True)
         rows.append(row)
     return pd.DataFrame(rows, columns=cols)

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from pages import common
+from pages import common, eval_widgets
 from pages import reco_widgets as rw
 from recs import preview
 from recs.errors import RepeatError
@@ -135,21 +135,23 @@ with tab_eval:
         tune = st.checkbox("Tune parameters on a validation window before the cutoff (slower)", key="eval-tune")
         run_eval = st.form_submit_button("Run evaluation", type="primary", icon=":material/leaderboard:")
     if run_eval:
-        from recs.evaluation import evaluate_models
+        from recs.evaluation import compare_to_best, evaluate_models
 
         bar = st.progress(0.0, text="Evaluating…")
         try:
             # the current model is evaluated with the parameters it was trained with (unless tuning)
             own = {} if now is None or tune else {now[0][1]: dict(now[2].get("params") or {})}
+            per_customer: dict = {}
             result = evaluate_models(cur, pd.Timestamp(cutoff), horizon_days=int(horizon), k=int(k_eval),
                                      models=chosen_models or None, params=own, rules=rules, tune=tune,
-                                     progress=rw.progress_callback(bar))
+                                     progress=rw.progress_callback(bar), per_customer=per_customer)
         except RepeatError as exc:
             bar.empty()
             common.show_error(exc)
         else:
             bar.empty()
-            st.session_state["reco_eval"] = {"frame": result, "cutoff": str(cutoff), "horizon": int(horizon)}
+            st.session_state["reco_eval"] = {"frame": result, "cutoff": str(cutoff), "horizon": int(horizon),
+                                             "compare": compare_to_best(per_customer)}
     evaluation = st.session_state.get("reco_eval")
     if evaluation is not None:
         frame: pd.DataFrame = evaluation["frame"]
@@ -168,6 +170,8 @@ with tab_eval:
         fig = px.bar(long, x="model", y="value", color="metric", barmode="group", facet_col="mode",
                      category_orders={"mode": ["new", "all"]}, title="Ranking quality by model (higher is better)")
         st.plotly_chart(fig, width="stretch")
+        if evaluation.get("compare") is not None and len(evaluation["compare"]):
+            eval_widgets.gap_section(evaluation["compare"], evaluation["cutoff"])
 
 # ------------------------------------------------------------------------------------------------ export
 with tab_export:

@@ -213,14 +213,23 @@ def test_product_page_deep_link(shop):
 def test_evaluation_section_shows_both_modes(shop):
     at = _open("pages/recommendations.py")
     _train(at, "popular")  # the current model is evaluated with its own parameters
-    at.multiselect(key="eval-models").set_value(["popular"])  # the cheapest model: this is about the page
+    at.multiselect(key="eval-models").set_value(["popular", "repeat"])  # the cheapest models: this is the page
     at.button(key="FormSubmitter:eval-form-Run evaluation").click()
     at.run()
     _ok(at)
     frame: pd.DataFrame = at.session_state["reco_eval"]["frame"]
-    assert set(frame["mode"]) == {"new", "all"} and set(frame["model"]) == {"popular"}
-    assert any(m.value.startswith("- **new**: best is **popular**") for m in at.markdown)
+    assert set(frame["mode"]) == {"new", "all"} and set(frame["model"]) == {"popular", "repeat"}
+    best_all = frame[frame["mode"] == "all"].sort_values("ndcg", ascending=False).iloc[0]["model"]
+    assert any(m.value.startswith(f"- **all**: best is **{best_all}**") for m in at.markdown)
     assert at.get("plotly_chart") and at.download_button(key="dl-eval")
+    # the paired comparison: same NDCG as the table, a verdict for every model, a chart and a download
+    gaps: pd.DataFrame = at.session_state["reco_eval"]["compare"]
+    assert "Is the gap real?" in [h.value for h in at.subheader]
+    assert len(gaps) == 4 and (gaps["ci_low"] <= gaps["gap_to_best"]).all()
+    merged = gaps.merge(frame, on=["model", "mode"], suffixes=("", "_table"))
+    assert (merged["ndcg"] - merged["ndcg_table"]).abs().max() < 1e-12
+    assert any(m.value.startswith(f"- **all**: **{best_all}** is best") for m in at.markdown)
+    assert len(at.get("plotly_chart")) == 2 and at.download_button(key="dl-eval-gaps")
 
 
 def test_preview_pages_reuse_a_stored_model_without_training(shop):

@@ -91,6 +91,12 @@ class Scorer:
     def customers(self, mode: str) -> list[str]:
         return sorted(self.split.relevant(mode))
 
+    def per_customer(self, lists: Mapping[str, Sequence[str]], mode: str) -> pd.Series:
+        """NDCG@k per test customer of `mode` (index: customer id, sorted)."""
+        relevant = self.split.relevant(mode)
+        values = metrics.per_customer_ndcg({c: list(lists.get(c, ()))[: self.k] for c in relevant}, relevant, self.k)
+        return pd.Series(values, dtype=np.float64).sort_index()
+
     def score(self, lists: Mapping[str, Sequence[str]], mode: str) -> dict[str, float]:
         relevant = self.split.relevant(mode)
         lists = {c: list(lists.get(c, ()))[: self.k] for c in relevant}
@@ -132,12 +138,15 @@ def check_request(con: Any, k: Any, models: Sequence[str] | None) -> tuple[int, 
 
 def evaluate_models(con: Any, cutoff: Any, horizon_days: int = 30, k: int = 10, models: Sequence[str] | None = None,
                     params: Mapping[str, Mapping[str, Any]] | None = None, rules: Rules | None = None,
-                    tune: bool = False, progress: Progress | None = None) -> pd.DataFrame:
+                    tune: bool = False, progress: Progress | None = None,
+                    per_customer: dict[tuple[str, str], pd.Series] | None = None) -> pd.DataFrame:
     """Fit each model on lines before `cutoff`, score it on the next `horizon_days`: one row per (model, mode).
 
     Columns: model, mode, k, precision, recall, ndcg, map, hit_rate, coverage, novelty, diversity, customers,
     fit_seconds. `params` maps a model name to parameters; `tune=True` first picks parameters per model by a
     small grid search on a validation window before the cutoff (`recs.tuning`), overriding `params`.
+    When a dict is passed as `per_customer`, it receives NDCG@k per test customer for each (model, mode), for
+    `recs.evaluation.compare.compare_to_best`.
     """
     k, names = check_request(con, k, models)
     cutoff = to_timestamp(cutoff)
@@ -166,6 +175,8 @@ def evaluate_models(con: Any, cutoff: Any, horizon_days: int = 30, k: int = 10, 
             lists = model_lists(model, scorer.customers(mode), k, mode, rules)
             rows.append({"model": name, "mode": mode, "k": k, **scorer.score(lists, mode),
                          "fit_seconds": fit_seconds})
+            if per_customer is not None:
+                per_customer[(name, mode)] = scorer.per_customer(lists, mode)
     report(1.0, "done")
     out = pd.DataFrame(rows, columns=COLUMNS)
     out["customers"] = out["customers"].astype(np.int64)

@@ -65,6 +65,12 @@ def mean_ranking_metrics(lists: Mapping[str, Sequence[str]], relevant: Mapping[s
     return out
 
 
+def per_customer_ndcg(lists: Mapping[str, Sequence[str]], relevant: Mapping[str, set[str]], k: int) -> dict[str, float]:
+    """NDCG@k of every customer in `relevant` with at least one relevant product (a missing list scores zero):
+    the values `mean_ranking_metrics` averages, kept apart for paired comparisons between models."""
+    return {c: ranking_scores(lists.get(c, ()), rel, k)["ndcg"] for c, rel in relevant.items() if rel}
+
+
 def coverage(lists: Mapping[str, Sequence[str]], n_products: int, k: int) -> float:
     """Catalogue coverage: distinct products in any top-k list / products in the catalogue."""
     if n_products <= 0:

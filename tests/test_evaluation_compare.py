@@ -76,3 +76,25 @@ def test_per_customer_values_average_to_the_table(tmp_path: Path) -> None:
     compared = compare_to_best(per)
     best_all = table[table["mode"] == "all"].sort_values("ndcg", ascending=False).iloc[0]["model"]
     assert (compared.loc[compared["mode"] == "all", "best"] == best_all).all()
+
+
+def test_cli_writes_the_gaps_next_to_the_table(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.test_evaluation import REPO
+
+    path = make_db(tmp_path / "shop.duckdb", shop_rows())
+    out, gaps = tmp_path / "eval.csv", tmp_path / "gaps.csv"
+    done = subprocess.run([sys.executable, "-m", "recs", "evaluate", "--db", str(path), "--cutoff", "2024-03-01",
+                           "--k", "5", "--models", "popular,repeat", "--out", str(out), "--gaps", str(gaps)],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    table, compared = pd.read_csv(out), pd.read_csv(gaps)
+    assert list(compared.columns) == COMPARE_COLUMNS and len(compared) == 4
+    merged = compared.merge(table, on=["model", "mode"], suffixes=("", "_table"))
+    assert (merged["ndcg"] - merged["ndcg_table"]).abs().max() < 1e-9
+    both = subprocess.run([sys.executable, "-m", "recs", "evaluate", "--db", str(path), "--cutoff", "2024-03-01",
+                           "--models", "popular", "--out", "-", "--gaps", "-"],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert both.returncode == 2 and "both write to standard output" in both.stderr

@@ -1,7 +1,8 @@
 """`python -m recs evaluate`: compare recommenders on a temporal split, one CSV row per (model, mode).
 
 Columns: model, mode (new | all), k, precision, recall, ndcg, map, hit_rate, coverage, novelty, diversity,
-customers, fit_seconds (definitions in docs/models.md).
+customers, fit_seconds (definitions in docs/models.md). `--gaps FILE` also writes each model's paired NDCG gap
+to the best model of its mode with a 95 % interval and a verdict (`recs.evaluation.compare_to_best`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--models", default=None, help="comma-separated model names (default: every model)")
     parser.add_argument("--tune", action="store_true",
                         help="pick each model's parameters on a validation window before the cutoff first")
+    parser.add_argument("--gaps", default=None, metavar="FILE",
+                        help="also write each model's NDCG gap to the best with its 95%% interval (CSV; '-' for "
+                        "standard output when --out is a file)")
     add_out_argument(parser)
     parser.set_defaults(func=run)
 
@@ -39,14 +43,22 @@ def run(args: argparse.Namespace) -> int:
     if not path.exists():
         raise InputError(f"database not found: {path}")
     models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
+    if args.gaps is not None and args.gaps == "-" and args.out in (None, "-"):
+        raise InputError("--gaps - and --out - would both write to standard output: give one of them a file")
     con = db.connect(path)
+    per_customer: dict | None = {} if args.gaps is not None else None
     try:
         def progress(fraction: float, message: str) -> None:
             print(f"[{fraction:4.0%}] {message}", file=sys.stderr, flush=True)
 
         table = evaluate_models(con, args.cutoff, horizon_days=args.horizon_days, k=args.k, models=models,
-                                tune=args.tune, progress=progress if args.out not in (None, "-") else None)
+                                tune=args.tune, progress=progress if args.out not in (None, "-") else None,
+                                per_customer=per_customer)
     finally:
         con.close()
     write_csv(table, args.out)
+    if per_customer is not None:
+        from recs.evaluation import compare_to_best
+
+        write_csv(compare_to_best(per_customer), args.gaps)
     return 0

@@ -6,7 +6,8 @@ bench/baselines.py (written without recs code; their training lines come from th
 the same history. Both produce top-10 lists that the SAME scorer (recs.evaluation.evaluate.Scorer over the same
 temporal_split) turns into NDCG@10 in the "new" and "all" modes. Printed: one row per (cutoff, model), the ratio
 best Repeat model / best baseline per cutoff and mode (targets: new >= 1.10, all >= 1.05), fit seconds and the
-time to recommend for every customer (at the middle cutoff).
+time to recommend for every customer (at the middle cutoff), and the 95 % interval of each ratio from the paired
+per-customer NDCG gap (how much of a ratio is the test window's noise).
 
 Environment: BENCH_MODELS (comma list of registry models, default all), BENCH_CUTOFFS (comma list of dates).
 """
@@ -22,6 +23,7 @@ import pandas as pd
 
 from bench import baselines
 from recs.db import connect
+from recs.evaluation.compare import paired_interval
 from recs.evaluation.evaluate import DataCache, Scorer, load_lines, model_lists
 from recs.evaluation.split import temporal_split
 from recs.models import get_class, model_names
@@ -62,7 +64,9 @@ def run_cutoff(con, cutoff: str, names: list[str]) -> list[dict]:
                "fit_cpu_s": time.process_time() - cpu, "recommend_all_s": float("nan"),
                "recommend_all_cpu_s": float("nan"), "load": os.getloadavg()[0]}
         for mode in ("new", "all"):
-            row[f"ndcg_{mode}"] = scorer.score(model_lists(model, scorer.customers(mode), K, mode), mode)["ndcg"]
+            lists = model_lists(model, scorer.customers(mode), K, mode)
+            row[f"ndcg_{mode}"] = scorer.score(lists, mode)["ndcg"]
+            row[f"per_customer_{mode}"] = scorer.per_customer(lists, mode)
         if cutoff == TIMING_CUTOFF:
             started, cpu = time.perf_counter(), time.process_time()
             model.recommend(None, k=K, reasons=False)
@@ -85,6 +89,7 @@ def run_cutoff(con, cutoff: str, names: list[str]) -> list[dict]:
             cpu_total += time.process_time() - cpu
             lists = model.recommend(scorer.customers(mode), K, exclude_purchased=(mode == "new"))
             row[f"ndcg_{mode}"] = scorer.score(lists, mode)["ndcg"]
+            row[f"per_customer_{mode}"] = scorer.per_customer(lists, mode)
         row["fit_s"], row["fit_cpu_s"] = fit_total / 2, cpu_total / 2  # ease: includes the lambda search
         row["load"] = os.getloadavg()[0]
         rows.append(row)
@@ -101,8 +106,13 @@ def ratios(table: pd.DataFrame) -> pd.DataFrame:
             ours = g[g["kind"] == "repeat"].sort_values(col, ascending=False).iloc[0]
             base = g[g["kind"] == "baseline"].sort_values(col, ascending=False).iloc[0]
             ratio = ours[col] / base[col] if base[col] > 0 else float("inf")
+            # paired over the same test customers; the interval of the gap divided by the baseline's mean
+            pairs = pd.concat([ours[f"per_customer_{mode}"], base[f"per_customer_{mode}"]], axis=1, join="inner")
+            _, low, high = paired_interval(pairs.iloc[:, 0].to_numpy() - pairs.iloc[:, 1].to_numpy())
+            scale = base[col] if base[col] > 0 else float("nan")
             out.append({"cutoff": cutoff, "mode": mode, "best_repeat": ours["model"], "ndcg": ours[col],
                         "best_baseline": base["model"], "baseline_ndcg": base[col], "ratio": ratio,
+                        "ratio_low": 1 + low / scale, "ratio_high": 1 + high / scale,
                         "target": TARGETS[mode], "met": "yes" if ratio >= TARGETS[mode] else "NO"})
     return pd.DataFrame(out)
 
@@ -128,7 +138,8 @@ def main() -> None:
     print(table[["cutoff", "model", "ndcg_new", "ndcg_all", "fit_s", "fit_cpu_s", "recommend_all_s",
                  "recommend_all_cpu_s", "load"]]
           .to_string(index=False, float_format=lambda v: f"{v:.4f}"))
-    print("\nBest Repeat model / best baseline (targets: new >= 1.10, all >= 1.05)")
+    print("\nBest Repeat model / best baseline (targets: new >= 1.10, all >= 1.05); ratio_low..ratio_high: 95 % "
+          "interval of the ratio from the paired per-customer gap (the test window's own noise)")
     print(ratios(table).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
 
 

@@ -12,9 +12,7 @@ import codecs
 import csv
 import hashlib
 import io
-import zipfile
 from dataclasses import dataclass
-from datetime import date, datetime, time
 from pathlib import Path
 
 import duckdb
@@ -222,52 +220,14 @@ def _stage_parquet(con, path: Path, table: str, limit: int | None) -> tuple[list
     return columns, arrow.num_rows
 
 
-def _cell_text(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, date | time):
-        return value.isoformat()
-    return str(value)
-
-
 def _stage_xlsx(con, path: Path, table: str, limit: int | None) -> tuple[list[str], int]:
-    from openpyxl import load_workbook
+    from recs.importer.xlsx import read_rows
 
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InputError(f"{path.name}: not a readable Excel .xlsx workbook ({exc})") from exc
-    try:
-        rows_iter = wb.worksheets[0].iter_rows(values_only=True)
-        header = next(rows_iter, None)
-        if header is None:
-            raise InputError(f"{path.name}: the first worksheet is empty")
-        columns = [("" if h is None else str(h)).strip() for h in header]
-        width = len(columns)
-        data: list[list[str | None]] = [[] for _ in range(width)]
-        n = 0
-        last_nonblank = 0
-        for row in rows_iter:
-            cells = [_cell_text(v) for v in row[:width]] + [None] * max(0, width - len(row))
-            for i, v in enumerate(cells):
-                data[i].append(v)
-            n += 1
-            if any(v not in (None, "") for v in cells):
-                last_nonblank = n
-            if limit and n >= limit:
-                break
-    finally:
-        wb.close()
-    # drop trailing blank rows (Excel often reports formatted but empty rows)
-    arrow = pa.table({f"c{i}": pa.array(col[:last_nonblank], pa.string()) for i, col in enumerate(data)})
+    columns, rows = read_rows(path, limit)
+    data = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
+    arrow = pa.table({f"c{i}": pa.array(list(col), pa.string()) for i, col in enumerate(data)})
     _stage_arrow(con, arrow, table)
-    return columns, last_nonblank
+    return columns, len(rows)
 
 
 def stage_file(con, path: str | Path, table: str, limit: int | None = None, encoding: str | None = None) -> Staged:

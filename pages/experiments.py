@@ -92,6 +92,9 @@ if len(result.flagged):
         st.dataframe(result.flagged, hide_index=True, width="stretch")
         common.download_csv(result.flagged, f"abtest_{experiment}_two_variants.csv", key="dl-flagged")
 
+# p-values from 0.87 down to 1e-10 stay readable in a narrow column (two significant digits; the CSV keeps all)
+P_VALUE_COLUMNS = {c: st.column_config.NumberColumn(format="%.2g") for c in ("p_value", "p_value_holm")}
+
 # --- Results table and forest plot ---------------------------------------------------------------------------
 st.subheader("Lift per metric")
 table = result.table
@@ -100,7 +103,8 @@ shown["metric"] = shown["metric"].map(verdict.LABELS)
 st.dataframe(shown.drop(columns=["experiment_id"]), hide_index=True, width="stretch",
              column_config={"lift_rel": st.column_config.NumberColumn(format="percent"),
                             "rel_ci_low": st.column_config.NumberColumn(format="percent"),
-                            "rel_ci_high": st.column_config.NumberColumn(format="percent")})
+                            "rel_ci_high": st.column_config.NumberColumn(format="percent"),
+                            **P_VALUE_COLUMNS})
 common.download_csv(table[analyze.COLUMNS], f"abtest_{experiment}_{window}d.csv", "Download CSV (CLI format)",
                     key="dl-abtest")
 if len(treatments) > 1:
@@ -156,7 +160,7 @@ if st.toggle("Show lift by RFM segment and new/returning customers (slow on a bi
                + ("(the Customers page's RFM rules)." if segment_source == "metrics"
                   else "(the experiments' own recency/frequency rules, docs/experiments.md)."))
     st.dataframe(segments, hide_index=True, width="stretch",
-                 column_config={"lift_rel": st.column_config.NumberColumn(format="percent")})
+                 column_config={"lift_rel": st.column_config.NumberColumn(format="percent"), **P_VALUE_COLUMNS})
     common.download_csv(segments, f"abtest_{experiment}_segments.csv", key="dl-seg")
 
 # --- Power / MDE ---------------------------------------------------------------------------------------------

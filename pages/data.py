@@ -71,6 +71,16 @@ def _mapping_widgets(header: list[str], kind: str, fmt: str) -> dict[str, str]:
     return mapping
 
 
+def _preview(file_id: str, path: Path):
+    """The first 20 rows, read once per upload (an Excel file is parsed whole to show them: seconds on a big one),
+    not again on every click of the page."""
+    cached = st.session_state.get("data_preview")
+    if cached is None or cached[0] != file_id:
+        cached = (file_id, importer.preview_file(path, n=20))
+        st.session_state["data_preview"] = cached
+    return cached[1]
+
+
 def _import_section() -> None:
     c1, c2 = st.columns([3, 2])
     kind = KINDS[c1.radio("What is in the file?", list(KINDS), horizontal=True, key="data_kind")]
@@ -89,7 +99,7 @@ def _import_section() -> None:
         path = Path(tmp) / _safe_name(upload.name)
         path.write_bytes(upload.getbuffer())
         try:
-            preview = importer.preview_file(path, n=20)
+            preview = _preview(upload.file_id, path)
         except RepeatError as exc:
             common.show_error(exc)
             return

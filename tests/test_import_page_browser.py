@@ -35,4 +35,17 @@ def test_upload_check_and_import_in_chromium(empty_db: Path, streamlit_server, c
     assert leftovers == []
     metric = page.locator('[data-testid="stMetric"]').filter(has_text="order lines")
     assert metric.locator('[data-testid="stMetricValue"]').inner_text().strip() == "2"
+    # a second upload, an Excel workbook: its own preview (not the first file's) and its own check
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(HEADER.split(","))
+    book.active.append(["0099", "C-7", "2024-02-01 09:00", "P9", 4, 2.25])
+    second = tmp_path / "browser_orders_second.xlsx"
+    book.save(second)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(second))
+    page.get_by_text("browser_orders_second.xlsx: ready to import 1 of 1 rows").wait_for(timeout=60_000)
+    wait_for_app(page)
+    preview = " ".join(page.locator('[data-testid="stDataFrame"]').first.locator('[role="gridcell"]').all_inner_texts())
+    assert "0099" in preview and "0042" not in preview
     page.close()

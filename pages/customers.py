@@ -96,5 +96,15 @@ if len(members) > SHOWN:  # a whole segment of a big shop is too much for the br
 st.dataframe(members.head(SHOWN), hide_index=True,
              column_config={"monetary": st.column_config.NumberColumn(format="%.2f")})
 common.download_csv(members, f"rfm_{segment.lower().replace(' ', '_')}.csv", key="dl-cust-members")
+whole_shop = (start, end_day, country, category, as_of) == (first_day, last_day, ALL_COUNTRIES, ALL_CATEGORIES, None)
+if st.button(f"Recommend products to {segment}", icon=":material/campaign:", key="cust-campaign",
+             help="Opens the Recommendations page with this segment chosen in its Export tab: pick or train a "
+                  "model there and build the campaign list."):
+    st.session_state["export-segment"] = segment  # the Export tab's segment choice
+    st.session_state["export-from-customers"] = segment
+    st.switch_page("pages/recommendations.py")
+if not whole_shop:
+    st.caption("A campaign list takes segments over all the data (as `python -m recs recommend --segment` does), "
+               "not this page's date, country or category filter, so its members can differ from the table above.")
 with st.expander("All customers with their scores"):
     common.download_csv(frame, "rfm.csv", label="Download every customer's RFM (CSV)", key="dl-cust-all")

@@ -42,6 +42,10 @@ def _snapshot(_cur, key, until) -> dict:
 key = common.data_key(cur)
 first_day, last_day = _date_range(cur, key)
 summary = st.container()  # filled at the end, after a training this run may have done
+picked_segment = st.session_state.pop("export-from-customers", None)
+if picked_segment is not None:
+    st.info(f"Campaign for **{picked_segment}** (from the Customers page): choose or train a model, then open the "
+            f"**Export** tab, where {picked_segment} is already chosen.", icon=":material/campaign:")
 tab_train, tab_rules, tab_eval, tab_export = st.tabs(["Train", "Rules and preview", "Evaluate", "Export"])
 
 # ------------------------------------------------------------------------------------------------ train

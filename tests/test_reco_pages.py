@@ -270,3 +270,35 @@ def test_pages_open_on_the_stored_model_after_a_restart(shop):
     at.run()
     _ok(at)
     assert _metrics(at)["Model"] == "popular"
+
+
+def test_customers_page_sends_a_segment_to_the_campaign_export(shop):
+    at = _open("pages/customers.py")
+    at.selectbox(key="cust_segment").set_value("At risk")
+    at.run()
+    _ok(at)
+    assert not [c for c in at.caption if "campaign list takes segments over all the data" in c.value]  # no filter
+    at.button(key="cust-campaign").click()
+    at.run()
+    _ok(at)
+    assert any("Campaign for **At risk**" in i.value for i in at.info)  # now on the Recommendations page
+    at.switch_page("pages/recommendations.py")  # AppTest's own page pointer still names the Customers page
+    _train(at, "popular")
+    _ok(at)
+    assert at.selectbox(key="export-segment").value == "At risk"
+    at.button(key="FormSubmitter:export-form-Build campaign list").click()
+    at.run()
+    _ok(at)
+    campaign = at.session_state["reco_campaign"]["campaign"]
+    con = connect(shop)
+    from recs.metrics import rfm_segments
+
+    at_risk = set(rfm_segments(con).query("segment == 'At risk'")["customer_id"])
+    con.close()
+    assert set(campaign.frame["customer_id"]) <= at_risk and len(set(campaign.frame["customer_id"])) > 0
+    # with a filter on the Customers page, the page says the campaign's segments are the whole shop's
+    at = _open("pages/customers.py")
+    at.selectbox(key="cust_country").set_value("Germany")
+    at.run()
+    _ok(at)
+    assert [c for c in at.caption if "campaign list takes segments over all the data" in c.value]

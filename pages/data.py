@@ -107,7 +107,8 @@ def _import_section() -> None:
         st.dataframe(preview, hide_index=True)
         mapping = _mapping_widgets(list(preview.columns), kind, fmt)
         files = {kind: path}
-        check_key = (upload.file_id, kind, fmt, replace, tuple(sorted(mapping.items())), db.data_version(cur))
+        version = db.data_version(cur) if kind == "assignments" else db.orders_version(cur)  # a holdout export
+        check_key = (upload.file_id, kind, fmt, replace, tuple(sorted(mapping.items())), version)  # keeps the check
         st.markdown("**Validation**")
         if st.session_state.get("data_check_key") != check_key:
             try:

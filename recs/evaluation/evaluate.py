@@ -91,20 +91,21 @@ class Scorer:
     def customers(self, mode: str) -> list[str]:
         return sorted(self.split.relevant(mode))
 
-    def per_customer(self, lists: Mapping[str, Sequence[str]], mode: str) -> pd.Series:
-        """NDCG@k per test customer of `mode` (index: customer id, sorted)."""
-        relevant = self.split.relevant(mode)
-        values = metrics.per_customer_ndcg({c: list(lists.get(c, ()))[: self.k] for c in relevant}, relevant, self.k)
-        return pd.Series(values, dtype=np.float64).sort_index()
-
     def score(self, lists: Mapping[str, Sequence[str]], mode: str) -> dict[str, float]:
+        return self.score_detail(lists, mode)[0]
+
+    def score_detail(self, lists: Mapping[str, Sequence[str]], mode: str) -> tuple[dict[str, float], pd.Series]:
+        """The metrics of `score`, and NDCG@k per test customer of `mode` (index: customer id, sorted) from the
+        same computation, for paired comparisons."""
         relevant = self.split.relevant(mode)
         lists = {c: list(lists.get(c, ()))[: self.k] for c in relevant}
-        out = metrics.mean_ranking_metrics(lists, relevant, self.k)
+        computed = metrics.per_customer_metrics(lists, relevant, self.k)
+        out = metrics.mean_ranking_metrics(lists, relevant, self.k, computed=computed)
         out["coverage"] = metrics.coverage(lists, self.data.n_products, self.k)
         out["novelty"] = metrics.novelty(lists, self._buyers, self.data.n_customers, self.k)
         out["diversity"] = metrics.diversity(lists, self._vectors, self._index, self.k)
-        return out
+        customers, arrays = computed
+        return out, pd.Series(arrays["ndcg"], index=pd.Index(customers, dtype=object), dtype=np.float64).sort_index()
 
 
 def lists_from_frame(recs: pd.DataFrame) -> dict[str, list[str]]:
@@ -173,10 +174,10 @@ def evaluate_models(con: Any, cutoff: Any, horizon_days: int = 30, k: int = 10, 
         for mode in MODES:
             report(n * step + (0.5 if mode == "new" else 0.8) * step, f"{name}: scoring ({mode})")
             lists = model_lists(model, scorer.customers(mode), k, mode, rules)
-            rows.append({"model": name, "mode": mode, "k": k, **scorer.score(lists, mode),
-                         "fit_seconds": fit_seconds})
+            scores, ndcg = scorer.score_detail(lists, mode)
+            rows.append({"model": name, "mode": mode, "k": k, **scores, "fit_seconds": fit_seconds})
             if per_customer is not None:
-                per_customer[(name, mode)] = scorer.per_customer(lists, mode)
+                per_customer[(name, mode)] = ndcg
     report(1.0, "done")
     out = pd.DataFrame(rows, columns=COLUMNS)
     out["customers"] = out["customers"].astype(np.int64)

@@ -50,25 +50,31 @@ def ranking_scores(ranked: Sequence[str], relevant: set[str], k: int) -> dict[st
     }
 
 
-def mean_ranking_metrics(lists: Mapping[str, Sequence[str]], relevant: Mapping[str, set[str]], k: int) -> dict:
-    """Mean of `ranking_scores` over every customer in `relevant` (a missing list scores zero)."""
+def per_customer_metrics(lists: Mapping[str, Sequence[str]], relevant: Mapping[str, set[str]],
+                         k: int) -> tuple[list[str], dict[str, np.ndarray]]:
+    """`ranking_scores` of every customer in `relevant` with at least one relevant product (a missing list scores
+    zero): (those customers in `relevant`'s order, one array per metric). Computed once, both averaged for the
+    table and kept for paired comparisons between models."""
     customers = [c for c, rel in relevant.items() if rel]
-    if not customers:
-        return {**dict.fromkeys(RANKING_METRICS, 0.0), "customers": 0}
-    total = dict.fromkeys(RANKING_METRICS, 0.0)
-    for customer in customers:
+    arrays = {name: np.zeros(len(customers)) for name in RANKING_METRICS}
+    for i, customer in enumerate(customers):
         scores = ranking_scores(lists.get(customer, ()), relevant[customer], k)
         for name in RANKING_METRICS:
-            total[name] += scores[name]
-    out = {name: total[name] / len(customers) for name in RANKING_METRICS}
+            arrays[name][i] = scores[name]
+    return customers, arrays
+
+
+def mean_ranking_metrics(lists: Mapping[str, Sequence[str]], relevant: Mapping[str, set[str]], k: int,
+                         computed: tuple[list[str], dict[str, np.ndarray]] | None = None) -> dict:
+    """Mean of `ranking_scores` over every customer in `relevant` (a missing list scores zero); `computed` reuses
+    a `per_customer_metrics` result for the same arguments."""
+    customers, arrays = computed if computed is not None else per_customer_metrics(lists, relevant, k)
+    if not customers:
+        return {**dict.fromkeys(RANKING_METRICS, 0.0), "customers": 0}
+    # summed one customer after another, in order: the same digits as a running total
+    out = {name: sum(arrays[name].tolist()) / len(customers) for name in RANKING_METRICS}
     out["customers"] = len(customers)
     return out
-
-
-def per_customer_ndcg(lists: Mapping[str, Sequence[str]], relevant: Mapping[str, set[str]], k: int) -> dict[str, float]:
-    """NDCG@k of every customer in `relevant` with at least one relevant product (a missing list scores zero):
-    the values `mean_ranking_metrics` averages, kept apart for paired comparisons between models."""
-    return {c: ranking_scores(lists.get(c, ()), rel, k)["ndcg"] for c, rel in relevant.items() if rel}
 
 
 def coverage(lists: Mapping[str, Sequence[str]], n_products: int, k: int) -> float:

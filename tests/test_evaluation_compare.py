@@ -98,3 +98,27 @@ def test_cli_writes_the_gaps_next_to_the_table(tmp_path: Path) -> None:
                            "--models", "popular", "--out", "-", "--gaps", "-"],
                           cwd=REPO, capture_output=True, text=True, timeout=120)
     assert both.returncode == 2 and "both write to standard output" in both.stderr
+
+
+@pytest.mark.parametrize("k", [1, 3, 10])
+def test_per_customer_metrics_equal_ranking_scores_one_by_one(k: int) -> None:
+    """The vectorised metrics against the one-customer definition, on lists with duplicates, short, empty and
+    missing lists, and relevant sets larger and smaller than k."""
+    from recs.evaluation import metrics
+
+    rng = np.random.default_rng(k)
+    relevant, lists = {}, {}
+    for i in range(400):
+        rel = {f"p{j}" for j in rng.integers(0, 30, int(rng.integers(0, 15)))}
+        relevant[f"c{i}"] = rel
+        if i % 7:  # every seventh customer has no list at all
+            lists[f"c{i}"] = [f"p{j}" for j in rng.integers(0, 30, int(rng.integers(0, 2 * k + 3)))]
+    customers, arrays = metrics.per_customer_metrics(lists, relevant, k)
+    assert customers == [c for c, rel in relevant.items() if rel]
+    for i, customer in enumerate(customers):
+        expected = metrics.ranking_scores(lists.get(customer, ()), relevant[customer], k)
+        for name, value in expected.items():
+            assert arrays[name][i] == pytest.approx(value, abs=1e-12), (customer, name)
+    means = metrics.mean_ranking_metrics(lists, relevant, k)
+    assert means["customers"] == len(customers)
+    assert means["ndcg"] == pytest.approx(float(np.mean(arrays["ndcg"])), abs=1e-12)

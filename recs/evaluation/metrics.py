@@ -54,13 +54,33 @@ def per_customer_metrics(lists: Mapping[str, Sequence[str]], relevant: Mapping[s
                          k: int) -> tuple[list[str], dict[str, np.ndarray]]:
     """`ranking_scores` of every customer in `relevant` with at least one relevant product (a missing list scores
     zero): (those customers in `relevant`'s order, one array per metric). Computed once, both averaged for the
-    table and kept for paired comparisons between models."""
+    table and kept for paired comparisons between models.
+
+    Same definitions as `ranking_scores` (tested equal), but only the hit flags are found customer by customer;
+    the metrics are computed for all customers at once (0.6 s instead of 2.2 s for 90,000 customers).
+    """
+    if k <= 0:
+        raise ValueError("k must be positive")
     customers = [c for c, rel in relevant.items() if rel]
-    arrays = {name: np.zeros(len(customers)) for name in RANKING_METRICS}
+    hits = np.zeros((len(customers), k), dtype=bool)
+    n_relevant = np.zeros(len(customers))
     for i, customer in enumerate(customers):
-        scores = ranking_scores(lists.get(customer, ()), relevant[customer], k)
-        for name in RANKING_METRICS:
-            arrays[name][i] = scores[name]
+        rel = relevant[customer]
+        n_relevant[i] = len(rel)
+        top = list(dict.fromkeys(lists.get(customer, ())))[:k]  # duplicates count once, first k distinct
+        hits[i, : len(top)] = [item in rel for item in top]
+    disc = _discounts(k)
+    n_hits = hits.sum(axis=1)
+    cut = np.minimum(n_relevant, k)
+    ideal = np.cumsum(disc)[np.maximum(cut.astype(np.int64), 1) - 1]
+    precision_at = np.cumsum(hits, axis=1) / np.arange(1, k + 1)
+    arrays = {
+        "precision": n_hits / k,
+        "recall": n_hits / np.maximum(n_relevant, 1),
+        "ndcg": (hits * disc).sum(axis=1) / ideal,
+        "map": np.where(hits, precision_at, 0.0).sum(axis=1) / np.maximum(cut, 1),
+        "hit_rate": (n_hits > 0).astype(np.float64),
+    }
     return customers, arrays
 
 

@@ -92,11 +92,15 @@ class Scorer:
         return sorted(self.split.relevant(mode))
 
     def score(self, lists: Mapping[str, Sequence[str]], mode: str) -> dict[str, float]:
-        return self.score_detail(lists, mode)[0]
+        return self._score(lists, mode)[0]
 
     def score_detail(self, lists: Mapping[str, Sequence[str]], mode: str) -> tuple[dict[str, float], pd.Series]:
         """The metrics of `score`, and NDCG@k per test customer of `mode` (index: customer id, sorted) from the
         same computation, for paired comparisons."""
+        out, customers, arrays = self._score(lists, mode)
+        return out, pd.Series(arrays["ndcg"], index=pd.Index(customers, dtype=object), dtype=np.float64).sort_index()
+
+    def _score(self, lists: Mapping[str, Sequence[str]], mode: str) -> tuple[dict[str, float], list, dict]:
         relevant = self.split.relevant(mode)
         lists = {c: list(lists.get(c, ()))[: self.k] for c in relevant}
         computed = metrics.per_customer_metrics(lists, relevant, self.k)
@@ -104,8 +108,7 @@ class Scorer:
         out["coverage"] = metrics.coverage(lists, self.data.n_products, self.k)
         out["novelty"] = metrics.novelty(lists, self._buyers, self.data.n_customers, self.k)
         out["diversity"] = metrics.diversity(lists, self._vectors, self._index, self.k)
-        customers, arrays = computed
-        return out, pd.Series(arrays["ndcg"], index=pd.Index(customers, dtype=object), dtype=np.float64).sort_index()
+        return (out, *computed)
 
 
 def lists_from_frame(recs: pd.DataFrame) -> dict[str, list[str]]:

@@ -73,6 +73,4 @@ def read_rows(path: str | Path, limit: int | None = None) -> tuple[list[str], Ro
         rows.append(cells)
         if any(v is not None for v in cells):
             last_nonblank = n
-        if limit and n >= limit:
-            break
     return columns, rows[:last_nonblank]

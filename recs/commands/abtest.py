@@ -27,9 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from recs.experiments.analyze import abtest_table
-    from recs.experiments.data import _check_days
+    from recs.experiments.data import check_days
 
-    _check_days(args.window_days, args.pre_days)
+    check_days(args.window_days, args.pre_days)
     path = db_path(args)
     if not path.exists():
         raise InputError(f"database not found: {path}")

@@ -56,12 +56,6 @@ def to_calendar(op_time: np.ndarray) -> np.ndarray:
     return np.interp(op_time, op, cal)
 
 
-def to_operational(cal_days: np.ndarray) -> np.ndarray:
-    """Operational time for calendar days since START (inverse of to_calendar)."""
-    op, cal = warp()
-    return np.interp(cal_days, cal, op)
-
-
 def timestamps(cal_days: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Seconds since START: the calendar day of each event plus a realistic time of day."""
     hours = rng.choice(24, size=len(cal_days), p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())

@@ -173,7 +173,7 @@ def analyze_experiment(con, experiment_id: str, window_days: int = 30, pre_days:
 def abtest_table(con, experiment_id: str | None = None, window_days: int = 30, pre_days: int = 180,
                  control: str | None = None) -> pd.DataFrame:
     """The CLI's CSV: one row per (experiment_id, metric, variant), exactly COLUMNS, all experiments by default."""
-    data._check_days(window_days, pre_days)
+    data.check_days(window_days, pre_days)
     ids = data.require_experiment(con, experiment_id)
     frames = [analyze_experiment(con, e, window_days, pre_days, control).table[COLUMNS] for e in ids]
     return pd.concat(frames, ignore_index=True)

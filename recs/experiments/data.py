@@ -84,7 +84,8 @@ class Guards:
     data_end: pd.Timestamp | None
 
 
-def _check_days(window_days: int, pre_days: int) -> None:
+def check_days(window_days: int, pre_days: int) -> None:
+    """InputError unless both the window and the pre-period are positive whole numbers of days."""
     if int(window_days) != window_days or window_days <= 0:
         raise InputError(f"--window-days must be a positive whole number of days, got {window_days}")
     if int(pre_days) != pre_days or pre_days <= 0:
@@ -132,7 +133,7 @@ def customer_window(con, experiment_id: str, window_days: int = 30, pre_days: in
     complete (window inside the data),
     orders, revenue, pre_revenue, orders_before, revenue_before, last_order_before.
     """
-    _check_days(window_days, pre_days)
+    check_days(window_days, pre_days)
     params = {"exp": experiment_id, "w": int(window_days), "pre": int(pre_days)}
     frame = con.execute(CUSTOMER_WINDOW_SQL, params).df()
     frame["orders"] = frame["orders"].astype("int64")
@@ -156,7 +157,7 @@ def split_guards(frame: pd.DataFrame, end: pd.Timestamp | None) -> tuple[pd.Data
 
 def window_days_frame(con, experiment_id: str, window_days: int) -> pd.DataFrame:
     """Orders and revenue per (customer, whole day since assignment) inside the window."""
-    _check_days(window_days, 1)
+    check_days(window_days, 1)
     frame = con.execute(WINDOW_DAYS_SQL, {"exp": experiment_id, "w": int(window_days)}).df()
     frame["revenue"] = frame["revenue"].astype("float64")
     return frame

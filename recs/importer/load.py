@@ -25,10 +25,6 @@ TEMP_TABLES = ("_imp_raw", "_imp_raw_csv", "_imp_lines", "_imp_spans", "_imp_che
                "_imp_products")
 
 
-def sha256_file(path: Path) -> str:
-    return scan_file(path)[0]
-
-
 def _nonblank(staged: Staged) -> str:
     """SQL: the row has at least one non-empty value."""
     return f"NOT ({formats.blank_sql(len(staged.columns))})"

@@ -1,7 +1,7 @@
 """Vectorised explanations: "Because they bought A and B (why)" for thousands of recommendations at once.
 
 A model whose score is a sum over the customer's purchases i of x_ui * w(i, j) (item kNN, EASE, PureSVD,
-NMF, content) only supplies `_pair_weights(i, j)`; the two purchases with the largest positive contribution
+NMF, content) only supplies `pair_weights(i, j)`; the two purchases with the largest positive contribution
 to each recommended product are named. Recommendations with no positive contribution get popularity words.
 """
 
@@ -30,10 +30,12 @@ def lookup(m: sp.csr_matrix | sp.csc_matrix, keys: np.ndarray, outer: np.ndarray
     return np.where(keys[pos] == q, m.data[pos], 0.0).astype(np.float64)
 
 
-def contrib_reasons(model: Any, rows: np.ndarray, idx: np.ndarray, counts: np.ndarray, why: str) -> list[str]:
-    """One reason per recommendation (row-major over `idx[b, :counts[b]]`)."""
+def explain_by_contributions(model: Any, rows: np.ndarray, idx: np.ndarray, counts: np.ndarray) -> list[str]:
+    """One reason per recommendation (row-major over `idx[b, :counts[b]]`), naming the purchases with the largest
+    contributions `model.pair_weights(i, j) * x_ui`, followed by `model.why`; rows < 0 get the cold-start text."""
     x = model.data_.matrix
-    names = model._info.names
+    why = model.why
+    names = model.info.names
     rec_b = np.repeat(np.arange(len(rows)), counts)
     rec_j = np.concatenate([idx[b, : counts[b]] for b in range(len(rows))]) if len(rows) else np.zeros(0, int)
     total = len(rec_j)
@@ -46,7 +48,7 @@ def contrib_reasons(model: Any, rows: np.ndarray, idx: np.ndarray, counts: np.nd
     pos = np.repeat(starts[rec_b], per_rec) + (np.arange(len(pair_rec)) - np.repeat(first_of, per_rec))
     pi = x.indices[pos].astype(np.int64)
     pj = rec_j[pair_rec].astype(np.int64)
-    w = np.asarray(model._pair_weights(pi, pj), dtype=np.float64) * x.data[pos]
+    w = np.asarray(model.pair_weights(pi, pj), dtype=np.float64) * x.data[pos]
     w[(pi == pj) | ~(w > 0)] = -np.inf
     best = _segment_argmax(w, pair_rec, per_rec)
     hit = best >= 0
@@ -58,9 +60,9 @@ def contrib_reasons(model: Any, rows: np.ndarray, idx: np.ndarray, counts: np.nd
     for t in range(total):
         j = int(rec_j[t])
         if rows[rec_b[t]] < 0:
-            out.append(model._cold_reason(j))
+            out.append(model.cold_reason(j))
         elif best[t] < 0:
-            out.append(model._popular_reason(j))
+            out.append(model.popular_reason(j))
         elif second[t] < 0:
             out.append(f"Because they bought {names[best[t]]} ({why})")
         else:

@@ -37,18 +37,15 @@ class ALS(Recommender):
                               random_state=self.seed, num_threads=2)
         self._progress(0.1, f"als: {self.iterations} sweeps over {data.matrix.nnz:,} purchases")
         self.user_factors_, self.item_factors_ = fit_implicit(model, data.matrix)
-        self._unit = None
 
-    def _score(self, rows: np.ndarray) -> np.ndarray:
+    def _derive(self) -> None:
+        self._unit = unit_rows(self.item_factors_)
+
+    def score(self, rows: np.ndarray) -> np.ndarray:
         return (self.user_factors_[rows] @ self.item_factors_.T).astype(np.float32)
 
-    def _unit_items(self) -> np.ndarray:
-        if getattr(self, "_unit", None) is None:
-            self._unit = unit_rows(self.item_factors_)
-        return self._unit
+    def similar(self, j: int) -> np.ndarray:
+        return (self._unit @ self._unit[j]).astype(np.float64)
 
-    def _similar(self, j: int) -> np.ndarray:
-        return (self._unit_items() @ self._unit_items()[j]).astype(np.float64)
-
-    def _pair_weights(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        return pair_cosine(self._unit_items(), i, j)
+    def pair_weights(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        return pair_cosine(self._unit, i, j)

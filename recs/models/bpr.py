@@ -40,18 +40,15 @@ class BPR(Recommender):
         binary = data.matrix.copy()
         binary.data[:] = 1.0
         self.user_factors_, self.item_factors_ = fit_implicit(model, binary)
-        self._unit = None
 
-    def _score(self, rows: np.ndarray) -> np.ndarray:
+    def _derive(self) -> None:
+        self._unit = unit_rows(self.item_factors_[:, :-1])  # drop the bias column for similarity
+
+    def score(self, rows: np.ndarray) -> np.ndarray:
         return (self.user_factors_[rows] @ self.item_factors_.T).astype(np.float32)
 
-    def _unit_items(self) -> np.ndarray:
-        if getattr(self, "_unit", None) is None:
-            self._unit = unit_rows(self.item_factors_[:, :-1])  # drop the bias column for similarity
-        return self._unit
+    def similar(self, j: int) -> np.ndarray:
+        return (self._unit @ self._unit[j]).astype(np.float64)
 
-    def _similar(self, j: int) -> np.ndarray:
-        return (self._unit_items() @ self._unit_items()[j]).astype(np.float64)
-
-    def _pair_weights(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        return pair_cosine(self._unit_items(), i, j)
+    def pair_weights(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        return pair_cosine(self._unit, i, j)

@@ -48,13 +48,13 @@ class EASE(Recommender):
             raise InputError("ease: the solution has NaN or infinite values; increase l2")
         self.weights_ = b.astype(np.float32, copy=False)
 
-    def _score(self, rows: np.ndarray) -> np.ndarray:
+    def score(self, rows: np.ndarray) -> np.ndarray:
         return np.asarray(self.data_.matrix[rows] @ self.weights_, dtype=np.float32)
 
-    def _similar(self, j: int) -> np.ndarray:
+    def similar(self, j: int) -> np.ndarray:
         return self.weights_[:, j].astype(np.float64)
 
-    def _pair_weights(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    def pair_weights(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         return self.weights_[i, j]
 
 

@@ -50,18 +50,16 @@ class ItemKNN(Recommender):
 
         self.similarity_ = top_neighbours(gram_of_columns(x), data.n_products, self.neighbors, transform,
                                           self._progress)
-        self._sim_csr = None
-        self._keys = None
 
-    def _score(self, rows: np.ndarray) -> np.ndarray:
-        if getattr(self, "_sim_csr", None) is None:
-            self._sim_csr = self.similarity_.tocsr()
+    def _derive(self) -> None:
+        self._sim_csr = self.similarity_.tocsr()  # row-wise copy for scoring
+        self._keys = sparse_keys(self.similarity_)  # pair lookups for the reasons
+
+    def score(self, rows: np.ndarray) -> np.ndarray:
         return (self.data_.matrix[rows] @ self._sim_csr).toarray().astype(np.float32)
 
-    def _similar(self, j: int) -> np.ndarray:
+    def similar(self, j: int) -> np.ndarray:
         return dense_column(self.similarity_, j)
 
-    def _pair_weights(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        if getattr(self, "_keys", None) is None:
-            self._keys = sparse_keys(self.similarity_)
+    def pair_weights(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         return lookup(self.similarity_, self._keys, j, i)

@@ -8,8 +8,8 @@ import warnings
 import numpy as np
 
 from recs.interactions import Interactions
+from recs.models._util import row_dot
 from recs.models.base import ParamSpec, Recommender
-from recs.models.svd import _rowdot
 
 
 class NMF(Recommender):
@@ -43,14 +43,14 @@ class NMF(Recommender):
         self.user_factors_ = w.astype(np.float32)
         self.item_factors_ = np.ascontiguousarray(model.components_.T.astype(np.float32))
 
-    def _score(self, rows: np.ndarray) -> np.ndarray:
+    def score(self, rows: np.ndarray) -> np.ndarray:
         return np.asarray(self.user_factors_[rows] @ self.item_factors_.T, dtype=np.float32)
 
-    def _similar(self, j: int) -> np.ndarray:
+    def similar(self, j: int) -> np.ndarray:
         h = self.item_factors_
         norm = np.linalg.norm(h, axis=1)
         sim = h @ h[j]
         return np.divide(sim, norm * norm[j], out=np.zeros_like(sim, dtype=np.float64), where=norm * norm[j] > 0)
 
-    def _pair_weights(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        return _rowdot(self.item_factors_, i, j)
+    def pair_weights(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        return row_dot(self.item_factors_, i, j)

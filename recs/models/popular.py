@@ -22,14 +22,11 @@ class Popular(Recommender):
     def _fit(self, data: Interactions) -> None:
         self.scores_ = recency_popularity(data, self.half_life_days).astype(np.float32)
 
-    def _score(self, rows: np.ndarray) -> np.ndarray:
+    def _derive(self) -> None:
+        self._cold_scores = self.scores_  # customers without history get the same list as everyone
+
+    def score(self, rows: np.ndarray) -> np.ndarray:
         return np.broadcast_to(self.scores_, (len(rows), len(self.scores_))).copy()
 
-    def _cold_scores(self) -> np.ndarray:
-        return self.scores_
-
-    def _reasons(self, row: int, items: np.ndarray) -> list[str]:
-        return [self._popular_reason(int(j)) for j in items]
-
-    def _explain(self, row: int, j: int) -> str:
-        return self._popular_reason(j)
+    def reasons(self, rows: np.ndarray, idx: np.ndarray, counts: np.ndarray, context: object) -> list[str]:
+        return [self.popular_reason(int(j)) for b in range(len(rows)) for j in idx[b, : counts[b]]]

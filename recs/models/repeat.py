@@ -51,28 +51,32 @@ class Repeat(Recommender):
         m.data = (1.0 + own).astype(np.float32)
         self.own_ = m
 
-    def _score(self, rows: np.ndarray) -> np.ndarray:
+    def _derive(self) -> None:
+        self._keys = sparse_keys(self.data_.counts)  # counts and last_days share one sparsity pattern
+
+    def score(self, rows: np.ndarray) -> np.ndarray:
         out = np.tile(self.fill_, (len(rows), 1))
         own = self.own_[rows]
         r = np.repeat(np.arange(len(rows)), np.diff(own.indptr))
         out[r, own.indices] = own.data
         return out
 
-    def _reasons(self, row: int, items: np.ndarray) -> list[str]:
+    def reasons(self, rows: np.ndarray, idx: np.ndarray, counts: np.ndarray, context: object) -> list[str]:
+        """How often and how long ago the customer bought each product (popularity words for the fill)."""
         d = self.data_
-        if getattr(self, "_keys", None) is None:
-            self._keys = sparse_keys(d.counts)
-        rows = np.full(len(items), row)
-        n = lookup(d.counts, self._keys, rows, items)
-        last = lookup(d.last_days, self._keys, rows, items)
         out = []
-        for j, count, days in zip(items, n, last, strict=True):
-            if count == 0:
-                out.append(self._popular_reason(int(j)))
-                continue
-            cycle = self._info.cycle[j]
-            usual = f", usually every {cycle:.0f} days" if np.isfinite(cycle) else ""
-            out.append(f"Bought {times(int(count))}{usual}; last bought {days:.0f} days ago")
+        for b, row in enumerate(rows):
+            items = idx[b, : counts[b]]
+            where = np.full(len(items), row)
+            n = lookup(d.counts, self._keys, where, items)
+            last = lookup(d.last_days, self._keys, where, items)
+            for j, count, days in zip(items, n, last, strict=True):
+                if count == 0:
+                    out.append(self.popular_reason(int(j)))
+                    continue
+                cycle = self.info.cycle[j]
+                usual = f", usually every {cycle:.0f} days" if np.isfinite(cycle) else ""
+                out.append(f"Bought {times(int(count))}{usual}; last bought {days:.0f} days ago")
         return out
 
 

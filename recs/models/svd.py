@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from recs.interactions import Interactions
+from recs.models._util import row_dot
 from recs.models.base import ParamSpec, Recommender
 
 
@@ -36,38 +37,16 @@ class PureSVD(Recommender):
         self.item_factors_ = np.ascontiguousarray(v)
         self.singular_values_ = s.astype(np.float32)
 
-    def _score(self, rows: np.ndarray) -> np.ndarray:
+    def score(self, rows: np.ndarray) -> np.ndarray:
         v = self.item_factors_
         return np.asarray((self.data_.matrix[rows] @ v) @ v.T, dtype=np.float32)
 
-    def _similar(self, j: int) -> np.ndarray:
+    def similar(self, j: int) -> np.ndarray:
         e = self.item_factors_ * self.singular_values_
         norm = np.linalg.norm(e, axis=1)
         sim = e @ e[j]
         return np.divide(sim, norm * norm[j], out=np.zeros_like(sim, dtype=np.float64), where=norm * norm[j] > 0)
 
-    def _pair_weights(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        return _rowdot(self.item_factors_, i, j)
+    def pair_weights(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        return row_dot(self.item_factors_, i, j)
 
-
-def _rowdot(v: np.ndarray, i: np.ndarray, j: np.ndarray, max_cells: int = 20_000_000) -> np.ndarray:
-    """v[i] . v[j] for many pairs: one matrix product over the distinct products involved (few thousand),
-    then a lookup; falls back to chunked row dot products when that matrix would be too big."""
-    ui, inv_i = _compact(i, v.shape[0])
-    uj, inv_j = _compact(j, v.shape[0])
-    if len(ui) * len(uj) <= max_cells:
-        return (v[ui] @ v[uj].T)[inv_i, inv_j].astype(np.float64)
-    out = np.empty(len(i), dtype=np.float64)
-    for s in range(0, len(i), 200_000):
-        out[s:s + 200_000] = np.einsum("ij,ij->i", v[i[s:s + 200_000]], v[j[s:s + 200_000]])
-    return out
-
-
-def _compact(i: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """(distinct values, position of each value among them) for ids in [0, n), in linear time."""
-    present = np.zeros(n, dtype=bool)
-    present[i] = True
-    uniq = np.flatnonzero(present)
-    where = np.zeros(n, dtype=np.int64)
-    where[uniq] = np.arange(len(uniq))
-    return uniq, where[i]

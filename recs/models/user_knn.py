@@ -31,13 +31,15 @@ class UserKNN(Recommender):
     def _fit(self, data: Interactions) -> None:
         x = data.matrix.astype(np.float32)
         self.norms_ = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel()).astype(np.float32)
-        self._xt = None
+
+    def _derive(self) -> None:
+        x = self.data_.matrix
+        self._xt = x.T.tocsr()  # products x customers: similarities of a batch in one sparse product
+        self._binary = sp.csr_matrix((np.ones_like(x.data), x.indices, x.indptr), shape=x.shape)  # who bought what
 
     def _neighbours(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(ids, similarities), both (len(rows), k): each row's most similar other customers, best first."""
         x = self.data_.matrix
-        if getattr(self, "_xt", None) is None:
-            self._xt = x.T.tocsr()
         sims = (x[rows] @ self._xt).toarray().astype(np.float32)
         sims /= self.norms_[rows][:, None] * self.norms_[None, :] + np.float32(self.shrink + 1e-12)
         sims[np.arange(len(rows)), rows] = 0.0
@@ -51,43 +53,35 @@ class UserKNN(Recommender):
         return np.take_along_axis(top, order, axis=1), np.take_along_axis(val, order, axis=1)
 
     def _neighbour_matrix(self, rows: np.ndarray) -> sp.csr_matrix:
-        """(len(rows), n_customers) sparse similarities to each row's neighbours; remembered for the reasons."""
+        """(len(rows), n_customers) sparse similarities to each row's neighbours."""
         ids, val = self._neighbours(rows)
-        w = sp.csr_matrix((val.ravel(), ids.ravel(), np.arange(0, ids.size + 1, ids.shape[1])),
-                          shape=(len(rows), self.data_.n_customers))
-        self._last = (rows.copy(), w)
-        return w
+        return sp.csr_matrix((val.ravel(), ids.ravel(), np.arange(0, ids.size + 1, ids.shape[1])),
+                             shape=(len(rows), self.data_.n_customers))
 
-    def _score(self, rows: np.ndarray) -> np.ndarray:
-        return (self._neighbour_matrix(rows) @ self.data_.matrix).toarray().astype(np.float32)
+    def score(self, rows: np.ndarray) -> np.ndarray:
+        return self.score_with_context(rows)[0]
 
-    def _reasons_batch(self, rows: np.ndarray, idx: np.ndarray, counts: np.ndarray) -> list[str]:
+    def score_with_context(self, rows: np.ndarray) -> tuple[np.ndarray, sp.csr_matrix]:
+        """Scores, and the neighbour matrix they came from (the reasons count what the neighbours bought)."""
+        w = self._neighbour_matrix(rows)
+        return (w @ self.data_.matrix).toarray().astype(np.float32), w
+
+    def reasons(self, rows: np.ndarray, idx: np.ndarray, counts: np.ndarray,
+                context: sp.csr_matrix | None) -> list[str]:
         """Per customer: their two purchases most common among their neighbours; per product: how many of the
         neighbours bought it. One sparse product for the whole batch."""
-        known = rows >= 0
-        out_rows = rows[known]
-        last = getattr(self, "_last", None)
-        w = last[1] if last is not None and np.array_equal(last[0], out_rows) else self._neighbour_matrix(out_rows)
-        w = w.copy()
+        w = (context if context is not None else self._neighbour_matrix(rows)).copy()
         w.data = (w.data > 0).astype(np.float32)
         w.eliminate_zeros()
         n_nbrs = np.diff(w.indptr)
-        binary = self.data_.matrix.copy()
-        binary.data[:] = 1.0
-        c = (w @ binary).tocsr()
+        c = (w @ self._binary).tocsr()
         c.sort_indices()
         keys = sparse_keys(c)
-        pos = np.full(len(rows), -1)
-        pos[known] = np.arange(known.sum())
         x = self.data_.matrix
-        names = self._info.names
+        names = self.info.names
         out: list[str] = []
-        for b, row in enumerate(rows):
-            items = idx[b, : counts[b]]
-            if row < 0:
-                out.extend(self._cold_reason(int(j)) for j in items)
-                continue
-            p = int(pos[b])
+        for p, row in enumerate(rows):
+            items = idx[p, : counts[p]]
             mine = x.indices[x.indptr[row]:x.indptr[row + 1]]
             shared = lookup(c, keys, np.full(len(mine), p), mine)
             best = [int(mine[s]) for s in np.lexsort((mine, -shared))[:2] if shared[s] > 0]
@@ -95,11 +89,8 @@ class UserKNN(Recommender):
             what = join_names(names[best].tolist()) if best else "similar products"
             for j, cnt in zip(items, bought, strict=True):
                 if cnt <= 0:
-                    out.append(self._popular_reason(int(j)))
+                    out.append(self.popular_reason(int(j)))
                 else:
                     out.append(f"Because they bought {what} (similar buyers: {int(cnt)} of the {int(n_nbrs[p])} "
                                "closest customers bought it)")
         return out
-
-    def _reasons(self, row: int, items: np.ndarray) -> list[str]:
-        return self._reasons_batch(np.array([row]), np.asarray(items)[None, :], np.array([len(items)]))

@@ -67,7 +67,7 @@ def load_model(db_path: str | Path, name: str) -> tuple[Recommender, dict[str, A
     path = model_path(db_path, name)
     if not path.exists():
         raise NotFound(f"no trained model {name!r} for {db_path}: train it first (python -m recs train)")
-    return _io.read(path, Recommender)
+    return Recommender.load_with_meta(path)
 
 
 def read_meta(db_path: str | Path, name: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from recs import sql
 from recs.errors import DatabaseBusy, InputError
 
 DEFAULT_DB = Path("data/demo.duckdb")
@@ -60,32 +61,6 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
     return con
 
 
-ORDERS_REFRESH = """
-INSERT INTO orders
-SELECT order_id, customer_id, ordered_at, revenue,
-       CASE WHEN customer_id IS NOT NULL
-            THEN row_number() OVER (PARTITION BY customer_id ORDER BY ordered_at, order_id) END,
-       last_line_at
-FROM (
-    SELECT order_id, min(customer_id) AS customer_id, min(ordered_at) AS ordered_at,
-           sum(quantity * unit_price) AS revenue, max(ordered_at) AS last_line_at
-    FROM valid_lines
-    GROUP BY order_id
-)
-"""
-PRODUCT_SALES_REFRESH = """
-INSERT INTO product_sales
-WITH buyers AS (        -- distinct pairs first: 3x cheaper than count(DISTINCT) per product at 10 M lines
-    SELECT product_id, count(*) AS buyers
-    FROM (SELECT DISTINCT product_id, customer_id FROM valid_lines WHERE customer_id IS NOT NULL)
-    GROUP BY product_id
-)
-SELECT l.product_id, coalesce(any_value(b.buyers), 0), sum(l.quantity), sum(l.quantity * l.unit_price), count(*),
-       min(l.ordered_at), max(l.ordered_at)
-FROM valid_lines AS l LEFT JOIN buyers AS b USING (product_id)
-GROUP BY l.product_id
-ORDER BY l.product_id
-"""
 PRODUCT_SALES_COLUMNS = ["product_id", "buyers", "quantity", "revenue", "lines", "first_sold", "last_sold"]
 ORDERS_COLUMNS = ["order_id", "customer_id", "ordered_at", "revenue", "customer_order_no", "last_line_at"]
 
@@ -96,19 +71,15 @@ def init_schema(con: duckdb.DuckDBPyConnection) -> None:
     A database written by an earlier version (`orders` was a view, or a table with other columns) is upgraded
     in place: the table is rebuilt from the lines.
     """
-    found = con.execute("SELECT any_value(table_type), list(column_name ORDER BY ordinal_position) "
-                        "FROM information_schema.columns JOIN information_schema.tables USING (table_name) "
-                        "WHERE table_name = 'orders'").fetchone()
+    found = sql.run(con, "db/orders_shape").fetchone()
     outdated = found[1] is not None and (found[0] == "VIEW" or list(found[1]) != ORDERS_COLUMNS)
     if outdated:
-        con.execute("DROP VIEW orders" if found[0] == "VIEW" else "DROP TABLE orders")
-    sales = con.execute("SELECT list(column_name ORDER BY ordinal_position) FROM information_schema.columns "
-                        "WHERE table_name = 'product_sales'").fetchone()[0]
+        sql.run(con, "db/drop_orders_view" if found[0] == "VIEW" else "db/drop_orders_table")
+    sales = sql.run(con, "db/product_sales_columns").fetchone()[0]
     missing_sales = found[1] is not None and (sales is None or list(sales) != PRODUCT_SALES_COLUMNS)
     if missing_sales and sales is not None:
-        con.execute("DROP TABLE product_sales")
-    sql = resources.files("recs").joinpath("schema.sql").read_text(encoding="utf-8")
-    con.execute(sql)
+        sql.run(con, "db/drop_product_sales")
+    con.execute(resources.files("recs").joinpath("schema.sql").read_text(encoding="utf-8"))
     if outdated or missing_sales:
         refresh_derived(con)
 
@@ -121,26 +92,24 @@ def refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
     """
     con.execute("SET preserve_insertion_order = false")  # row order of these tables means nothing: faster writes
     try:
-        con.execute("DELETE FROM orders")
-        con.execute(ORDERS_REFRESH)
-        con.execute("DELETE FROM product_sales")
-        con.execute(PRODUCT_SALES_REFRESH)
+        sql.run(con, "db/refresh_orders")
+        sql.run(con, "db/refresh_product_sales")
     finally:
         con.execute("RESET preserve_insertion_order")
 
 
 def has_schema(con: duckdb.DuckDBPyConnection) -> bool:
     """True when every warehouse table exists (a file made by another tool may lack them)."""
-    names = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    names = {r[0] for r in sql.run(con, "db/table_names").fetchall()}
     return all(t in names for t in TABLES)
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Row count of each warehouse table, in TABLES order (0 when the table is missing)."""
     counts: dict[str, int] = {}
-    existing = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    for table in TABLES:  # names come from the fixed allowlist above, never from user text
-        counts[table] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] if table in existing else 0
+    existing = {r[0] for r in sql.run(con, "db/table_names").fetchall()}
+    for table in TABLES:  # names come from the fixed allowlist above (and the query's own), never from user text
+        counts[table] = sql.run(con, "db/count_rows", table=table).fetchone()[0] if table in existing else 0
     return counts
 
 
@@ -148,7 +117,7 @@ def data_version(con: duckdb.DuckDBPyConnection) -> int:
     """The id of the last import (0 if none): part of every cache key, so an import refreshes pages."""
     if not has_schema(con):
         return 0
-    return int(con.execute("SELECT coalesce(max(id), 0) FROM imports").fetchone()[0])
+    return int(sql.run(con, "db/data_version").fetchone()[0])
 
 
 def orders_version(con: duckdb.DuckDBPyConnection) -> int:
@@ -156,11 +125,11 @@ def orders_version(con: duckdb.DuckDBPyConnection) -> int:
     so a campaign export leaves trained models current."""
     if not has_schema(con):
         return 0
-    return int(con.execute("SELECT coalesce(max(id), 0) FROM imports WHERE kind <> 'assignments'").fetchone()[0])
+    return int(sql.run(con, "db/orders_version").fetchone()[0])
 
 
 def has_orders(con: duckdb.DuckDBPyConnection) -> bool:
     """True when the warehouse holds at least one valid order line."""
     if not has_schema(con):
         return False
-    return con.execute("SELECT count(*) FROM (SELECT 1 FROM valid_lines LIMIT 1)").fetchone()[0] > 0
+    return sql.run(con, "db/has_orders").fetchone()[0] > 0

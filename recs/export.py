@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from recs import sql
 from recs.errors import InputError
 from recs.interactions import to_timestamp
 from recs.rules import Rules
@@ -26,19 +27,6 @@ ALL_CUSTOMERS = "All customers"
 BATCH = 2000
 
 Progress = Callable[[float, str], None]
-
-CUSTOMERS_SQL = """
-SELECT DISTINCT customer_id
-FROM valid_lines
-WHERE customer_id IS NOT NULL AND (CAST(? AS TIMESTAMP) IS NULL OR ordered_at < ?)
-ORDER BY customer_id
-"""
-
-COUNT_BEFORE_SQL = """
-SELECT count(*) FROM valid_lines
-WHERE customer_id IS NOT NULL AND (CAST(? AS TIMESTAMP) IS NULL OR ordered_at < ?)
-"""
-
 
 @dataclass
 class Campaign:
@@ -87,12 +75,12 @@ def check_orders(con: Any, cutoff: Any = None) -> pd.Timestamp | None:
     if not has_schema(con):
         raise InputError("this file is not a Repeat database (its order tables are missing): import orders into it "
                          "first or pass the right --db")
-    if con.execute(COUNT_BEFORE_SQL, [None, None]).fetchone()[0] == 0:
+    if sql.run(con, "export/count_before", [None, None]).fetchone()[0] == 0:
         raise InputError("the database has no orders by known customers: import orders first (Data page or "
                          "`python -m recs import`)")
     param = None if stamp is None else stamp.to_pydatetime()
-    if stamp is not None and con.execute(COUNT_BEFORE_SQL, [param, param]).fetchone()[0] == 0:
-        first = con.execute("SELECT min(ordered_at) FROM valid_lines WHERE customer_id IS NOT NULL").fetchone()[0]
+    if stamp is not None and sql.run(con, "export/count_before", [param, param]).fetchone()[0] == 0:
+        first = sql.run(con, "export/first_order").fetchone()[0]
         raise InputError(f"no orders before {stamp:%Y-%m-%d}: the first order is on {first:%Y-%m-%d}; "
                          "choose a later train-until date")
     return stamp
@@ -102,7 +90,7 @@ def campaign_customers(con: Any, cutoff: Any = None, segment: str | None = None)
     """Customers seen before `cutoff` (all when None), optionally only one RFM segment as of the cutoff."""
     stamp = to_timestamp(cutoff, "cutoff")
     param = None if stamp is None else stamp.to_pydatetime()
-    customers = [str(c) for c in con.execute(CUSTOMERS_SQL, [param, param]).df()["customer_id"]]
+    customers = [str(c) for c in sql.run(con, "export/campaign_customers", [param, param]).df()["customer_id"]]
     if segment is None or segment == ALL_CUSTOMERS:
         return customers
     from recs.metrics import Filters, rfm_segments, segment_names

@@ -20,50 +20,17 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from recs import sql
 from recs.errors import InputError
 
 WEIGHTINGS = ("binary", "count", "log", "recency")
 MIN_DAYS = 1.0 / 1440.0  # last_days is stored sparse, so it must stay > 0: one minute at least
 
-LINES_SQL = """
-SELECT v.customer_id, v.product_id, v.order_id, v.ordered_at
-FROM valid_lines v JOIN products p ON p.product_id = v.product_id
-WHERE p.is_product AND v.customer_id IS NOT NULL AND (CAST(? AS TIMESTAMP) IS NULL OR v.ordered_at < ?)
-"""
+LINES_SQL = sql.load("interactions/lines")
 
-# One statement, so everything comes from one snapshot of the warehouse (a concurrent import cannot shift the
-# numbering between two reads). The valid lines are aggregated in DuckDB to one row per (customer, product, order)
-# -- the order's first line for that product -- with the customer's row (rank of the id) and the product's column
-# (rank among real products); ids become these integer ranks before grouping, so the hash table holds two
-# integers and the order id. Result rows, sorted by kind:
-#   kind 0: a purchase (row, col, id = order id, ordered_at), sorted so every (customer, product) cell is one run;
-#   kind 1: a customer (row, id = customer id, ordered_at = their last line's time);
-#   kind 2: a real product (col, id = product id).
-# Only these columns reach Python (as Arrow arrays, no per-row Python objects).
-EVENTS_SQL = """
-WITH c AS (
-    SELECT v.customer_id, max(v.ordered_at) AS last_at, row_number() OVER (ORDER BY v.customer_id) - 1 AS "row"
-    FROM valid_lines v JOIN products p ON p.product_id = v.product_id
-    WHERE p.is_product AND v.customer_id IS NOT NULL AND (CAST(? AS TIMESTAMP) IS NULL OR v.ordered_at < ?)
-    GROUP BY v.customer_id
-), p AS (
-    SELECT product_id, row_number() OVER (ORDER BY product_id) - 1 AS col FROM products WHERE is_product
-), e AS (
-    SELECT c."row", p.col, v.order_id, min(v.ordered_at) AS ordered_at
-    FROM valid_lines v JOIN c ON c.customer_id = v.customer_id JOIN p ON p.product_id = v.product_id
-    WHERE CAST(? AS TIMESTAMP) IS NULL OR v.ordered_at < ?
-    GROUP BY c."row", p.col, v.order_id
-)
-SELECT 0 AS kind, "row", col, order_id AS id, ordered_at FROM e
-UNION ALL SELECT 1, "row", NULL, customer_id, last_at FROM c
-UNION ALL SELECT 2, NULL, col, product_id, NULL FROM p
-ORDER BY kind, "row", col, ordered_at, id
-"""
+EVENTS_SQL = sql.load("interactions/events")  # one statement: one snapshot of the warehouse (see the file)
 
-PRODUCTS_SQL = """
-SELECT product_id, name, category, is_product, in_stock, unit_price
-FROM products WHERE is_product ORDER BY product_id
-"""
+PRODUCTS_SQL = sql.load("interactions/products")
 
 
 @dataclass
@@ -139,7 +106,7 @@ def build_interactions(con: Any, until: Any = None, weighting: str = "binary",
     _check_weighting(weighting, float(half_life_days))
     cutoff = to_timestamp(until, "train until")
     param = None if cutoff is None else cutoff.to_pydatetime()
-    con.execute("SELECT 1").fetchall()  # finish a result the caller left open (DuckDB refuses con.sql meanwhile)
+    sql.run(con, "db/finish_pending").fetchall()  # finish a result the caller left open (DuckDB refuses con.sql meanwhile)
     table = con.sql(EVENTS_SQL, params=[param] * 4).to_arrow_table()  # relational API: no extra Arrow copy
     kind = table.column("kind").to_numpy()
     n_events, n_rows = int(np.searchsorted(kind, 1)), int(np.searchsorted(kind, 2))

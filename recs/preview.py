@@ -20,117 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recs import sql
 from recs.errors import InputError, NotFound
-
-SEARCH_CUSTOMERS_SQL = """
-SELECT customer_id, count(*) AS orders, max(ordered_at) AS last_order
-FROM orders
-WHERE customer_id IS NOT NULL AND starts_with(customer_id, ?)
-GROUP BY customer_id
-ORDER BY customer_id
-LIMIT ?
-"""
-
-SEARCH_PRODUCTS_SQL = """
-SELECT p.product_id, p.name, p.category, coalesce(b.buyers, 0) AS buyers
-FROM products p LEFT JOIN product_sales b USING (product_id)
-WHERE starts_with(lower(p.product_id), lower(?)) OR contains(lower(coalesce(p.name, '')), lower(?))
-ORDER BY starts_with(lower(p.product_id), lower(?)) DESC, p.is_product DESC, buyers DESC, p.product_id
-LIMIT ?
-"""
-
-# One customer's rows of the `orders` table, with the items, line count and country of each order from its lines.
-CUSTOMER_ORDERS_CTE = """
-WITH mine AS (SELECT order_id, customer_id, ordered_at, revenue FROM orders WHERE customer_id = $customer),
-details AS (
-    SELECT order_id, sum(quantity) AS items, count(*) AS lines, min(country) AS country
-    FROM valid_lines
-    WHERE order_id IN (SELECT order_id FROM mine)
-    GROUP BY order_id
-),
-customer_orders AS (SELECT * FROM mine JOIN details USING (order_id))
-"""
-
-CUSTOMER_SUMMARY_SQL = CUSTOMER_ORDERS_CTE + """
-SELECT count(*) AS orders, sum(revenue) AS revenue, min(ordered_at) AS first_order,
-       max(ordered_at) AS last_order, min(country) AS country
-FROM customer_orders
-"""
-
-CUSTOMER_TIMELINE_SQL = CUSTOMER_ORDERS_CTE + """
-SELECT order_id, ordered_at, revenue, items, lines
-FROM customer_orders
-ORDER BY ordered_at, order_id
-"""
-
-CUSTOMER_PRODUCTS_SQL = """
-SELECT l.product_id, any_value(p.name) AS product_name, any_value(p.category) AS category,
-       count(DISTINCT l.order_id) AS orders, sum(l.quantity) AS quantity,
-       sum(l.quantity * l.unit_price) AS revenue,
-       min(l.ordered_at) AS first_bought, max(l.ordered_at) AS last_bought,
-       coalesce(any_value(p.is_product), true) AS is_product
-FROM valid_lines l LEFT JOIN products p USING (product_id)
-WHERE l.customer_id = ?
-GROUP BY l.product_id
-ORDER BY orders DESC, last_bought DESC, l.product_id
-"""
-
-PRODUCT_INFO_SQL = """
-WITH sales AS (         -- one row even for a product never sold (then zeros and NULL dates)
-    SELECT coalesce(max(buyers), 0) AS buyers, max(quantity) AS quantity, max(revenue) AS revenue,
-           max(first_sold) AS first_sold, max(last_sold) AS last_sold, coalesce(max(lines), 0) AS lines
-    FROM product_sales WHERE product_id = $product
-),
-product_orders AS (     -- distinct orders are not kept per product (the costliest total to refresh)
-    SELECT count(DISTINCT order_id) AS orders FROM valid_lines WHERE product_id = $product
-)
-SELECT p.product_id, p.name, p.category, p.is_product, p.in_stock, p.unit_price,
-       s.buyers, o.orders, s.quantity, s.revenue, s.first_sold, s.last_sold, s.lines
-FROM sales s CROSS JOIN product_orders o LEFT JOIN (SELECT * FROM products WHERE product_id = $product) p ON true
-"""
-
-# One row per (customer, later purchase day) of the product: whole days since that customer's previous purchase
-# day of it. Same definition as Interactions.products.repurchase_days (distinct calendar days, median gap).
-REPURCHASE_GAPS_SQL = """
-WITH days AS (
-    SELECT DISTINCT customer_id, CAST(ordered_at AS DATE) AS day
-    FROM valid_lines
-    WHERE product_id = ? AND customer_id IS NOT NULL
-), ordered AS (
-    SELECT customer_id, day, lag(day) OVER (PARTITION BY customer_id ORDER BY day) AS prev
-    FROM days
-)
-SELECT customer_id, CAST(date_diff('day', prev, day) AS DOUBLE) AS gap_days
-FROM ordered WHERE prev IS NOT NULL
-ORDER BY customer_id, day
-"""
-
-ALSO_BOUGHT_SQL = """
-WITH buyers AS (
-    SELECT DISTINCT customer_id FROM valid_lines WHERE product_id = $product AND customer_id IS NOT NULL
-), co AS (
-    SELECT l.product_id, count(DISTINCT l.customer_id) AS customers
-    FROM valid_lines l SEMI JOIN buyers b ON l.customer_id = b.customer_id
-    WHERE l.product_id <> $product
-    GROUP BY l.product_id
-), top AS (
-    SELECT co.product_id, p.name AS product_name, p.category, co.customers
-    FROM co LEFT JOIN products p USING (product_id)
-    WHERE coalesce(p.is_product, true)
-    ORDER BY co.customers DESC, co.product_id
-    LIMIT $limit
-), popularity AS (     -- buyers of the listed products (kept per product by every import)
-    SELECT product_id, buyers AS buyers_all
-    FROM product_sales WHERE product_id IN (SELECT product_id FROM top)
-)
-SELECT t.product_id, t.product_name, t.category, t.customers,
-       t.customers / (SELECT count(*) FROM buyers) AS share,
-       (t.customers / (SELECT count(*) FROM buyers))
-         / (pop.buyers_all / (SELECT count(DISTINCT customer_id) FROM valid_lines WHERE customer_id IS NOT NULL))
-         AS lift
-FROM top t JOIN popularity pop USING (product_id)
-ORDER BY t.customers DESC, t.product_id
-"""
 
 
 def _check_limit(limit: int) -> int:
@@ -141,19 +32,19 @@ def _check_limit(limit: int) -> int:
 
 def search_customers(con: Any, prefix: str = "", limit: int = 50) -> pd.DataFrame:
     """Customers whose id starts with `prefix` (empty: the first `limit` ids): customer_id, orders, last_order."""
-    return con.execute(SEARCH_CUSTOMERS_SQL, [str(prefix or "").strip(), _check_limit(limit)]).df()
+    return sql.run(con, "preview/search_customers", [str(prefix or "").strip(), _check_limit(limit)]).df()
 
 
 def search_products(con: Any, text: str = "", limit: int = 50) -> pd.DataFrame:
     """Products whose id starts with `text` or whose name contains it (case-insensitive): id matches first,
     then real products before postage and fees, then best sellers."""
     text = str(text or "").strip()
-    return con.execute(SEARCH_PRODUCTS_SQL, [text, text, text, _check_limit(limit)]).df()
+    return sql.run(con, "preview/search_products", {"text": text, "limit": _check_limit(limit)}).df()
 
 
 def customer_summary(con: Any, customer_id: str) -> dict[str, Any]:
     """Orders, revenue, first/last order and country of one customer; NotFound when they have no valid order."""
-    row = con.execute(CUSTOMER_SUMMARY_SQL, {"customer": str(customer_id)}).fetchone()
+    row = sql.run(con, "preview/customer_summary", {"customer": str(customer_id)}).fetchone()
     if row is None or not row[0]:
         raise NotFound(f"unknown customer id: {customer_id!r} (no valid orders with this id)")
     keys = ("orders", "revenue", "first_order", "last_order", "country")
@@ -162,17 +53,17 @@ def customer_summary(con: Any, customer_id: str) -> dict[str, Any]:
 
 def customer_timeline(con: Any, customer_id: str) -> pd.DataFrame:
     """One row per order of the customer, oldest first: order_id, ordered_at, revenue, items, lines."""
-    return con.execute(CUSTOMER_TIMELINE_SQL, {"customer": str(customer_id)}).df()
+    return sql.run(con, "preview/customer_timeline", {"customer": str(customer_id)}).df()
 
 
 def customer_products(con: Any, customer_id: str) -> pd.DataFrame:
     """What the customer bought, most-ordered first: orders, quantity, revenue, first and last purchase."""
-    return con.execute(CUSTOMER_PRODUCTS_SQL, [str(customer_id)]).df()
+    return sql.run(con, "preview/customer_products", [str(customer_id)]).df()
 
 
 def product_info(con: Any, product_id: str) -> dict[str, Any]:
     """Catalogue fields and sales totals of one product; NotFound when neither catalogue nor sales know it."""
-    cur = con.execute(PRODUCT_INFO_SQL, {"product": str(product_id)})
+    cur = sql.run(con, "preview/product_info", {"product": str(product_id)})
     names = [d[0] for d in cur.description]
     row = dict(zip(names, cur.fetchone(), strict=True))
     if row["product_id"] is None and not row["lines"]:
@@ -183,7 +74,7 @@ def product_info(con: Any, product_id: str) -> dict[str, Any]:
 
 def repurchase_gaps(con: Any, product_id: str) -> pd.DataFrame:
     """Days between consecutive purchase days of the product by the same customer: customer_id, gap_days."""
-    return con.execute(REPURCHASE_GAPS_SQL, [str(product_id)]).df()
+    return sql.run(con, "preview/repurchase_gaps", [str(product_id)]).df()
 
 
 def repurchase_cycle(con: Any, product_id: str) -> dict[str, Any]:
@@ -203,23 +94,13 @@ def repurchase_cycle(con: Any, product_id: str) -> dict[str, Any]:
 
 def also_bought(con: Any, product_id: str, limit: int = 10) -> pd.DataFrame:
     """Customers who bought this also bought: product_id, product_name, category, customers, share, lift."""
-    return con.execute(ALSO_BOUGHT_SQL, {"product": str(product_id), "limit": _check_limit(limit)}).df()
-
-
-# The lines a model trained before `cutoff` learns from: the same filter as recs.interactions (valid lines of
-# real products by known customers, strictly before the cutoff).
-SNAPSHOT_SQL = """
-SELECT count(*) AS lines, count(DISTINCT v.order_id) AS orders, count(DISTINCT v.customer_id) AS customers,
-       count(DISTINCT v.product_id) AS products, min(v.ordered_at) AS first_line, max(v.ordered_at) AS last_line
-FROM valid_lines v JOIN products p ON p.product_id = v.product_id
-WHERE p.is_product AND v.customer_id IS NOT NULL AND (CAST(? AS TIMESTAMP) IS NULL OR v.ordered_at < ?)
-"""
+    return sql.run(con, "preview/also_bought", {"product": str(product_id), "limit": _check_limit(limit)}).df()
 
 
 def training_snapshot(con: Any, cutoff: Any = None) -> dict[str, Any]:
     """What a model trained before `cutoff` saw: lines, orders, customers, products bought, first/last line."""
     stamp = None if cutoff is None else pd.Timestamp(cutoff).to_pydatetime()
-    cur = con.execute(SNAPSHOT_SQL, [stamp, stamp])
+    cur = sql.run(con, "preview/training_snapshot", {"cutoff": stamp})
     names = [d[0] for d in cur.description]
     out = dict(zip(names, cur.fetchone(), strict=True))
     out["cutoff"] = None if cutoff is None else pd.Timestamp(cutoff)
@@ -233,7 +114,7 @@ def score_matrix(model: Any, max_cells: int = 40_000_000) -> np.ndarray | None:
     data = model.data_
     if data.n_customers * data.n_products > max_cells:
         return None
-    return np.ascontiguousarray(model.score(data.customer_ids).T)  # products x customers: a row per product
+    return np.ascontiguousarray(model.score_customers(data.customer_ids).T)  # products x customers: a row per product
 
 
 def _top_customers(model: Any, scores: np.ndarray, product_id: str, k: int, exclude_purchased: bool) -> pd.DataFrame:
@@ -269,22 +150,12 @@ def likely_buyers(con: Any, model: Any, product_id: str, limit: int = 20, exclud
     if top.empty:
         return top.assign(bought_before=pd.Series(dtype="int64"), last_bought=pd.Series(dtype="datetime64[us]"),
                           orders=pd.Series(dtype="int64"))
-    facts = con.execute(LIKELY_FACTS_SQL, [str(product_id), list(top["customer_id"].astype(str))]).df()
+    facts = sql.run(con, "preview/likely_facts", {"product": str(product_id),
+                                                   "customers": list(top["customer_id"].astype(str))}).df()
     out = top.merge(facts, on="customer_id", how="left")
     out["bought_before"] = out["bought_before"].fillna(0).astype("int64")
     out["orders"] = out["orders"].fillna(0).astype("int64")
     return out[["customer_id", "rank", "score", "bought_before", "last_bought", "orders"]]
-
-
-LIKELY_FACTS_SQL = """
-SELECT customer_id,
-       count(DISTINCT order_id) FILTER (WHERE product_id = $1) AS bought_before,
-       max(ordered_at) FILTER (WHERE product_id = $1) AS last_bought,
-       count(DISTINCT order_id) AS orders
-FROM valid_lines
-WHERE customer_id = ANY($2)
-GROUP BY customer_id
-"""
 
 
 def orders_version(con: Any) -> int:

@@ -7,15 +7,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from recs import db
+from recs import db, sql
 from recs.interactions import build_interactions, to_timestamp
 from recs.models import get_class
 from recs.models.base import Progress, Recommender
 from recs.models.store import save_model, stored_metas, stored_stamp
 
-FINGERPRINT_SQL = """
-SELECT count(*) AS valid_lines, max(ordered_at) AS max_ordered_at FROM valid_lines
-"""
+FINGERPRINT_SQL = sql.load("training/fingerprint")
 
 
 def data_fingerprint(con: Any) -> dict[str, Any]:

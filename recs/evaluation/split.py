@@ -14,39 +14,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from recs import sql
 from recs.errors import InputError
 
 MODES = ("new", "all")
-
-_REAL_LINES = """
-real_lines AS (         -- valid lines of real products by known customers
-    SELECT v.customer_id, v.product_id, v.ordered_at
-    FROM valid_lines v
-    JOIN products p ON p.product_id = v.product_id
-    WHERE p.is_product AND v.customer_id IS NOT NULL
-)"""
-
-# $cutoff, $end: TIMESTAMP. One query per side so only the test customers' rows reach Python.
-_TRAIN_CUSTOMERS_SQL = "WITH " + _REAL_LINES + """
-SELECT count(DISTINCT customer_id) FROM real_lines WHERE ordered_at < $cutoff
-"""
-
-_TEST_PAIRS_SQL = "WITH " + _REAL_LINES + """
-SELECT customer_id, list(DISTINCT product_id)
-FROM real_lines
-WHERE ordered_at >= $cutoff AND ordered_at < $end
-  AND customer_id IN (SELECT customer_id FROM real_lines WHERE ordered_at < $cutoff)
-GROUP BY customer_id
-"""
-
-_HISTORY_PAIRS_SQL = "WITH " + _REAL_LINES + """
-SELECT customer_id, list(DISTINCT product_id)
-FROM real_lines
-WHERE ordered_at < $cutoff
-  AND customer_id IN (SELECT customer_id FROM real_lines WHERE ordered_at >= $cutoff AND ordered_at < $end)
-GROUP BY customer_id
-"""
-
 
 def to_timestamp(value: object, what: str = "cutoff") -> pd.Timestamp:
     """Parse a date/time given by a person; a clear InputError when it is not one."""
@@ -126,12 +97,12 @@ def temporal_split(con, cutoff: object, horizon_days: int = 30) -> Split:
         raise InputError(f"horizon must be a positive number of days, got {horizon_days!r}")
     end = cutoff + pd.Timedelta(days=int(horizon_days))
     params = {"cutoff": cutoff.to_pydatetime(), "end": end.to_pydatetime()}
-    known = int(con.execute(_TRAIN_CUSTOMERS_SQL, {"cutoff": params["cutoff"]}).fetchone()[0])
+    known = int(sql.run(con, "evaluation/train_customers", {"cutoff": params["cutoff"]}).fetchone()[0])
     if known == 0:
         raise InputError(f"no purchases before the cutoff {cutoff.date()}: choose a later cutoff")
     # the same Split as split_frames(all pairs before, all pairs in the window), filtered in DuckDB
-    bought = _sets(con.execute(_TEST_PAIRS_SQL, params).fetchall())
-    history = _sets(con.execute(_HISTORY_PAIRS_SQL, params).fetchall()) if bought else {}
+    bought = _sets(sql.run(con, "evaluation/test_pairs", params).fetchall())
+    history = _sets(sql.run(con, "evaluation/history_pairs", params).fetchall()) if bought else {}
     split = Split(cutoff=cutoff, end=end, history=history, bought=bought, train_customers=known)
     if not split.bought:
         raise InputError(

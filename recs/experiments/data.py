@@ -13,64 +13,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from recs import db
+from recs import db, sql
 from recs.errors import InputError, NotFound
-
-# One row per assigned customer of one experiment. $exp, $w, $pre are bound values, never text.
-CUSTOMER_WINDOW_SQL = """
-WITH a AS (
-    SELECT customer_id,
-           min(variant)            AS variant,
-           count(DISTINCT variant) AS n_variants,
-           array_to_string(list_sort(list(DISTINCT variant)), ', ') AS variants,
-           min(assigned_at)        AS assigned_at
-    FROM assignments
-    WHERE experiment_id = $exp
-    GROUP BY customer_id
-),
-bounds AS (SELECT max(ordered_at) AS data_end FROM orders),
-c AS (
-    SELECT a.*, coalesce(a.assigned_at + to_days(CAST($w AS INTEGER)) <= b.data_end, false) AS complete
-    FROM a CROSS JOIN bounds b
-),
-per_customer AS (       -- grouped by customer id alone (cheaper than by every column of c), then joined back
-    SELECT a.customer_id,
-           count(*) FILTER (WHERE o.ordered_at >= a.assigned_at
-                              AND o.ordered_at < a.assigned_at + to_days(CAST($w AS INTEGER)))           AS orders,
-           sum(o.revenue) FILTER (WHERE o.ordered_at >= a.assigned_at
-                                    AND o.ordered_at < a.assigned_at + to_days(CAST($w AS INTEGER)))     AS revenue,
-           sum(o.revenue) FILTER (WHERE o.ordered_at >= a.assigned_at - to_days(CAST($pre AS INTEGER))
-                                    AND o.ordered_at < a.assigned_at)                                    AS pre_revenue,
-           count(*) FILTER (WHERE o.ordered_at < a.assigned_at)                                          AS orders_before,
-           sum(o.revenue) FILTER (WHERE o.ordered_at < a.assigned_at)                                    AS revenue_before,
-           max(o.ordered_at) FILTER (WHERE o.ordered_at < a.assigned_at)                                 AS last_order_before
-    FROM a JOIN orders o ON o.customer_id = a.customer_id
-    GROUP BY a.customer_id
-)
-SELECT
-    c.customer_id, c.variant, c.n_variants, c.variants, c.assigned_at, c.complete,
-    coalesce(p.orders, 0) AS orders, coalesce(p.revenue, 0) AS revenue, coalesce(p.pre_revenue, 0) AS pre_revenue,
-    coalesce(p.orders_before, 0) AS orders_before, coalesce(p.revenue_before, 0) AS revenue_before,
-    p.last_order_before
-FROM c LEFT JOIN per_customer p ON p.customer_id = c.customer_id
-ORDER BY c.customer_id
-"""
-
-# Orders in the window by whole day since assignment, for cumulative curves.
-WINDOW_DAYS_SQL = """
-WITH a AS (
-    SELECT customer_id, min(assigned_at) AS assigned_at
-    FROM assignments WHERE experiment_id = $exp GROUP BY customer_id
-)
-SELECT a.customer_id,
-       CAST(floor(epoch(o.ordered_at - a.assigned_at) / 86400) AS INTEGER) AS day,
-       count(*)       AS orders,
-       sum(o.revenue) AS revenue
-FROM a JOIN orders o ON o.customer_id = a.customer_id
-WHERE o.ordered_at >= a.assigned_at AND o.ordered_at < a.assigned_at + to_days(CAST($w AS INTEGER))
-GROUP BY ALL
-ORDER BY 1, 2
-"""
 
 
 @dataclass(frozen=True)
@@ -96,14 +40,13 @@ def experiment_ids(con) -> list[str]:
     """Every experiment id in `assignments`, sorted (empty when there are none or no schema)."""
     if not db.has_schema(con):
         return []
-    rows = con.execute("SELECT DISTINCT experiment_id FROM assignments ORDER BY 1").fetchall()
+    rows = sql.run(con, "experiments/experiment_ids").fetchall()
     return [r[0] for r in rows]
 
 
 def variants(con, experiment_id: str) -> list[str]:
     """The variants of one experiment, sorted."""
-    rows = con.execute("SELECT DISTINCT variant FROM assignments WHERE experiment_id = ? ORDER BY 1",
-                       [experiment_id]).fetchall()
+    rows = sql.run(con, "experiments/variants", [experiment_id]).fetchall()
     return [r[0] for r in rows]
 
 
@@ -122,7 +65,7 @@ def require_experiment(con, experiment_id: str | None) -> list[str]:
 
 def data_end(con) -> pd.Timestamp | None:
     """The data's end: the latest order time (None without orders)."""
-    value = con.execute("SELECT max(ordered_at) FROM orders").fetchone()[0]
+    value = sql.run(con, "experiments/data_end").fetchone()[0]
     return None if value is None else pd.Timestamp(value)
 
 
@@ -135,7 +78,7 @@ def customer_window(con, experiment_id: str, window_days: int = 30, pre_days: in
     """
     check_days(window_days, pre_days)
     params = {"exp": experiment_id, "w": int(window_days), "pre": int(pre_days)}
-    frame = con.execute(CUSTOMER_WINDOW_SQL, params).df()
+    frame = sql.run(con, "experiments/customer_window", params).df()
     frame["orders"] = frame["orders"].astype("int64")
     frame["orders_before"] = frame["orders_before"].astype("int64")
     for col in ("revenue", "pre_revenue", "revenue_before"):
@@ -158,16 +101,14 @@ def split_guards(frame: pd.DataFrame, end: pd.Timestamp | None) -> tuple[pd.Data
 def window_days_frame(con, experiment_id: str, window_days: int) -> pd.DataFrame:
     """Orders and revenue per (customer, whole day since assignment) inside the window."""
     check_days(window_days, 1)
-    frame = con.execute(WINDOW_DAYS_SQL, {"exp": experiment_id, "w": int(window_days)}).df()
+    frame = sql.run(con, "experiments/window_days", {"exp": experiment_id, "w": int(window_days)}).df()
     frame["revenue"] = frame["revenue"].astype("float64")
     return frame
 
 
 def planned_split(con, experiment_id: str, variants: list[str]) -> dict[str, float]:
     """The planned share of each variant: recorded by a holdout export, else equal."""
-    rows = con.execute(
-        "SELECT report FROM imports WHERE kind = 'assignments' AND format = 'holdout' ORDER BY id DESC"
-    ).fetchall()
+    rows = sql.run(con, "experiments/holdout_reports").fetchall()
     for (report,) in rows:
         try:
             info = json.loads(report or "{}")

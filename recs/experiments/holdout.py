@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
+from recs import sql
 from recs.errors import InputError
 
 
@@ -53,9 +54,7 @@ def assign_holdout(con, experiment_id: str, customer_ids: Sequence[str], holdout
     if not experiment_id:
         raise InputError("an experiment id is needed to record a holdout (e.g. --experiment reco-email-2024-06)")
     frame = split_holdout(customer_ids, holdout_share, seed)
-    existing = con.execute(
-        "SELECT customer_id, min(variant) AS variant, count(DISTINCT variant) AS k FROM assignments "
-        "WHERE experiment_id = ? GROUP BY customer_id", [experiment_id]).df()
+    existing = sql.run(con, "experiments/existing_assignments", [experiment_id]).df()
     if len(existing):
         if set(existing["customer_id"]) != set(frame["customer_id"]):
             raise InputError(f"experiment id {experiment_id!r} already exists with different customers "
@@ -73,19 +72,15 @@ def assign_holdout(con, experiment_id: str, customer_ids: Sequence[str], holdout
                          "planned_split": {"control": float(holdout_share), "treatment": 1 - float(holdout_share)},
                          "customers": len(frame), "control": int((frame["variant"] == "control").sum())})
     rows = frame.assign(experiment_id=experiment_id, assigned_at=when)
-    view = f"_holdout_{abs(hash((experiment_id, seed))) % 10**9}"
+    view = "holdout_rows"  # registered on this cursor only (a DuckDB cursor's registrations are its own)
     con.execute("BEGIN TRANSACTION")
     try:
-        import_id = con.execute(
-            "SELECT greatest(nextval('import_id_seq'), (SELECT coalesce(max(id), 0) + 1 FROM imports))").fetchone()[0]
-        con.execute(
-            "INSERT INTO imports (id, kind, file_name, sha256, format, rows_read, rows_kept, rows_rejected, "
-            "started_at, finished_at, report) VALUES (?, 'assignments', ?, ?, 'holdout', ?, ?, 0, ?, ?, ?)",
-            [import_id, f"holdout:{experiment_id}", hashlib.sha256(report.encode()).hexdigest(), len(frame),
-             len(frame), when.to_pydatetime(), when.to_pydatetime(), report])
+        import_id = sql.run(con, "experiments/next_import_id").fetchone()[0]
+        sql.run(con, "experiments/record_holdout_import", [
+            import_id, f"holdout:{experiment_id}", hashlib.sha256(report.encode()).hexdigest(), len(frame),
+            len(frame), when.to_pydatetime(), when.to_pydatetime(), report])
         con.register(view, rows)
-        con.execute(f"INSERT INTO assignments (experiment_id, customer_id, variant, assigned_at, import_id) "
-                    f"SELECT experiment_id, customer_id, variant, assigned_at, ? FROM {view}", [import_id])
+        sql.run(con, "experiments/record_holdout_assignments", [import_id])
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -1,0 +1,2 @@
+-- Every experiment id in `assignments`, sorted. No parameters.
+SELECT DISTINCT experiment_id FROM assignments ORDER BY 1

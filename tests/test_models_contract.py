@@ -237,3 +237,107 @@ def test_weightings_all_work(name: str) -> None:
     for weighting in ("count", "recency"):
         recs = get_model(name).fit(small_data(weighting)).recommend(["c01", "c22"], k=3)
         assert len(recs) == 6 and np.isfinite(recs["score"]).all()
+
+
+def _snapshot(obj: object) -> dict[str, tuple[int, object]]:
+    """Every attribute of an object: its identity, and a copy of its content for arrays and sparse matrices."""
+    out = {}
+    for key, value in vars(obj).items():
+        if isinstance(value, np.ndarray):
+            out[key] = (id(value), value.copy())
+        elif sp.issparse(value):
+            out[key] = (id(value), (value.data.copy(), value.indices.copy(), value.indptr.copy()))
+        else:
+            out[key] = (id(value), None)
+    return out
+
+
+def _same(before: dict, after: dict) -> list[str]:
+    changed = sorted(set(before) ^ set(after))
+    for key in set(before) & set(after):
+        (id_b, copy_b), (id_a, copy_a) = before[key], after[key]
+        if id_b != id_a:
+            changed.append(key)
+        elif isinstance(copy_b, np.ndarray):
+            if not np.array_equal(copy_b, copy_a, equal_nan=copy_b.dtype.kind in "fc"):
+                changed.append(key)
+        elif copy_b is not None and not all(np.array_equal(x, y) for x, y in zip(copy_b, copy_a, strict=True)):
+            changed.append(key)
+    return changed
+
+
+def _serve(model: Recommender, customers: list[str]) -> tuple:
+    """Everything a page asks of a fitted model, for some customers."""
+    recs = model.recommend(customers, k=4, batch_size=3)
+    pinned = model.recommend(customers, k=3, rules=Rules(pin=["p13"], exclude_purchased=False))
+    why = [model.explain(c, p) for c in customers for p in ("p01", "p08")]
+    sim = model.similar_items("p0" + str(len(customers) % 10), 4)
+    buyers = model.likely_buyers("p02", 5, exclude_purchased=bool(len(customers) % 2))
+    return recs, pinned, why, sim, buyers, model.score_customers(customers)
+
+
+def _equal(a: tuple, b: tuple) -> None:
+    for x, y in zip(a, b, strict=True):
+        if isinstance(x, pd.DataFrame):
+            pd.testing.assert_frame_equal(x, y, check_exact=True)
+        elif isinstance(x, np.ndarray):
+            assert np.array_equal(x, y)
+        else:
+            assert x == y
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_fitted_model_is_read_only(name: str, data: Interactions) -> None:
+    model = fitted(name, data)
+    before, data_before = _snapshot(model), _snapshot(model.data_)
+    _serve(model, ["c00", "c17", "stranger"])
+    model.recommend(k=2)
+    assert _same(before, _snapshot(model)) == [] and _same(data_before, _snapshot(model.data_)) == []
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_threads_sharing_one_model_equal_a_serial_run(name: str, data: Interactions) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    model = fitted(name, data)
+    groups = [[str(c) for c in data.customer_ids[t::8]] + [f"stranger{t}"] for t in range(8)]
+    serial = [_serve(model, g) for g in groups]
+    with ThreadPoolExecutor(8) as pool:
+        for _ in range(3):
+            for want, got in zip(serial, pool.map(lambda g: _serve(model, g), groups), strict=True):
+                _equal(want, got)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_score_contract_and_reasons_equal_explain(name: str, data: Interactions) -> None:
+    model = fitted(name, data)
+    rows = np.array([0, 3, 17], dtype=np.int64)
+    scores = model.score(rows)
+    assert scores.dtype == np.float32 and scores.shape == (3, data.n_products)
+    assert np.array_equal(model.score_with_context(rows)[0], scores)
+    assert np.array_equal(model.score_customers(data.customer_ids[rows]), scores)
+    recs = model.recommend(["c00", "c05", "stranger"], k=3)
+    assert recs["reason"].tolist() == [model.explain(c, p) for c, p in zip(recs.customer_id, recs.product_id,
+                                                                            strict=True)]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_model_file_holds_no_pickle_and_old_files_load(name: str, data: Interactions, tmp_path) -> None:
+    import json
+
+    model = fitted(name, data)
+    path = tmp_path / "m.npz"
+    model.save(path, meta={"note": "x"})
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {key: z[key] for key in z.files}
+    assert all(a.dtype != object for a in arrays.values())
+    header = json.loads(str(arrays["__meta__"]))
+    if not header["nested"]:  # a file written before nested models (format 1) reads the same
+        header["format"] = 1
+        del header["nested"]
+        arrays["__meta__"] = np.array(json.dumps(header))
+        with open(tmp_path / "old.npz", "wb") as fh:
+            np.savez(fh, **arrays)
+        old, meta = Recommender.load_with_meta(tmp_path / "old.npz")
+        assert meta == {"note": "x"}
+        pd.testing.assert_frame_equal(old.recommend(k=3), model.recommend(k=3))

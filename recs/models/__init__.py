@@ -12,7 +12,7 @@ from typing import Any
 from recs.errors import InputError
 from recs.models.base import ParamSpec, Recommender
 
-SKIP = {"base", "store"}
+SKIP = {"base", "ranking", "store"}  # modules without models
 REGISTRY: dict[str, type[Recommender]] = {}
 
 

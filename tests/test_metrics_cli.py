@@ -16,7 +16,7 @@ from tests.conftest import REPO
 HEADERS = {
     "summary": "orders,customers,repeat_customers,repurchase_rate,revenue,net_revenue,aov,revenue_per_customer,"
                "first_order_at,last_order_at",
-    "retention": "cohort,period,cohort_size,customers,retention,revenue,revenue_retention",
+    "retention": "cohort,period,cohort_size,customers,retention,revenue,revenue_retention,complete",
     "repurchase": "period,customers,new_customers,returning_customers,returning_rate",
     "repeat_within": "cohort,customers,within_30,within_60,within_90,complete_30,complete_60,complete_90",
     "time_to_second": "customer_id,cohort,first_order_id,first_order_at,second_order_id,second_order_at,"

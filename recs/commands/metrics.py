@@ -2,20 +2,23 @@
 
 Sub-subcommands: summary, retention, repurchase, repeat_within, time_to_second, rfm.
 Every one takes --db, --out (file or - for stdout), --start/--end (start <= time < end),
---country and --category. Dates print as YYYY-MM-DD.
+--country and --category. The file is `recs.metrics.csv_bytes`, the bytes the pages' download buttons serve;
+each subcommand's help is its definition from the metric's metadata.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 import pandas as pd
 
 from recs import db, metrics
-from recs.commands._common import add_db_argument, add_out_argument, db_path, write_csv
+from recs.commands._common import add_db_argument, add_out_argument, db_path
 from recs.errors import InputError
 
-DATE_COLUMNS = ("cohort", "period", "first_order_at", "last_order_at", "second_order_at")
+NAMES = ("summary", "retention", "repurchase", "repeat_within", "time_to_second", "rfm")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,16 +27,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Managers' metrics as CSV. Definitions: docs/metrics.md.",
     )
     subs = parser.add_subparsers(dest="metric", metavar="METRIC")
-    specs = {
-        "summary": "one row: orders, customers, repeat customers, repurchase rate, revenue, net revenue, AOV",
-        "retention": "cohort retention grid: cohort, period offset, cohort size, customers, retention, revenue",
-        "repurchase": "per period: customers, new, returning, returning rate",
-        "repeat_within": "per cohort: share with a second order within N days, and whether each cell is complete",
-        "time_to_second": "per customer: first and second order and the days between",
-        "rfm": "per customer: recency, frequency, monetary, scores 1-5 and segment",
-    }
-    for name, help_text in specs.items():
-        sub = subs.add_parser(name, help=help_text, description=help_text + ". See docs/metrics.md.")
+    for name in NAMES:
+        meta = metrics.definition(name)
+        sub = subs.add_parser(name, help=meta.title.lower(), description=f"{meta.title}: {meta.definition}. "
+                              f"Columns: {', '.join(meta.column_names(['within_N', 'complete_N']))}. "
+                              "See docs/metrics.md.")
         add_db_argument(sub)
         add_out_argument(sub)
         sub.add_argument("--start", help="first day counted, YYYY-MM-DD (orders with start <= time)")
@@ -71,7 +69,7 @@ def compute(con, args: argparse.Namespace) -> pd.DataFrame:
     if name == "summary":
         return metrics.summary(con, filters)
     if name == "retention":
-        return metrics.retention(con, metrics.check_grain(args.grain), filters)[metrics.RETENTION_COLUMNS]
+        return metrics.retention(con, metrics.check_grain(args.grain), filters)
     if name == "repurchase":
         return metrics.repurchase(con, metrics.check_grain(args.grain), filters)
     if name == "repeat_within":
@@ -81,16 +79,6 @@ def compute(con, args: argparse.Namespace) -> pd.DataFrame:
     if name == "rfm":
         return metrics.rfm(con, filters, metrics.parse_date(args.as_of, "as-of"))
     raise InputError(f"unknown metric {name!r}")
-
-
-def format_dates(frame: pd.DataFrame) -> pd.DataFrame:
-    """Date columns as YYYY-MM-DD text (empty when missing), the CSV contract."""
-    out = frame.copy()
-    for column in DATE_COLUMNS:
-        if column in out.columns and not pd.api.types.is_numeric_dtype(out[column]):
-            values = pd.to_datetime(out[column])
-            out[column] = values.dt.strftime("%Y-%m-%d").where(values.notna(), None)
-    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -108,5 +96,10 @@ def run(args: argparse.Namespace) -> int:
         frame = compute(con, args)
     finally:
         con.close()
-    write_csv(format_dates(frame), args.out)
+    data = metrics.csv_bytes(args.metric, frame)
+    if args.out in (None, "-"):
+        sys.stdout.write(data.decode("utf-8"))
+    else:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_bytes(data)
     return 0

@@ -1,6 +1,7 @@
 """Load a metric's SQL by name from `recs/metrics/sql/` and run it with bound parameters.
 
-Each metric is one `.sql` file whose first line is `-- definition: ...`. A file that says
+Each metric is one `.sql` file, with its definition, columns and parameters in the `.toml` beside it
+(`recs.metrics.meta`). A file that says
 `{{base}}` gets the shared CTEs pasted in its place: the shop's orders (`_shop_all.sql`, the
 `orders` table, when no country/category filter is set; `_shop_filtered.sql`, orders recomputed
 from the sub-shop's lines, otherwise), then `_base.sql`. That text is ours, never the user's.
@@ -54,12 +55,6 @@ def is_filtered(params: dict[str, Any] | None) -> bool:
     """True when a country or category narrows the shop (so orders must be recomputed from its lines)."""
     params = params or {}
     return params.get("country") is not None or params.get("category") is not None
-
-
-def definition(name: str) -> str:
-    """The one-line definition written on top of the metric's SQL file."""
-    first = _read(name).splitlines()[0]
-    return first.removeprefix("--").strip().removeprefix("definition:").strip()
 
 
 def run(con: Any, name: str, params: dict[str, Any] | None = None) -> pd.DataFrame:

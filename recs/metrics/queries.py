@@ -13,14 +13,14 @@ import pandas as pd
 from recs.errors import InputError
 from recs.metrics.filters import Filters, check_grain, days_label, parse_days
 from recs.metrics.loader import run
+from recs.metrics.meta import definition
 
-SUMMARY_COLUMNS = ["orders", "customers", "repeat_customers", "repurchase_rate", "revenue", "net_revenue",
-                   "aov", "revenue_per_customer", "first_order_at", "last_order_at"]
-RETENTION_COLUMNS = ["cohort", "period", "cohort_size", "customers", "retention", "revenue", "revenue_retention"]
-REPURCHASE_COLUMNS = ["period", "customers", "new_customers", "returning_customers", "returning_rate"]
-TIME_TO_SECOND_COLUMNS = ["customer_id", "cohort", "first_order_id", "first_order_at", "second_order_id",
-                          "second_order_at", "days_to_second"]
-RFM_COLUMNS = ["customer_id", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score", "segment"]
+# Output columns in CSV order, from each metric's metadata file (recs/metrics/sql/<name>.toml)
+SUMMARY_COLUMNS = definition("summary").column_names()
+RETENTION_COLUMNS = definition("retention").column_names()
+REPURCHASE_COLUMNS = definition("repurchase").column_names()
+TIME_TO_SECOND_COLUMNS = definition("time_to_second").column_names()
+RFM_COLUMNS = definition("rfm").column_names()
 SEGMENTS = ["Champions", "Loyal", "Potential loyalists", "New", "At risk", "Can't lose them", "Hibernating", "Lost"]
 
 
@@ -41,8 +41,9 @@ def summary_previous(con: Any, filters: Filters | None) -> pd.DataFrame | None:
 
 
 def retention(con: Any, grain: str = "month", filters: Filters | None = None) -> pd.DataFrame:
-    """Cohort x offset grid: RETENTION_COLUMNS plus `complete` (the period cohort+k ended before the data end)."""
-    return run(con, "retention", _params(filters, grain=check_grain(grain)))[[*RETENTION_COLUMNS, "complete"]]
+    """Cohort x offset grid: RETENTION_COLUMNS, the last being `complete` (the period cohort+k ended before the data
+    end, so its figures can no longer grow)."""
+    return run(con, "retention", _params(filters, grain=check_grain(grain)))[RETENTION_COLUMNS]
 
 
 def repurchase(con: Any, grain: str = "month", filters: Filters | None = None) -> pd.DataFrame:
@@ -124,7 +125,7 @@ def segment_summary(frame: pd.DataFrame) -> pd.DataFrame:
     out["customers"] = out["customers"].astype(int)
     out["customer_share"] = out["customers"] / total_customers if total_customers else 0.0
     out["revenue_share"] = out["revenue"] / total_revenue if total_revenue else 0.0
-    return out[["segment", "customers", "customer_share", "revenue", "revenue_share"]]
+    return out[definition("segment_summary").column_names()]
 
 
 def monthly(con: Any, filters: Filters | None = None, grain: str = "month") -> pd.DataFrame:

@@ -1,7 +1,9 @@
 -- base: the CTEs every metric shares, after `shop_orders` (from _shop_all.sql or _shop_filtered.sql: $country,
 -- $category define the sub-shop; $start/$end only choose the window). Included by the loader where a metric file
 -- says {{base}}. Parameters: $start, $end (TIMESTAMP or NULL), $country, $category (VARCHAR or NULL).
--- Nothing here is built from user text.
+-- Nothing here is built from user text. Money is summed as DECIMAL(38, 6) in every metric (each order's revenue to
+-- the millionth): the sum is exact, so a figure is the same on every run (a DOUBLE sum's last digit depends on the
+-- order DuckDB's threads add in, and the page's CSV and the CLI's must be the same bytes).
 window_orders AS (      -- the orders a figure counts: start <= time < end
     SELECT *
     FROM shop_orders

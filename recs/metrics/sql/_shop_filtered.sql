@@ -7,7 +7,7 @@ shop_lines AS (         -- valid lines of the sub-shop, all time (valid_lines: q
       AND ($category IS NULL OR l.product_id IN (SELECT p.product_id FROM products AS p WHERE p.category = $category))
 ),
 shop_orders AS (        -- one row per order id with at least one valid line of the sub-shop, all time
-    SELECT order_id, min(customer_id) AS customer_id, min(ordered_at) AS ordered_at, sum(value) AS revenue
+    SELECT order_id, min(customer_id) AS customer_id, min(ordered_at) AS ordered_at, CAST(sum(CAST(value AS DECIMAL(38, 6))) AS DOUBLE) AS revenue
     FROM shop_lines
     GROUP BY order_id
 ),

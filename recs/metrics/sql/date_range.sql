@@ -1,2 +1,2 @@
--- definition: the time of the first and of the last order (earliest valid line) in the whole warehouse
+-- metric date_range: its definition, output columns and parameters are in date_range.toml beside this file
 SELECT min(ordered_at) AS first_order_at, max(ordered_at) AS last_order_at FROM orders

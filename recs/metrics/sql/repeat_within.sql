@@ -1,4 +1,4 @@
--- definition: per first-order cohort: share of the cohort's customers whose second order (by time, ties by order id) came at most N days (fractional) after the first; complete when the cohort's latest first order + N days <= data end
+-- metric repeat_within: its definition, output columns and parameters are in repeat_within.toml beside this file
 WITH
 {{base}},
 members AS (

@@ -1,4 +1,4 @@
--- definition: per calendar month or ISO week, every period from the first to the last with a customer order: customers who ordered, new (first order ever in the period), returning (first order ever before the period), returning_rate = returning / customers (empty when no customer ordered)
+-- metric repurchase: its definition, output columns and parameters are in repurchase.toml beside this file
 WITH
 {{base}},
 active AS (

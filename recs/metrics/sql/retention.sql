@@ -1,4 +1,4 @@
--- definition: retention(cohort, k) = customers of the first-order cohort with an order in period cohort+k / cohort size; revenue retention = revenue in period k / revenue in period 0
+-- metric retention: its definition, output columns and parameters are in retention.toml beside this file
 WITH
 {{base}},
 cohort_members AS (     -- customers whose first order ever falls inside the window
@@ -7,14 +7,14 @@ cohort_members AS (     -- customers whose first order ever falls inside the win
     WHERE ($start IS NULL OR first_at >= $start) AND ($end IS NULL OR first_at < $end)
 ),
 activity AS (           -- per customer and period: revenue of their orders in the window
-    SELECT m.cohort, o.customer_id, date_trunc($grain, o.ordered_at) AS period_start, sum(o.revenue) AS revenue
+    SELECT m.cohort, o.customer_id, date_trunc($grain, o.ordered_at) AS period_start, CAST(sum(CAST(o.revenue AS DECIMAL(38, 6))) AS DOUBLE) AS revenue
     FROM window_orders AS o
     JOIN cohort_members AS m USING (customer_id)
     GROUP BY ALL
 ),
 cells AS (
     SELECT cohort, date_diff($grain, cohort, period_start) AS period,
-           count(*) AS customers, sum(revenue) AS revenue
+           count(*) AS customers, CAST(sum(CAST(revenue AS DECIMAL(38, 6))) AS DOUBLE) AS revenue
     FROM activity
     GROUP BY ALL
 ),

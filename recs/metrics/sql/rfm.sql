@@ -1,8 +1,9 @@
--- definition: per customer with an order in the window: recency (days from the last order's date to the as-of date), frequency (orders), monetary (revenue), quintile scores 1-5 (ties share a score) and a named segment
+-- metric rfm: its definition, output columns and parameters are in rfm.toml beside this file
 WITH
 {{base}},
 per_customer AS (
-    SELECT customer_id, max(ordered_at) AS last_at, count(*) AS frequency, sum(revenue) AS monetary
+    SELECT customer_id, max(ordered_at) AS last_at, count(*) AS frequency,
+           CAST(sum(CAST(revenue AS DECIMAL(38, 6))) AS DOUBLE) AS monetary
     FROM window_orders
     WHERE customer_id IS NOT NULL
     GROUP BY customer_id

@@ -1,14 +1,14 @@
--- definition: one row of headline figures over the orders in the window (guests count in orders/revenue, not in customer figures)
+-- metric summary: its definition, output columns and parameters are in summary.toml beside this file
 WITH
 {{base}},
 per_customer AS (
-    SELECT customer_id, count(*) AS n_orders, sum(revenue) AS revenue
+    SELECT customer_id, count(*) AS n_orders, CAST(sum(CAST(revenue AS DECIMAL(38, 6))) AS DOUBLE) AS revenue
     FROM window_orders
     WHERE customer_id IS NOT NULL
     GROUP BY customer_id
 ),
 removed AS (            -- cancelled and returned lines in the window: value = abs(quantity * unit_price)
-    SELECT coalesce(sum(abs(l.quantity * l.unit_price)), 0) AS value
+    SELECT coalesce(CAST(sum(CAST(abs(l.quantity * l.unit_price) AS DECIMAL(38, 6))) AS DOUBLE), 0) AS value
     FROM order_lines AS l
     WHERE l.status IN ('cancelled', 'returned')
       AND ($country IS NULL OR l.country = $country)
@@ -16,13 +16,13 @@ removed AS (            -- cancelled and returned lines in the window: value = a
       AND ($start IS NULL OR l.ordered_at >= $start) AND ($end IS NULL OR l.ordered_at < $end)
 ),
 o AS (
-    SELECT count(*) AS orders, coalesce(sum(revenue), 0) AS revenue,
+    SELECT count(*) AS orders, coalesce(CAST(sum(CAST(revenue AS DECIMAL(38, 6))) AS DOUBLE), 0) AS revenue,
            min(ordered_at) AS first_at, max(ordered_at) AS last_at
     FROM window_orders
 ),
 c AS (
     SELECT count(*) AS customers, count(*) FILTER (WHERE n_orders >= 2) AS repeat_customers,
-           coalesce(sum(revenue), 0) AS customer_revenue
+           coalesce(CAST(sum(CAST(revenue AS DECIMAL(38, 6))) AS DOUBLE), 0) AS customer_revenue
     FROM per_customer
 )
 SELECT

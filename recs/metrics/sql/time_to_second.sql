@@ -1,4 +1,4 @@
--- definition: per customer whose first order ever is in the window: first and second order (by time, ties by order id) and the days between them (fractional; empty without a second order before the window end)
+-- metric time_to_second: its definition, output columns and parameters are in time_to_second.toml beside this file
 WITH
 {{base}}
 SELECT

@@ -1,4 +1,4 @@
--- definition: the histogram of time_to_second: new customers (first order in the window) with a second order before the window end, by whole days from first to second order (floor)
+-- metric time_to_second_days: its definition, output columns and parameters are in time_to_second_days.toml beside this file
 WITH
 {{base}}
 SELECT

@@ -1,4 +1,4 @@
--- definition: per first-order cohort and overall (cohort empty): customers, customers with a second order, and the median days from first to second order among them
+-- metric time_to_second_median: its definition, output columns and parameters are in time_to_second_median.toml beside this file
 WITH
 {{base}},
 members AS (

@@ -16,8 +16,10 @@ PAGES = ["pages/overview.py", "pages/retention.py", "pages/customers.py"]
 
 
 def _open(page: str) -> AppTest:
-    """The page itself (tests/test_app_pages.py covers the same pages inside app.py's navigation)."""
-    at = AppTest.from_file(str(REPO / page), default_timeout=60)
+    """The page, entered through app.py's frame as every visit is (pages/parts/frame.py)."""
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page(page)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

@@ -66,7 +66,7 @@ ORDERS_COLUMNS = ["order_id", "customer_id", "ordered_at", "revenue", "customer_
 
 
 def init_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create tables and views if they are missing (idempotent).
+    """Make sure the tables and views exist (idempotent).
 
     A database written by an earlier version (`orders` was a view, or a table with other columns) is upgraded
     in place: the table is rebuilt from the lines.

@@ -88,7 +88,7 @@ def customer_window(con, experiment_id: str, window_days: int = 30, pre_days: in
 
 
 def split_guards(frame: pd.DataFrame, end: pd.Timestamp | None) -> tuple[pd.DataFrame, Guards]:
-    """Drop customers in two variants, then customers whose window runs past the data's end; count both."""
+    """Leave out customers in two variants, then customers whose window runs past the data's end; count both."""
     two = frame["n_variants"] > 1
     single = frame[~two]
     past = ~single["complete"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -23,6 +24,15 @@ from recs import metrics
 from recs.db import connect
 from recs.metrics import meta
 from tests.conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def shop(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the demo shop: the CLI's process must open it while this process may hold demo_db for AppTest."""
+    path = tmp_path_factory.mktemp("csv") / "shop.duckdb"
+    shutil.copy(demo_db, path)
+    return path
+
 
 CLI_METRICS = ("summary", "retention", "repurchase", "repeat_within", "time_to_second", "rfm")
 PAGE_OF = {"summary": "pages/overview.py", "retention": "pages/retention.py", "repurchase": "pages/retention.py",
@@ -50,14 +60,14 @@ def _page_frame(con, name: str) -> tuple[pd.DataFrame, list[str]]:
 
 
 @pytest.mark.parametrize("name", CLI_METRICS)
-def test_page_csv_and_cli_csv_are_the_same_bytes(name, demo_db, tmp_path):
-    con = connect(demo_db, read_only=True)
+def test_page_csv_and_cli_csv_are_the_same_bytes(name, shop, tmp_path):
+    con = connect(shop)
     try:
         frame, options = _page_frame(con, name)
     finally:
         con.close()
     out = tmp_path / f"{name}.csv"
-    done = subprocess.run([sys.executable, "-m", "recs", "metrics", name, "--db", str(demo_db), "--out", str(out),
+    done = subprocess.run([sys.executable, "-m", "recs", "metrics", name, "--db", str(shop), "--out", str(out),
                            *options], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     page_bytes = metrics.csv_bytes(name, frame)
@@ -120,8 +130,8 @@ def test_docs_quote_every_definition():
         assert metrics.definition(name).definition in flat, f"docs/metrics.md does not quote {name}'s definition"
 
 
-def test_metric_columns_in_python_follow_the_metadata(demo_db):
-    con = connect(demo_db, read_only=True)
+def test_metric_columns_in_python_follow_the_metadata(shop):
+    con = connect(shop)
     try:
         assert list(metrics.summary(con).columns) == metrics.definition("summary").column_names()
         frame = metrics.rfm(con)

@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from recs import sql
+from recs.db import connect
 from tests.conftest import REPO
 
 SQL_START = re.compile(r"^\s*(SELECT|WITH|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|COPY|PRAGMA|ATTACH|DETACH)\b", re.I)
@@ -98,7 +99,7 @@ def test_identifiers_only_from_the_files_allowlist():
 
 
 def test_filter_values_are_bound_not_pasted(demo_db):
-    con = duckdb.connect(str(demo_db), read_only=True)
+    con = connect(demo_db)  # the same configuration as any other open of demo_db in this process
     try:
         hostile = "'; DROP TABLE order_lines;--"
         assert sql.run(con, "preview/search_customers", [hostile, 5]).fetchall() == []

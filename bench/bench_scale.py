@@ -9,6 +9,9 @@ For each size (1M and 10M order lines; $BENCH_LINES to change) on the cached dem
   page once (first render, cold caches) and again (cached rerun). The orders-table refresh every import pays is
   timed on a scratch copy. Targets at 10M: first < 5 s, rerun < 1 s.
 - memory: the peak resident memory of that page-sweep process (target < 4 GB at 10M).
+- pages in a browser (bench/_browser_pages.py): every page served by `python -m recs serve` and opened in headless
+  Chromium, first visit (fresh server) and warm (second visit), until the script finished and every chart drew;
+  printed beside the AppTest figures with the ratio. Targets at 10M: first visit < 3 s, warm < 1.5 s.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import re
 import time
 from pathlib import Path
 
+from bench import _browser_pages
 from bench._util import REPO, best_clock, demo_db, gb, label, load_average, run_child, sizes, table
 
 SQL_TARGET_S = 2.0
@@ -178,16 +182,23 @@ def page_rows(lines: int, db: Path) -> list[dict]:
 
 def main() -> None:
     rows: list[dict] = []
+    browser: list[dict] = []
     for lines in sizes():
         db, _ = demo_db(lines)
         print(f"metrics at {label(lines)} lines (load {load_average()})...", flush=True)
         rows += metric_rows(lines, db)
         print(f"pages at {label(lines)} lines (load {load_average()})...", flush=True)
-        rows += page_rows(lines, db)
+        pages = page_rows(lines, db)
+        rows += pages
+        print(f"pages in Chromium at {label(lines)} lines (load {load_average()})...", flush=True)
+        browser += _browser_pages.browser_rows(lines, db, pages)
     print(table(rows, ["lines", "item", "repeat_s", "repeat_cpu", "baseline_s", "baseline_cpu", "speedup",
                        "cpu_speedup", "target", "met"]))
     print("metrics: baseline = pandas on the same lines; speedup = pandas / Repeat (wall), cpu_speedup the same on "
           "CPU seconds (all threads; robust on a busy machine). pages: repeat_s = first render, baseline_s = cached rerun (AppTest).")
+    print()
+    print(table(browser, _browser_pages.COLUMNS))
+    print(_browser_pages.NOTE)
 
 
 if __name__ == "__main__":

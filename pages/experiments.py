@@ -31,8 +31,22 @@ def _variants(_cur, key, experiment: str) -> list[str]:
 
 @st.cache_data(show_spinner=False)
 def _analysis(_cur, key, experiment: str, window: int, pre: int, control: str):
-    result = analyze.analyze_experiment(_cur, experiment, window, pre, control)
-    return result, analyze.cumulative(_cur, result)
+    return analyze.analyze_experiment(_cur, experiment, window, pre, control)
+
+
+@st.cache_data(show_spinner=False)
+def _cumulative(_cur, key, experiment: str, window: int, pre: int, control: str):
+    """Computed when its section is reached: the browser draws the verdict and the forest plot meanwhile."""
+    return analyze.cumulative(_cur, _analysis(_cur, key, experiment, window, pre, control))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _figure(kind: str, _cur, key, experiment: str, window: int, pre: int, control: str, metric: str = ""):
+    """The forest plot or the cumulative curves, built once per data version and choice and shared by every
+    session (the same object; st.plotly_chart only reads it)."""
+    if kind == "forest":
+        return charts.forest_plot(_analysis(_cur, key, experiment, window, pre, control).table)
+    return charts.cumulative_plot(_cumulative(_cur, key, experiment, window, pre, control), metric)
 
 
 @st.cache_data(show_spinner=False)
@@ -43,7 +57,7 @@ def _rfm_as_of(_cur, key, moment) -> dict[str, str]:
 @st.cache_data(show_spinner="Computing RFM segments as of each assignment day...")
 def _segments(_cur, key, experiment: str, window: int, pre: int, control: str) -> tuple[pd.DataFrame, str]:
     """The exploratory per-segment table, computed once per data version and parameters (not on every rerun)."""
-    result, _ = _analysis(_cur, key, experiment, window, pre, control)
+    result = _analysis(_cur, key, experiment, window, pre, control)
     return analyze.segment_table(_cur, result, lookup=lambda moment: _rfm_as_of(_cur, key, moment))
 
 
@@ -70,7 +84,7 @@ headline = c5.selectbox("Headline metric", [m for m in analyze.METRICS], index=2
 
 try:
     with st.spinner("Analysing the experiment..."):
-        result, cum = _analysis(cur, key, experiment, int(window), int(pre), control)
+        result = _analysis(cur, key, experiment, int(window), int(pre), control)
 except RepeatError as exc:
     common.show_error(exc)
     st.stop()
@@ -110,7 +124,8 @@ common.download_csv(table[analyze.COLUMNS], f"abtest_{experiment}_{window}d.csv"
 if len(treatments) > 1:
     st.caption("More than one treatment: read `p_value_holm` (Holm-corrected across treatments) for the verdict.")
 if table["lift_rel"].notna().any() and table["p_value"].notna().any():
-    st.plotly_chart(charts.forest_plot(table), width="stretch", key="exp_forest")
+    st.plotly_chart(_figure("forest", cur, key, experiment, int(window), int(pre), control), width="stretch",
+                    key="exp_forest")
     st.caption("Relative lift with its 95% interval (delta method). Green: the whole interval above zero; "
                "red: below; grey: includes zero.")
 
@@ -118,8 +133,10 @@ if table["lift_rel"].notna().any() and table["p_value"].notna().any():
 st.subheader("Cumulative by day since assignment")
 cum_metric = st.radio("Metric", ["revenue_per_customer", "conversion", "orders_per_customer"], horizontal=True,
                       format_func=lambda m: verdict.LABELS[m], key="exp_cum_metric")
+cum = _cumulative(cur, key, experiment, int(window), int(pre), control)
 if len(cum):
-    st.plotly_chart(charts.cumulative_plot(cum, cum_metric), width="stretch", key="exp_cum")
+    st.plotly_chart(_figure("cumulative", cur, key, experiment, int(window), int(pre), control, cum_metric),
+                    width="stretch", key="exp_cum")
 common.download_csv(cum, f"abtest_{experiment}_cumulative.csv", key="dl-cum")
 
 # --- Split check and CUPED -----------------------------------------------------------------------------------

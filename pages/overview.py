@@ -27,6 +27,12 @@ def _monthly(_cur, key) -> pd.DataFrame:
     return metrics.monthly(_cur)
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _monthly_figure(_cur, key):
+    """Built once per data version and shared by every session (st.plotly_chart only reads it)."""
+    return charts.orders_revenue_chart(_monthly(_cur, key))
+
+
 common.build_with_progress([("the headline figures", lambda: _summary(cur, key)),
                             ("orders per month", lambda: _monthly(cur, key))])
 summary, monthly = _summary(cur, key), _monthly(cur, key)
@@ -51,10 +57,12 @@ if not pd.isna(rate):
                 f"returns: {s['net_revenue']:,.0f}; revenue per customer: {s['revenue_per_customer']:,.2f}.")
 
 st.subheader("Orders and revenue per month")
-st.plotly_chart(charts.orders_revenue_chart(monthly), width="stretch", key="overview_monthly")
-with st.expander("Figures as a table"):
-    st.dataframe(summary, hide_index=True)
-    common.download_csv(summary, "summary.csv", key="dl-overview-summary")
-    st.dataframe(monthly, hide_index=True)
-    common.download_csv(monthly, "orders_per_month.csv", key="dl-overview-monthly")
+st.plotly_chart(_monthly_figure(cur, key), width="stretch", key="overview_monthly")
+tables = st.expander("Figures as a table", on_change="rerun", key="overview_tables")
+if tables.open:  # sent to the browser only once opened
+    with tables:
+        st.dataframe(summary, hide_index=True)
+        common.download_csv(summary, "summary.csv", key="dl-overview-summary")
+        st.dataframe(monthly, hide_index=True)
+        common.download_csv(monthly, "orders_per_month.csv", key="dl-overview-monthly")
 st.caption("Are customers coming back, and who is slipping away? Open **Retention** and **Customers** in the sidebar.")

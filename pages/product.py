@@ -5,13 +5,13 @@ Deep link: `?product=ID` preselects the product.
 
 from __future__ import annotations
 
-import plotly.express as px
 import streamlit as st
 
 from pages import common
 from pages import reco_widgets as rw
 from recs import preview
 from recs.errors import RepeatError
+from recs.metrics.charts import days_histogram
 
 rw.require_login()
 st.title("Product")
@@ -133,7 +133,7 @@ else:
     st.caption(f"Half of the {cycle['repeat_purchases']:,} repeat purchases came within "
                f"{cycle['median_days']:.0f} days of the same customer's previous one: a reminder around then "
                "reaches people when they are ready to buy again.")
-    fig = px.histogram(cycle["gaps"], x="gap_days", nbins=40, labels={"gap_days": "Days since the previous purchase"})
-    fig.add_vline(x=cycle["median_days"], line_dash="dash", annotation_text="median")
+    fig = days_histogram(cycle["gaps"]["gap_days"], cycle["median_days"], "Days since the previous purchase",
+                         unit="repeat purchases", median_text="median", target_bins=40)  # bins, not every gap
     st.plotly_chart(fig, width="stretch")
     common.download_csv(cycle["gaps"], f"repurchase-gaps-{product}.csv", key="dl-product-gaps")

@@ -53,6 +53,32 @@ def _time_to_second(_cur, key, f: tuple, grain: str):
     return metrics.time_to_second_days(_cur, filters), metrics.time_to_second_median(_cur, filters, grain)
 
 
+# Figures are built once per data version and choice and shared by every session (st.cache_resource: the same
+# object, never copied; st.plotly_chart only reads it), so a rerun or a second visitor does not rebuild them.
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _figure(kind: str, _cur, key, f: tuple, grain: str, *args):
+    if kind == "returning":
+        return charts.returning_chart(_repurchase(_cur, key, f, grain))
+    if kind == "heatmap":
+        return charts.retention_heatmap(_retention(_cur, key, f, grain), grain, *args)
+    if kind == "curves":
+        value, chosen = args
+        return charts.retention_curves(_retention(_cur, key, f, grain), list(chosen), grain, value)
+    if kind == "within":
+        horizons, labels = args
+        return charts.repeat_within_chart(_repeat_within(_cur, key, f, grain, horizons), list(labels), grain)
+    days_hist, med = _time_to_second(_cur, key, f, grain)
+    overall = med[med["cohort"].isna()]
+    return charts.time_to_second_histogram(days_hist, overall["median_days"].iloc[0] if len(overall) else None)
+
+
+def _table(label: str, frame: pd.DataFrame, key: str) -> None:
+    """A table in an expander that is sent to the browser only once opened (the download beside it always has it)."""
+    box = st.expander(label, on_change="rerun", key=key)
+    if box.open:
+        box.dataframe(frame, hide_index=True)
+
+
 (first_day, last_day), countries, categories = _options(cur, key)
 
 # --- Filters ---------------------------------------------------------------------------------------------------
@@ -71,12 +97,8 @@ f = (start, end_day + dt.timedelta(days=1), None if country == ALL_COUNTRIES els
      None if category == ALL_CATEGORIES else category)
 unit = "month" if grain == "month" else "week"
 
-common.build_with_progress([
-    ("the headline figures", lambda: _summaries(cur, key, f)),
-    ("returning customers", lambda: _repurchase(cur, key, f, grain)),
-    ("cohort retention", lambda: _retention(cur, key, f, grain)),
-    ("time to second order", lambda: _time_to_second(cur, key, f, grain)),
-])
+# Each section computes when it is drawn (no warm-up of them all first): on a first visit the browser draws the
+# tiles and the first charts while the server computes the next section.
 try:
     current, previous = _summaries(cur, key, f)
 except RepeatError as exc:
@@ -128,9 +150,8 @@ if len(rep):
     st.markdown(f"In the latest {unit} ({begins:%Y-%m-%d}{partial}), "
                 f"**{latest['returning_rate']:.0%} of the {int(latest['customers']):,} customers who ordered had "
                 f"ordered before**; {int(latest['new_customers']):,} were new.")
-st.plotly_chart(charts.returning_chart(rep), width="stretch", key="returning_chart")
-with st.expander("Table"):
-    st.dataframe(rep, hide_index=True)
+st.plotly_chart(_figure("returning", cur, key, f, grain), width="stretch", key="returning_chart")
+_table("Table", rep, "ret_rep_table")
 common.download_csv(rep, f"repurchase_{grain}.csv", key="dl-ret-repurchase")
 
 # --- Cohort heatmap and curves -----------------------------------------------------------------------------------
@@ -140,7 +161,7 @@ value = st.radio("Show", ["retention", "revenue_retention"], horizontal=True, ke
 ret = _retention(cur, key, f, grain)
 st.caption(f"Rows: customers grouped by the {unit} of their first order ever (size in brackets). Columns: {unit}s "
            "since. Cells marked * and hatched are periods not over at the data's end: they will still grow.")
-st.plotly_chart(charts.retention_heatmap(ret, grain, value), width="stretch", key="retention_heatmap")
+st.plotly_chart(_figure("heatmap", cur, key, f, grain, value), width="stretch", key="retention_heatmap")
 common.download_csv(ret, f"retention_{grain}.csv", key="dl-ret-retention")
 
 cohorts = sorted(ret["cohort"].unique()) if len(ret) else []
@@ -149,10 +170,14 @@ if cohorts:
     if len(one):
         st.markdown(f"On average **{one['retention'].mean():.0%} of a cohort orders again in its next {unit}** "
                     f"(over {len(one)} cohorts with that {unit} complete).")
-    default = list(dict.fromkeys([cohorts[0], cohorts[len(cohorts) // 2], cohorts[-1]]))
-    chosen = st.multiselect("Cohorts to compare", cohorts, default=default, key="ret_cohorts",
-                            format_func=lambda c: pd.Timestamp(c).strftime("%Y-%m-%d"))
-    st.plotly_chart(charts.retention_curves(ret, chosen, grain, value), width="stretch", key="retention_curves")
+    # On demand: a second view of the heatmap's numbers, drawn only when asked for (one chart less to compute,
+    # send and draw on every visit).
+    if st.toggle("Compare cohorts as curves", key="ret_curves_on"):
+        default = list(dict.fromkeys([cohorts[0], cohorts[len(cohorts) // 2], cohorts[-1]]))
+        chosen = st.multiselect("Cohorts to compare", cohorts, default=default, key="ret_cohorts",
+                                format_func=lambda c: pd.Timestamp(c).strftime("%Y-%m-%d"))
+        st.plotly_chart(_figure("curves", cur, key, f, grain, value, tuple(chosen)), width="stretch",
+                        key="retention_curves")
 
 # --- Repeat within N days ----------------------------------------------------------------------------------------
 st.subheader("Second order within N days, by cohort")
@@ -164,16 +189,16 @@ except RepeatError as exc:
     horizons = metrics.parse_days(None)
 labels = [metrics.days_label(d) for d in horizons]
 rw = _repeat_within(cur, key, f, grain, tuple(horizons))
-st.plotly_chart(charts.repeat_within_chart(rw, labels, grain), width="stretch", key="repeat_within_chart")
+st.plotly_chart(_figure("within", cur, key, f, grain, tuple(horizons), tuple(labels)), width="stretch",
+                key="repeat_within_chart")
 st.caption("Hatched bars: the cohort's window runs past the data's end (its latest first order + N days is after "
            "the last order), so the share can still rise.")
-with st.expander("Table"):
-    st.dataframe(rw, hide_index=True)
+_table("Table", rw, "ret_within_table")
 common.download_csv(rw, "repeat_within.csv", key="dl-ret-within")
 
 # --- Time to second order ----------------------------------------------------------------------------------------
 st.subheader("Time to second order")
-days_hist, med = _time_to_second(cur, key, f, grain)
+med = _time_to_second(cur, key, f, grain)[1]
 overall = med[med["cohort"].isna()]
 median = overall["median_days"].iloc[0] if len(overall) else None
 if len(overall) and int(overall["customers"].iloc[0]):
@@ -181,10 +206,8 @@ if len(overall) and int(overall["customers"].iloc[0]):
     st.markdown(f"**{int(o['with_second']):,} of {int(o['customers']):,} new customers "
                 f"({o['with_second'] / o['customers']:.0%}) placed a second order**"
                 + ("" if pd.isna(median) else f"; half of them within **{median:.0f} days**."))
-st.plotly_chart(charts.time_to_second_histogram(days_hist, median), width="stretch",
-                key="time_to_second_hist")
-with st.expander("Median per cohort"):
-    st.dataframe(med, hide_index=True)
+st.plotly_chart(_figure("time_to_second", cur, key, f, grain), width="stretch", key="time_to_second_hist")
+_table("Median per cohort", med, "ret_median_table")
 common.download_csv(med, "time_to_second_median.csv", label="Download medians CSV", key="dl-ret-median")
 path = str(common.db_path())
 common.download_csv(lambda: metrics.time_to_second(common.detached_cursor(path), metrics.Filters(*f), grain),

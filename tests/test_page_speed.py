@@ -1,0 +1,76 @@
+"""What the pages send to the browser: sections drawn on demand compute only when asked and show the same figures;
+histograms are binned on the server (one bar per bin, every value counted)."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+import pandas as pd
+from streamlit.testing.v1 import AppTest
+
+from recs import metrics
+from recs.db import connect
+from recs.metrics import charts
+from tests.conftest import REPO
+
+
+def _values(array) -> np.ndarray:
+    """A figure array as the browser gets it: a list, or Plotly's typed array {dtype, bdata (base64)}."""
+    if isinstance(array, dict):
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=np.dtype(array["dtype"])).astype(float)
+    return np.asarray(array, dtype=float)
+
+
+def test_retention_curves_are_drawn_only_when_asked_with_the_same_figures(demo_db, use_db):
+    use_db(demo_db)
+    at = AppTest.from_file(str(REPO / "pages" / "retention.py"), default_timeout=60)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    plots = at.get("plotly_chart")
+    assert len(plots) == 4  # returning, heatmap, repeat within, time to second: not the curves
+    assert not [m for m in at.multiselect if m.key == "ret_cohorts"]
+    assert not at.toggle(key="ret_curves_on").value
+
+    at.toggle(key="ret_curves_on").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.get("plotly_chart")) == 5
+    chosen = at.multiselect(key="ret_cohorts").value
+    assert len(chosen) == 3
+    con = connect(demo_db)
+    ret = metrics.retention(con, "month", metrics.Filters())
+    con.close()
+    shown = [json.loads(p.proto.spec) for p in at.get("plotly_chart")]
+    curves = next(s for s in shown if s["data"] and all(t.get("mode") == "lines+markers" and "customdata" in t
+                                                        and t.get("name", "").count("-") == 1 for t in s["data"]))
+    assert len(curves["data"]) == 3
+    for trace, cohort in zip(curves["data"], chosen, strict=True):
+        part = ret[ret["cohort"] == pd.Timestamp(cohort)].sort_values("period")
+        assert trace["name"] == pd.Timestamp(cohort).strftime("%Y-%m")
+        assert np.allclose(_values(trace["y"]), part["retention"].to_numpy(dtype=float))
+
+
+def test_tables_in_expanders_are_not_sent_until_opened(demo_db, use_db):
+    use_db(demo_db)
+    at = AppTest.from_file(str(REPO / "pages" / "retention.py"), default_timeout=60)
+    at.run()
+    assert {e.label for e in at.expander} >= {"Table", "Median per cohort"}
+    assert len(at.dataframe) == 0  # the three tables wait for their expander; the CSV downloads are there
+    assert {b.key for b in at.get("download_button")} >= {"dl-ret-repurchase", "dl-ret-within", "dl-ret-median",
+                                                          "dl-ret-tts", "dl-ret-retention"}
+    at = AppTest.from_file(str(REPO / "pages" / "overview.py"), default_timeout=60)
+    at.run()
+    assert [e.label for e in at.expander] == ["Figures as a table"] and len(at.dataframe) == 0
+
+
+def test_days_histogram_sends_bins_and_counts_every_value():
+    rng = np.random.default_rng(7)
+    gaps = rng.gamma(2.0, 30.0, size=100_000).round()
+    fig = charts.days_histogram(gaps, float(np.median(gaps)), "Days since the previous purchase",
+                                unit="repeat purchases", median_text="median", target_bins=40)
+    bars = fig.data[0]
+    assert len(bars.x) <= 60 and sum(bars.y) == len(gaps)
+    assert len(fig.to_json()) < 20_000  # not 100 k values
+    weighted = charts.days_histogram(np.array([1.0, 2.0, 40.0]), None, "x", weights=np.array([3.0, 1.0, 2.0]))
+    assert sum(weighted.data[0].y) == 6

@@ -31,11 +31,15 @@ def _cohort_labels(page) -> list[str]:
     return page.evaluate(f"() => Array.from(document.querySelector('{HEATMAP}').data[0].y)")
 
 
-def test_per_customer_time_to_second_download_is_the_cli_csv_and_the_histogram_total(shop, streamlit_server,
+def test_per_customer_time_to_second_and_retention_downloads_are_the_cli_csvs(shop, streamlit_server,
                                                                                     chromium, tmp_path):
     first, last = _date_range(shop)  # the CLI first: the app's server then holds the file
     cli = subprocess.run([sys.executable, "-m", "recs", "metrics", "time_to_second", "--db", str(shop), "--start",
                           first, "--end", last, "--out", "-"], capture_output=True, text=True, cwd=REPO, check=True)
+    cli_retention = subprocess.run([sys.executable, "-m", "recs", "metrics", "retention", "--db", str(shop),
+                                    "--start", first, "--end", last, "--out", str(tmp_path / "retention.csv")],
+                                   capture_output=True, text=True, cwd=REPO, check=True)
+    assert cli_retention.returncode == 0
     url = streamlit_server(shop)
     context = chromium.new_context(accept_downloads=True, viewport={"width": 1400, "height": 1000})
     page = context.new_page()
@@ -49,7 +53,12 @@ def test_per_customer_time_to_second_download_is_the_cli_csv_and_the_histogram_t
     download = info.value
     assert download.suggested_filename == "time_to_second.csv"
     got = Path(download.path()).read_text(encoding="utf-8")
+    with page.expect_download() as info:  # the cohort grid, with the column that says which cells can still grow
+        page.locator(".st-key-dl-ret-retention").get_by_role("button", name="Download CSV").click()
+    retention = Path(info.value.path()).read_bytes()
     context.close()
+    assert retention == (tmp_path / "retention.csv").read_bytes()
+    assert retention.split(b"\n", 1)[0].endswith(b",complete")
     assert got == cli.stdout
     rows = list(csv.DictReader(io.StringIO(got)))
     assert sum(bars) == sum(1 for r in rows if r["days_to_second"] != "") > 1000

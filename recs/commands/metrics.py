@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     subs = parser.add_subparsers(dest="metric", metavar="METRIC")
     for name in NAMES:
         meta = metrics.definition(name)
-        sub = subs.add_parser(name, help=meta.title.lower(), description=f"{meta.title}: {meta.definition}. "
+        sub = subs.add_parser(name, help=meta.title, description=f"{meta.title}: {meta.definition}. "
                               f"Columns: {', '.join(meta.column_names(['within_N', 'complete_N']))}. "
                               "See docs/metrics.md.")
         add_db_argument(sub)

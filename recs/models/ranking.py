@@ -165,7 +165,7 @@ def similar_items(model: Recommender, product_id: Any, k: int = 10) -> pd.DataFr
     top = top[sim[top] > 0]
     return pd.DataFrame({"rank": np.arange(1, len(top) + 1, dtype=np.int64),
                          "product_id": d.product_ids[top].astype(str),
-                         "product_name": d.product_names()[top].astype(str),
+                         "product_name": model.info.names[top].astype(str),
                          "score": sim[top]})
 
 

@@ -93,8 +93,8 @@ def refresh_child(db: str) -> dict:
 
 
 def page_files() -> list[str]:
-    """The pages app.py navigates to, in its order (files that do not exist yet are skipped)."""
-    text = (REPO / "app.py").read_text(encoding="utf-8")
+    """The pages the app navigates to (pages/parts/frame.py), in its order (files that do not exist yet are skipped)."""
+    text = (REPO / "pages" / "parts" / "frame.py").read_text(encoding="utf-8")
     return [p for p in re.findall(r'st\.Page\("([^"]+\.py)"', text) if (REPO / p).exists()]
 
 

@@ -9,12 +9,11 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from pages import common
-from pages import reco_widgets as rw
+from pages.parts import common, frame, model_runs, rules_form
 from recs import preview
 from recs.errors import RepeatError
 
-rw.require_login()
+frame.enter()
 st.title("Customer")
 st.caption("One customer's orders and purchases, their RFM segment, and the chosen model's suggestions with "
            "the reason for each. Compare two models side by side.")
@@ -84,12 +83,12 @@ with right:
     common.download_csv(bought, f"products-{customer}.csv", key="dl-customer-products")
 
 st.subheader("Recommendations")
-rules = rw.current_rules()
+rules = rules_form.current_rules()
 c1, c2, c3 = st.columns([2, 2, 1])
 with c1:
-    first = rw.model_select("Model", key="customer-model", default=rw.preview_default(cur))
+    first = model_runs.model_select("Model", key="customer-model", default=model_runs.preview_default(cur))
 with c2:
-    second = rw.model_select("Compare with", key="customer-compare", allow_none=True)
+    second = model_runs.model_select("Compare with", key="customer-compare", allow_none=True)
 k = c3.number_input("How many", value=10, min_value=1, max_value=50, step=1, key="customer-k")
 st.caption("Rules in force: " + "; ".join(rules.describe()) + ". Change them on the Recommendations page.")
 
@@ -97,16 +96,15 @@ shown = [first] + ([second] if second and second != first else [])
 panels = st.columns(len(shown))
 for panel, name in zip(panels, shown, strict=True):
     with panel:
-        found = rw.model_for_preview(cur, name, "customer")
+        found = model_runs.model_for_preview(cur, name, "customer")
         if found is None:
             continue
-        model, meta = found
         try:
-            recs_frame = model.recommend([customer], k=int(k), rules=rules)
+            recs_frame = found.model.recommend([customer], k=int(k), rules=rules)
         except RepeatError as exc:
             common.show_error(exc)
             continue
-        st.markdown(f"**{name}** · trained on {meta.get('train_until') or 'all data'}")
+        st.markdown(f"**{name}** · trained on {found.train_until or 'all data'}")
         st.dataframe(recs_frame[["rank", "product_id", "product_name", "score", "reason"]], hide_index=True,
                      width="stretch")
         common.download_csv(recs_frame, f"recommendations-{customer}-{name}.csv", key=f"dl-customer-recs-{name}")
@@ -114,4 +112,4 @@ for panel, name in zip(panels, shown, strict=True):
             pick = st.selectbox("Why this product?", list(recs_frame["product_id"]), key=f"customer-why-{name}",
                                 format_func=dict(zip(recs_frame["product_id"], recs_frame["product_name"],
                                                      strict=True)).get)
-            st.info(model.explain(customer, pick))
+            st.info(found.model.explain(customer, pick))

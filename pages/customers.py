@@ -7,10 +7,12 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from pages import common
+from pages.parts import common, frame
 from recs import metrics
 from recs.errors import RepeatError
 from recs.metrics import charts
+
+frame.enter()
 
 st.title("Customers")
 st.caption("RFM: recency (days since the last order), frequency (orders) and monetary value (revenue), each "
@@ -102,9 +104,7 @@ whole_shop = (start, end_day, country, category, as_of) == (first_day, last_day,
 if st.button(f"Recommend products to {segment}", icon=":material/campaign:", key="cust-campaign",
              help="Opens the Recommendations page with this segment chosen in its Export tab: pick or train a "
                   "model there and build the campaign list."):
-    st.session_state["export-segment"] = segment  # the Export tab's segment choice
-    st.session_state["export-from-customers"] = segment
-    st.switch_page("pages/recommendations.py")
+    st.switch_page("pages/recommendations.py", query_params={"segment": segment})  # that page's deep link
 if not whole_shop:
     st.caption("A campaign list takes segments over all the data (as `python -m recs recommend --segment` does), "
                "not this page's date, country or category filter, so its members can differ from the table above.")

@@ -13,9 +13,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from pages import common
+from pages.parts import common, frame
 from recs import db, importer
 from recs.errors import RepeatError
+
+frame.enter()
 
 KINDS = {"Orders": "orders", "Experiment assignments": "assignments", "Products": "products"}
 NONE = "(none)"

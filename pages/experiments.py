@@ -6,10 +6,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages import common
+from pages.parts import common, frame
 from recs.errors import RepeatError
 from recs.experiments import analyze, charts, data, stats, verdict
 from recs.experiments import segments as segments_mod
+
+frame.enter()
 
 st.title("Experiments")
 st.caption("Did the treatment (e.g. recommendation e-mails) lift what customers bought in the window after "

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages import common
+from pages.parts import common, frame
 from recs import metrics
 from recs.metrics import charts
+
+frame.enter()
 
 st.title("Overview")
 st.caption("The whole shop at a glance. Definitions: docs/metrics.md. Guest orders count in orders and revenue, "

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import common
-from pages import reco_widgets as rw
+from pages.parts import common, frame
+from pages.parts import model_runs as rw
 from recs import preview
 from recs.errors import RepeatError
 from recs.metrics.charts import days_histogram
 
-rw.require_login()
+frame.enter()
 st.title("Product")
 st.caption("Products like this one, what its buyers also bought, the customers most likely to buy it next "
            "(a targeting list) and how long customers take to buy it again.")
@@ -87,7 +87,7 @@ with left:
     st.subheader("Similar products")
     if found is not None:
         try:
-            similar = found[0].similar_items(product, k=int(k))
+            similar = found.model.similar_items(product, k=int(k))
         except RepeatError as exc:
             st.info(f"{exc} — the models only know real products bought before their cutoff.")
         else:
@@ -111,7 +111,8 @@ exclude = c2.checkbox("Leave out customers who already bought it", value=False, 
                       help="Keep them in for products people re-buy (their own history is the strongest signal)")
 if found is not None:
     try:
-        buyers = _likely(cur, found[0], rw.key_of(found), product, int(n_buyers), exclude)
+        buyers = _likely(cur, found.model, (str(common.db_path()), *found.identity()), product, int(n_buyers),
+                         exclude)
     except RepeatError as exc:
         st.info(str(exc))
     else:

@@ -1,4 +1,8 @@
-"""Recommendations: train a model, set the business rules, compare models honestly, export a campaign list."""
+"""Recommendations: train a model, set the business rules, compare models honestly, export a campaign list.
+
+Deep link: `?segment=NAME` opens the Export tab's campaign on that RFM segment (the Customers page's
+"Recommend products to <segment>" button links here so).
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,11 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from pages import common, eval_widgets
-from pages import reco_widgets as rw
+from pages.parts import common, eval_widgets, frame, model_runs, rules_form
 from recs import preview
 from recs.errors import RepeatError
 
-rw.require_login()
+frame.enter()
 st.title("Recommendations")
 st.caption("Which products to put in front of which customer to bring them back — trained on your own history, "
            "compared against strong simple baselines, with business rules and a campaign list to take away.")
@@ -42,7 +45,15 @@ def _snapshot(_cur, key, until) -> dict:
 key = common.data_key(cur)
 first_day, last_day = _date_range(cur, key)
 summary = st.container()  # filled at the end, after a training this run may have done
-picked_segment = st.session_state.pop("export-from-customers", None)
+picked_segment = st.query_params.get("segment")
+if picked_segment is not None:  # once: the Export tab's choice is the user's from now on
+    from recs.metrics import segment_names
+
+    del st.query_params["segment"]
+    if picked_segment in segment_names():
+        st.session_state["export-segment"] = picked_segment
+    else:
+        picked_segment = None
 if picked_segment is not None:
     st.info(f"Campaign for **{picked_segment}** (from the Customers page): choose or train a model, then open the "
             f"**Export** tab, where {picked_segment} is already chosen.", icon=":material/campaign:")
@@ -55,7 +66,7 @@ with tab_train:
 
     c1, c2, c3 = st.columns([2, 1, 1])
     with c1:
-        name = rw.model_select("Model", key="train-model")
+        name = model_runs.model_select("Model", key="train-model")
         st.caption(REGISTRY[name].description)
     weighting = c2.selectbox("Weighting", WEIGHTINGS, index=WEIGHTINGS.index(REGISTRY[name].default_weighting),
                              key=f"train-weighting-{name}",
@@ -67,12 +78,12 @@ with tab_train:
         until = c3.date_input("Train until (exclusive)", value=last_day, min_value=first_day,
                               max_value=last_day + dt.timedelta(days=1), key="train-until")
     with st.expander("Parameters", expanded=False):
-        params = rw.param_widgets(name, "train")
-    rw.report_cancelled_training()
+        params = model_runs.param_widgets(name, "train")
+    model_runs.report_cancelled_training()
     if st.button("Train", type="primary", icon=":material/model_training:", key="train-button"):
-        trained = rw.train(cur, name, params, None if until is None else pd.Timestamp(until), weighting)
+        trained = model_runs.train(cur, name, params, None if until is None else pd.Timestamp(until), weighting)
         if trained is not None:
-            st.success(f"Trained **{name}** in {rw.meta_seconds(trained[1]):.2f} s and stored it next to the "
+            st.success(f"Trained **{name}** in {trained.fit_seconds:.2f} s and stored it next to the "
                        "database (it survives a restart).")
 
     st.subheader("Stored models")
@@ -86,19 +97,19 @@ with tab_train:
         common.download_csv(stored, "stored-models.csv", key="dl-stored")
         c1, c2 = st.columns([3, 1])
         names = list(stored["name"])
-        ready = rw.preview_default(cur)  # the session's model, else the newest one trained on the data now
+        ready = model_runs.preview_default(cur)  # the session's model, else the newest one trained on the data now
         chosen = c1.selectbox("Stored model", names, index=names.index(ready) if ready in names else 0,
                               key="stored-choice")
         if c2.button("Use this model", key="stored-load"):
-            if rw.load_stored_as_current(cur, chosen):
+            if model_runs.load_stored_as_current(cur, chosen):
                 st.success(f"Loaded **{chosen}**.")
 
 # ------------------------------------------------------------------------------------------------ rules
-now = rw.current(cur)
+now = model_runs.chosen(cur)
 with tab_rules:
     st.write("These rules apply the same way to the preview, the Customer and Product pages, the evaluation "
              "and the exported campaign list.")
-    rules = rw.rules_form(_categories(cur, key), data=None if now is None else now[1].data_)
+    rules = rules_form.rules_form(_categories(cur, key), data=None if now is None else now.model.data_)
     for line in rules.describe():
         st.markdown(f"- {line}")
     st.subheader("Preview for one customer")
@@ -110,7 +121,7 @@ with tab_rules:
         k_preview = st.slider("How many", 1, 30, 10, key="preview-k")
         if who.strip():
             try:
-                recs_frame = now[1].recommend([who.strip()], k=k_preview, rules=rules)
+                recs_frame = now.model.recommend([who.strip()], k=k_preview, rules=rules)
             except RepeatError as exc:
                 common.show_error(exc)
             else:
@@ -144,11 +155,11 @@ with tab_eval:
         bar = st.progress(0.0, text="Evaluating…")
         try:
             # the current model is evaluated with the parameters it was trained with (unless tuning)
-            own = {} if now is None or tune else {now[0][1]: dict(now[2].get("params") or {})}
+            own = {} if now is None or tune else {now.name: dict(now.params)}
             per_customer: dict = {}
             result = evaluate_models(cur, pd.Timestamp(cutoff), horizon_days=int(horizon), k=int(k_eval),
                                      models=chosen_models or None, params=own, rules=rules, tune=tune,
-                                     progress=rw.progress_callback(bar), per_customer=per_customer)
+                                     progress=model_runs.progress_callback(bar), per_customer=per_customer)
         except RepeatError as exc:
             bar.empty()
             common.show_error(exc)
@@ -201,16 +212,16 @@ with tab_export:
         if build:
             bar = st.progress(0.0, text="Recommending…")
             try:
-                campaign = campaign_list(cur, now[1], k=int(k_export), rules=rules, segment=segment,
+                campaign = campaign_list(cur, now.model, k=int(k_export), rules=rules, segment=segment,
                                          holdout=share if share > 0 else None,
                                          experiment_id=experiment if share > 0 else None, seed=int(seed),
-                                         cutoff=rw.meta_until(now[2]), progress=rw.progress_callback(bar))
+                                         cutoff=now.until, progress=model_runs.progress_callback(bar))
             except RepeatError as exc:
                 bar.empty()
                 common.show_error(exc)
             else:
                 bar.empty()
-                st.session_state["reco_campaign"] = {"campaign": campaign, "model": now[0][1]}
+                st.session_state["reco_campaign"] = {"campaign": campaign, "model": now.name}
         built = st.session_state.get("reco_campaign")
         if built is not None:
             campaign = built["campaign"]
@@ -224,23 +235,21 @@ with tab_export:
                                 label="Download campaign list", key="dl-campaign")
 
 # ------------------------------------------------------------------------------------------------ summary
-now = rw.current(cur)
+now = model_runs.chosen(cur)
 with summary:
     if now is None:
-        ready = rw.preview_default(cur)
+        ready = model_runs.preview_default(cur)
         st.info("No model chosen yet: pick one in the **Train** tab and press **Train** (or load a stored one)."
                 + ("" if ready is None else f" The stored **{ready}** model was trained on the data as it is now: "
                    "choose it under **Stored models** and press **Use this model**."))
     else:
-        (version, name, _, _, _), model, meta = now
-        snap = _snapshot(cur, key, rw.meta_until(meta))
+        snap = _snapshot(cur, key, now.until)
         cols = st.columns(5)
-        cols[0].metric("Model", name)
-        cols[1].metric("Fit time", f"{rw.meta_seconds(meta):.2f} s")
+        cols[0].metric("Model", now.name)
+        cols[1].metric("Fit time", f"{now.fit_seconds:.2f} s")
         cols[2].metric("Lines", f"{snap['lines']:,}")
         cols[3].metric("Customers", f"{snap['customers']:,}")
         cols[4].metric("Products bought", f"{snap['products']:,}")
-        cutoff_text = meta.get("train_until") or "all data"
-        st.caption(f"Trained on {cutoff_text} (lines strictly before the cutoff {meta.get('train_cutoff', '')}), "
-                   f"weighting {meta.get('weighting', '')}. Parameters: "
-                   + ", ".join(f"{k}={v}" for k, v in (meta.get("params") or {}).items()))
+        st.caption(f"Trained on {now.train_until or 'all data'} (lines strictly before the cutoff "
+                   f"{now.train_cutoff}), weighting {now.weighting}. Parameters: "
+                   + ", ".join(f"{k}={v}" for k, v in now.params.items()))

@@ -7,10 +7,12 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from pages import common
+from pages.parts import common, frame
 from recs import metrics
 from recs.errors import RepeatError
 from recs.metrics import charts
+
+frame.enter()
 
 st.title("Retention")
 st.caption("Returning customers, cohort retention, repeat within N days and time to second order. Every chart and "

@@ -21,6 +21,7 @@ from recs import sql
 from recs.errors import InputError
 from recs.interactions import to_timestamp
 from recs.rules import Rules
+from recs.runs import TrainedModel
 
 EXPORT_COLUMNS = ["customer_id", "rank", "product_id", "score", "product_name", "reason"]
 ALL_CUSTOMERS = "All customers"
@@ -112,8 +113,8 @@ def model_cutoff(model: Any) -> pd.Timestamp | None:
 
 
 def fit_model(con: Any, name: str, params: dict | None = None, until: Any = None, weighting: str | None = None,
-              progress: Progress | None = None) -> tuple[Any, dict]:
-    """Train a registry model in memory (nothing stored) on valid lines strictly before `until`: (model, meta)."""
+              progress: Progress | None = None) -> TrainedModel:
+    """Train a registry model in memory (nothing stored) on valid lines strictly before `until`."""
     from recs.models import get_class
     from recs.training import train_model
 

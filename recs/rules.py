@@ -99,6 +99,29 @@ class Rules:
                              + ", ".join(sorted(known)[:30]))
 
 
+def parse_ids(text: str | None) -> list[str]:
+    """Product ids as a merchandiser types them: 'P1, P2; P3' -> ['P1', 'P2', 'P3'] (blanks dropped)."""
+    return [p.strip() for p in (text or "").replace(";", ",").split(",") if p.strip()]
+
+
+def parse_boost(text: str | None) -> dict[str, float]:
+    """'P1:2, P2:1.5' -> {'P1': 2.0, 'P2': 1.5}; a product without a factor is boosted x2. InputError naming a
+    factor that is not a number (Rules refuses one that is not positive)."""
+    out: dict[str, float] = {}
+    for item in parse_ids(text):
+        pid, _, factor = item.partition(":")
+        try:
+            out[pid.strip()] = float(factor) if factor.strip() else 2.0
+        except ValueError as exc:
+            raise InputError(f"boost {item!r}: write PRODUCT:FACTOR, e.g. 85123A:2") from exc
+    return out
+
+
+def format_boost(boost: dict[str, float]) -> str:
+    """The text `parse_boost` reads back: 'P1:2, P2:1.5'."""
+    return ", ".join(f"{k}:{v:g}" for k, v in boost.items())
+
+
 def _categories(products: pd.DataFrame) -> np.ndarray:
     cats = products["category"].astype(object).to_numpy()
     return np.array([c if isinstance(c, str) and c != "" else NO_CATEGORY for c in cats], dtype=object)

@@ -1,4 +1,4 @@
-"""Train a registry model on the warehouse and store it next to the database, with its metadata."""
+"""Train a registry model on the warehouse and store it next to the database; tell whether a model is current."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from typing import Any
 from recs import db, sql
 from recs.interactions import build_interactions, to_timestamp
 from recs.models import get_class
-from recs.models.base import Progress, Recommender
+from recs.models.base import Progress
 from recs.models.store import save_model, stored_metas, stored_stamp
+from recs.runs import TrainedModel
 
 FINGERPRINT_SQL = sql.load("training/fingerprint")
 
@@ -24,9 +25,11 @@ def data_fingerprint(con: Any) -> dict[str, Any]:
             "max_ordered_at": None if last is None else str(last)}
 
 
-def is_stale(con: Any, meta: dict[str, Any]) -> bool:
-    """True when the warehouse changed since the model was trained (another import, more or fewer valid lines)."""
-    return meta.get("fingerprint") != data_fingerprint(con)
+def is_stale(con: Any, run: TrainedModel) -> bool:
+    """True when the warehouse changed since the model was trained (another import, more or fewer valid lines).
+
+    A file stored before models had a fingerprint cannot be checked and counts as current."""
+    return run.fingerprint is not None and run.fingerprint != data_fingerprint(con)
 
 
 def newest_current_model(con: Any, db_path: str | Path) -> str | None:
@@ -54,8 +57,9 @@ def parse_params(items: list[str] | None) -> dict[str, str]:
 
 def train_model(con: Any, db_path: str | Path, name: str, params: dict[str, Any] | None = None, until: Any = None,
                 weighting: str | None = None, progress: Progress | None = None, half_life_days: float = 90.0,
-                store: bool = True) -> tuple[Recommender, dict[str, Any]]:
-    """Build interactions before `until`, fit model `name`, store it (atomically) and return (model, meta).
+                store: bool = True) -> TrainedModel:
+    """Build interactions before `until`, fit model `name`, store it (atomically, unless `store` is False) and
+    return it with its metadata.
 
     InputError for an unknown model/parameter/weighting or no data before `until`. If anything fails (including
     `progress` raising to cancel), the previously stored model is left untouched.
@@ -77,19 +81,17 @@ def train_model(con: Any, db_path: str | Path, name: str, params: dict[str, Any]
     start = time.perf_counter()
     model.fit(data, progress=report)
     fit_seconds = time.perf_counter() - start
-    meta = {
-        "name": name, "model": cls.name, "params": model.get_params(), "weighting": weighting,
-        "half_life_days": half_life_days if weighting == "recency" else None,
-        "train_until": None if cutoff is None else cutoff.isoformat(), "train_cutoff": data.cutoff.isoformat(),
-        "fingerprint": data_fingerprint(con), "customers": data.n_customers, "products": data.n_products,
-        "interactions": int(data.matrix.nnz), "read_seconds": round(read_seconds, 3),
-        "fit_seconds": round(fit_seconds, 3), "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "metrics": {},
-    }
+    run = TrainedModel(
+        model=model, name=name, params=model.get_params(), weighting=weighting,
+        half_life_days=half_life_days if weighting == "recency" else None,
+        train_until=None if cutoff is None else cutoff.isoformat(), train_cutoff=data.cutoff.isoformat(),
+        fingerprint=data_fingerprint(con), customers=data.n_customers, products=data.n_products,
+        interactions=int(data.matrix.nnz), read_seconds=round(read_seconds, 3), fit_seconds=round(fit_seconds, 3),
+        trained_at=datetime.now(UTC).isoformat(timespec="seconds"))
     if store:
         if progress is not None:
             progress(0.96, "saving")
-        save_model(db_path, model, meta, name=name)
+        run = save_model(db_path, run)
     if progress is not None:
         progress(1.0, "done")
-    return model, meta
+    return run

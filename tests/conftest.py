@@ -121,8 +121,9 @@ def streamlit_server(tmp_path: Path):
         return url
 
     yield _start
-    for proc in started:
+    for proc in started:  # all at once: a test may start several servers
         proc.terminate()
+    for proc in started:
         try:
             proc.wait(timeout=10)
         except Exception:

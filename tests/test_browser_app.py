@@ -1,4 +1,7 @@
-"""The real app in headless Chromium: every page from the sidebar, login, concurrent sessions, CLI beside the app."""
+"""The real app in headless Chromium: every page from the sidebar, login, concurrent sessions, CLI beside the app.
+
+A deep link opened first on a fresh server: tests/test_browser_deep_links.py.
+"""
 
 from __future__ import annotations
 
@@ -102,31 +105,4 @@ def test_cli_import_while_app_holds_the_database(demo_copy, streamlit_server, ch
     wait_for_app(page)
     assert not _exceptions(page)
     assert "Repurchase rate" in page.inner_text('[data-testid="stMain"]')
-    page.close()
-
-
-def test_first_visit_to_a_deep_link_still_needs_the_password(demo_copy, streamlit_server, chromium):
-    """Streamlit runs pages/ scripts alone on a fresh server's first deep link unless app.py takes over."""
-    url = streamlit_server(demo_copy, extra_env={"REPEAT_PASSWORD": "correct horse"})
-    page = chromium.new_page()
-    page.goto(f"{url}/retention")
-    wait_for_app(page)
-    main = page.inner_text('[data-testid="stMain"]')
-    assert "Enter the password" in main
-    assert "Returning customers" not in main
-    sidebar = page.inner_text('[data-testid="stSidebar"]') if page.query_selector('[data-testid="stSidebar"]') else ""
-    assert "common" not in sidebar.split()
-    page.close()
-
-
-def test_first_visit_to_a_deep_link_gets_the_app_frame(demo_copy, streamlit_server, chromium):
-    """Without a login too, a fresh server's first deep link shows app.py's sidebar, not a list of files."""
-    url = streamlit_server(demo_copy)
-    page = chromium.new_page()
-    page.goto(f"{url}/data")
-    wait_for_app(page)
-    sidebar = page.inner_text('[data-testid="stSidebar"]')
-    assert "Database" in sidebar and "Recommendations" in sidebar
-    assert "common" not in sidebar.split() and "reco widgets" not in sidebar
-    assert not _exceptions(page)
     page.close()

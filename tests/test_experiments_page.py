@@ -108,7 +108,7 @@ def test_window_slider_and_other_control(use_db, demo_db):
 
 def test_a_holdout_export_shows_up_while_order_metrics_stay_cached(use_db, tmp_path):
     """An assignments import refreshes the Experiments page's caches but not the order metrics' key."""
-    from pages import common
+    from pages.parts import common
 
     path = small_db(tmp_path / "later.duckdb", [])
     at = render(use_db, path)

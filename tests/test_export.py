@@ -87,18 +87,18 @@ def _check_shape(frame: pd.DataFrame, customers: set[str], k: int) -> None:
 
 
 def test_campaign_covers_every_customer_seen_before_the_cutoff(con):
-    model, _ = fit_model(con, "popular", until=CUTOFF)
+    model = fit_model(con, "popular", until=CUTOFF).model
     campaign = campaign_list(con, model, k=3)
     _check_shape(campaign.frame, BEFORE, 3)
     assert campaign.customers == len(BEFORE) and campaign.held_out == 0
     assert set(campaign_customers(con, CUTOFF)) == BEFORE
     # trained on all data, the customer seen only after the old cutoff is in too
-    everyone, _ = fit_model(con, "popular")
+    everyone = fit_model(con, "popular").model
     assert set(campaign_list(con, everyone, k=2).frame["customer_id"]) == BEFORE | {"C6"}
 
 
 def test_purchased_products_are_excluded_unless_asked(con):
-    model, _ = fit_model(con, "popular", until=CUTOFF)
+    model = fit_model(con, "popular", until=CUTOFF).model
     history = bought_before()
     frame = campaign_list(con, model, k=4).frame
     for cust, group in frame.groupby("customer_id"):
@@ -111,7 +111,7 @@ def test_purchased_products_are_excluded_unless_asked(con):
 
 
 def test_rules_apply_to_the_export(con):
-    model, _ = fit_model(con, "popular", until=CUTOFF)
+    model = fit_model(con, "popular", until=CUTOFF).model
     frame = campaign_list(con, model, k=5, rules=Rules(include_categories=["Kitchen"])).frame
     assert set(frame["product_id"]) <= {"A", "B", "F"}
 
@@ -119,7 +119,7 @@ def test_rules_apply_to_the_export(con):
 def test_segment_filter(con):
     from recs.metrics import Filters, rfm_segments, segment_names
 
-    model, _ = fit_model(con, "popular", until=CUTOFF)
+    model = fit_model(con, "popular", until=CUTOFF).model
     rfm = rfm_segments(con, filters=Filters(end=pd.Timestamp(CUTOFF).date()))
     assert set(rfm["customer_id"]) == BEFORE
     seen: set[str] = set()
@@ -141,7 +141,7 @@ def test_holdout_leaves_controls_out_and_records_assignments(small_db, tmp_path)
     path = shutil.copy(small_db, tmp_path / "copy.duckdb")
     con = connect(path)
     con.execute("INSERT INTO imports VALUES (1, 'orders', 'o.csv', 'x', 'csv', 1, 1, 0, now(), now(), NULL)")
-    model, _ = fit_model(con, "popular", until=CUTOFF)
+    model = fit_model(con, "popular", until=CUTOFF).model
     campaign = campaign_list(con, model, k=2, holdout=0.5, experiment_id="exp-1", seed=7,
                              assigned_at="2024-03-01 09:00")
     # the holdout is recorded as an import (new data version) but the orders did not change
@@ -162,7 +162,7 @@ def test_holdout_leaves_controls_out_and_records_assignments(small_db, tmp_path)
     con.close()
     # reproducible on a fresh copy of the data
     fresh = connect(shutil.copy(small_db, tmp_path / "fresh.duckdb"))
-    model, _ = fit_model(fresh, "popular", until=CUTOFF)
+    model = fit_model(fresh, "popular", until=CUTOFF).model
     third = campaign_list(fresh, model, k=2, holdout=0.5, experiment_id="exp-1", seed=7)
     pd.testing.assert_frame_equal(third.frame, campaign.frame)
     fresh.close()
@@ -174,7 +174,7 @@ def test_holdout_leaves_controls_out_and_records_assignments(small_db, tmp_path)
     ({"holdout": 0.1}, "needs an experiment id"),
 ])
 def test_bad_campaign_requests(con, kwargs, message):
-    model, _ = fit_model(con, "popular", until=CUTOFF)
+    model = fit_model(con, "popular", until=CUTOFF).model
     with pytest.raises(InputError, match=message):
         campaign_list(con, model, **{"k": 3, **kwargs})
 
@@ -203,7 +203,7 @@ def test_cli_writes_the_same_csv_as_the_library(small_db):
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == "customer_id,rank,product_id,score,product_name,reason"
     con = connect(small_db)  # after the CLI process let go of the file
-    model, _ = fit_model(con, "popular", until=CUTOFF)
+    model = fit_model(con, "popular", until=CUTOFF).model
     expected = campaign_list(con, model, k=3).frame.to_csv(index=False, lineterminator="\n")
     con.close()
     assert done.stdout == expected
@@ -216,13 +216,14 @@ def test_cli_params_and_weighting_reach_the_model(small_db):
     done = _cli(*args, "--param", "neighbors=1", "--param", "similarity=jaccard", "--weighting", "log")
     assert done.returncode == 0, done.stderr
     con = connect(small_db)
-    model, meta = fit_model(con, "item_knn", params={"neighbors": "1", "similarity": "jaccard"}, until=CUTOFF,
-                            weighting="log")
-    default, _ = fit_model(con, "item_knn", until=CUTOFF)
+    run = fit_model(con, "item_knn", params={"neighbors": "1", "similarity": "jaccard"}, until=CUTOFF,
+                    weighting="log")
+    model = run.model
+    default = fit_model(con, "item_knn", until=CUTOFF).model
     expected = campaign_list(con, model, k=3).frame.to_csv(index=False, lineterminator="\n")
     plain = campaign_list(con, default, k=3).frame.to_csv(index=False, lineterminator="\n")
     con.close()
-    assert meta["weighting"] == "log" and model.neighbors == 1
+    assert run.weighting == "log" and model.neighbors == 1
     assert done.stdout == expected and expected != plain
 
 

@@ -133,7 +133,7 @@ def test_product_info(con):
 def test_likely_buyers_adds_each_customers_history(con):
     from recs.export import fit_model
 
-    model, _ = fit_model(con, "popular")  # the same score for everyone: ties broken by customer order
+    model = fit_model(con, "popular").model  # the same score for everyone: ties broken by customer order
     everyone = preview.likely_buyers(con, model, "P1", limit=10).set_index("customer_id")
     assert set(everyone.index) == {"C1", "C2", "C3", "C10"}  # customers with real-product purchases
     assert everyone.loc["C1", "bought_before"] == 3 and everyone.loc["C2", "bought_before"] == 3
@@ -169,7 +169,7 @@ def test_customer_timeline_equals_the_order_definition(con):
 def test_likely_buyers_from_a_score_matrix_equals_the_model(con, name):
     from recs.export import fit_model
 
-    model, _ = fit_model(con, name)
+    model = fit_model(con, name).model
     scores = preview.score_matrix(model)
     for product in ("P1", "P2", "P3", "P4"):
         for exclude in (False, True):

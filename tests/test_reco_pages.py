@@ -118,7 +118,7 @@ def test_holdout_export_records_assignments(shop):
     at.run()
     _ok(at)
     campaign = at.session_state["reco_campaign"]["campaign"]
-    from pages.common import _connection
+    from pages.parts.common import _connection
 
     con = _connection(str(shop)).cursor()
     recorded = con.execute("SELECT customer_id, variant FROM assignments WHERE experiment_id = 'page-holdout'").df()

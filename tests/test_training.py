@@ -50,25 +50,30 @@ def shop(tmp_path):
 
 def test_train_stores_model_and_metadata(shop) -> None:
     con = connect(shop)
-    model, meta = train_model(con, shop, "item_knn", params={"neighbors": "5"}, until="2024-03-01")
+    run = train_model(con, shop, "item_knn", params={"neighbors": "5"}, until="2024-03-01")
     con.close()
-    assert model_path(shop, "item_knn").exists() and model_path(shop, "item_knn").with_suffix(".json").exists()
-    assert meta["params"]["neighbors"] == 5 and meta["weighting"] == "binary"
-    assert meta["train_cutoff"].startswith("2024-03-01")
-    fp = meta["fingerprint"]
+    model = run.model
+    assert run.path == model_path(shop, "item_knn") and run.path.exists() and run.path.with_suffix(".json").exists()
+    assert run.params["neighbors"] == 5 and run.weighting == "binary" and run.name == "item_knn"
+    assert run.train_cutoff.startswith("2024-03-01") and run.train_until.startswith("2024-03-01")
+    assert run.until == pd.Timestamp("2024-03-01")
+    fp = run.fingerprint
     assert fp["last_import_id"] == 1 and fp["valid_lines"] > 0 and fp["max_ordered_at"].startswith("2024-03")
-    assert meta["fit_seconds"] >= 0 and meta["trained_at"]
+    assert run.data_version == 1
+    assert run.fit_seconds >= 0 and run.trained_at and run.customers == model.data_.n_customers
+    assert "metrics" not in run.meta()  # the empty entry older files carry is dropped
     con = connect(shop)
-    assert not is_stale(con, meta)
+    assert not is_stale(con, run)
     con.execute("INSERT INTO imports VALUES (2, 'assignments', 'holdout:x', 'h', 'holdout', 1, 1, 0, now(), now(), "
                 "NULL)")
-    assert not is_stale(con, meta)  # a holdout export records assignments; the orders did not change
+    assert not is_stale(con, run)  # a holdout export records assignments; the orders did not change
     con.execute("INSERT INTO imports VALUES (3, 'orders', 'y.csv', 'def', 'csv', 1, 1, 0, now(), now(), NULL)")
-    assert is_stale(con, meta)
+    assert is_stale(con, run)
     con.close()
-    loaded, stored = load_model(shop, "item_knn")
-    assert stored == json.loads(model_path(shop, "item_knn").with_suffix(".json").read_text())
-    pd.testing.assert_frame_equal(model.recommend(k=3), loaded.recommend(k=3))
+    loaded = load_model(shop, "item_knn")
+    assert loaded.meta() == json.loads(model_path(shop, "item_knn").with_suffix(".json").read_text())
+    assert loaded.meta() == run.meta() and loaded.path == run.path
+    pd.testing.assert_frame_equal(model.recommend(k=3), loaded.model.recommend(k=3))
     listing = list_models(shop)
     assert listing["name"].tolist() == ["item_knn"] and listing["customers"].iloc[0] == model.data_.n_customers
 
@@ -108,17 +113,17 @@ def test_failed_training_leaves_previous_model_byte_identical(shop) -> None:
     con.close()
     assert (npz.read_bytes(), js.read_bytes()) == before
     assert sorted(p.name for p in models_dir(shop).iterdir()) == ["ease.json", "ease.npz"]  # no temp files left
-    assert load_model(shop, "ease")[0].get_params()["l2"] == 10.0
+    assert load_model(shop, "ease").model.get_params()["l2"] == 10.0
 
 
 def test_stored_model_reloads_in_a_new_process(shop, tmp_path) -> None:
     con = connect(shop)
-    model, _ = train_model(con, shop, "svd", params={"factors": 3, "random_state": 5})
+    model = train_model(con, shop, "svd", params={"factors": 3, "random_state": 5}).model
     con.close()
     here = model.recommend(k=4)
     out = tmp_path / "recs.csv"
     code = ("import sys; from recs.models.store import load_model; "
-            f"m, meta = load_model({str(shop)!r}, 'svd'); m.recommend(k=4).to_csv({str(out)!r}, index=False)")
+            f"m = load_model({str(shop)!r}, 'svd').model; m.recommend(k=4).to_csv({str(out)!r}, index=False)")
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=120)
     there = pd.read_csv(out, dtype={"customer_id": str, "product_id": str})
     pd.testing.assert_frame_equal(here.drop(columns="score"), there.drop(columns="score"), check_dtype=False)
@@ -145,7 +150,7 @@ def test_models_and_train_commands(shop, capsys) -> None:
                  "--train-until", "2024-03-15"]) == 0
     out = capsys.readouterr().out
     assert "trained popular" in out and "saved to" in out
-    assert load_model(shop, "popular")[1]["params"] == {"half_life_days": 7.0}
+    assert load_model(shop, "popular").params == {"half_life_days": 7.0}
     assert main(["models", "--trained", "--db", str(shop)]) == 0
     assert capsys.readouterr().out.splitlines()[1].startswith("popular,popular,")
     for argv, words in [
@@ -167,8 +172,8 @@ def test_train_refuses_a_database_without_orders(empty_db, capsys) -> None:
 def test_online_retail_smoke(retail_db, tmp_path) -> None:
     con = connect(retail_db)
     for name in ("repeat", "item_knn"):
-        model, meta = train_model(con, tmp_path / "r.duckdb", name, until="2011-09-01")
-        recs = model.recommend(k=10)
-        assert recs.customer_id.nunique() == meta["customers"] > 3000
+        run = train_model(con, tmp_path / "r.duckdb", name, until="2011-09-01")
+        recs = run.model.recommend(k=10)
+        assert recs.customer_id.nunique() == run.customers > 3000
         assert (recs.groupby("customer_id").size() == 10).all()
     con.close()

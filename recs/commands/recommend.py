@@ -81,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"cannot open {path} as a DuckDB database: {exc}") from exc
     try:
         check_orders(con, until)
-        model, _ = fit_model(con, args.model, params=parse_params(args.param), until=until, weighting=args.weighting)
+        model = fit_model(con, args.model, params=parse_params(args.param), until=until,
+                          weighting=args.weighting).model
         rules = Rules(exclude_purchased=not args.include_purchased)
         campaign = campaign_list(con, model, k=k, rules=rules, segment=args.segment, holdout=share,
                                  experiment_id=experiment, seed=args.seed, cutoff=until)

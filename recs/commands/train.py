@@ -9,7 +9,6 @@ from recs import db
 from recs.commands._common import add_db_argument, db_path
 from recs.errors import InputError
 from recs.interactions import WEIGHTINGS
-from recs.models.store import model_path
 from recs.training import parse_params, train_model
 
 
@@ -45,14 +44,14 @@ def run(args: argparse.Namespace) -> int:
             if not args.quiet:
                 print(f"\r{fraction:5.0%} {message:<60}", end="", file=sys.stderr, flush=True)
 
-        model, meta = train_model(con, path, args.model, params=params, until=args.train_until,
-                                  weighting=args.weighting, progress=progress, half_life_days=args.half_life_days)
+        run = train_model(con, path, args.model, params=params, until=args.train_until, weighting=args.weighting,
+                          progress=progress, half_life_days=args.half_life_days)
     finally:
         con.close()
     if not args.quiet:
         print(file=sys.stderr)
-    print(f"trained {meta['model']} on {meta['customers']:,} customers x {meta['products']:,} products "
-          f"({meta['interactions']:,} interactions, data before {meta['train_cutoff'][:10]}) in "
-          f"{meta['fit_seconds']:.2f} s; weighting {meta['weighting']}; params {meta['params']}")
-    print(f"saved to {model_path(path, args.model)}")
+    print(f"trained {run.model.name} on {run.customers:,} customers x {run.products:,} products "
+          f"({run.interactions:,} interactions, data before {run.train_cutoff[:10]}) in "
+          f"{run.fit_seconds:.2f} s; weighting {run.weighting}; params {run.params}")
+    print(f"saved to {run.path}")
     return 0

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import pandas as pd
 from recs.errors import InputError, NotFound
 from recs.models import _io
 from recs.models.base import Recommender
+from recs.runs import TrainedModel
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 
@@ -51,39 +53,23 @@ def _atomic_write(target: Path, write: Any) -> None:
         raise
 
 
-def save_model(db_path: str | Path, model: Recommender, meta: dict[str, Any], name: str | None = None) -> Path:
-    """Store a fitted model under `name` (default: the model's registry name); returns the .npz path."""
-    name = _check_name(name or model.name)
-    meta = {**meta, "name": meta.get("name", name), "model": model.name, "params": model.get_params()}
-    target = model_path(db_path, name)
-    _atomic_write(target, lambda tmp: model.save(tmp, meta=meta))
+def save_model(db_path: str | Path, run: TrainedModel) -> TrainedModel:
+    """Store a trained model under its name; returns it with the path of its .npz file."""
+    target = model_path(db_path, run.name)
+    meta = run.meta()
+    _atomic_write(target, lambda tmp: run.model.save(tmp, meta=meta))
     _atomic_write(target.with_suffix(".json"),
                   lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8"))
-    return target
+    return replace(run, path=target)
 
 
-def load_model(db_path: str | Path, name: str) -> tuple[Recommender, dict[str, Any]]:
-    """The stored model `name` and its metadata; NotFound when none was trained."""
+def load_model(db_path: str | Path, name: str) -> TrainedModel:
+    """The stored model `name` with its metadata; NotFound when none was trained."""
     path = model_path(db_path, name)
     if not path.exists():
         raise NotFound(f"no trained model {name!r} for {db_path}: train it first (python -m recs train)")
-    return Recommender.load_with_meta(path)
-
-
-def read_meta(db_path: str | Path, name: str) -> dict[str, Any]:
-    """Metadata of a stored model without loading its arrays."""
-    path = model_path(db_path, name)
-    if not path.exists():
-        raise NotFound(f"no trained model {name!r} for {db_path}")
-    return _io.read_meta(path).get("extra", {})
-
-
-def update_meta(db_path: str | Path, name: str, **fields: Any) -> dict[str, Any]:
-    """Add fields (e.g. metrics) to a stored model's metadata, atomically."""
-    model, meta = load_model(db_path, name)
-    meta = {**meta, **fields}
-    save_model(db_path, model, meta, name=name)
-    return meta
+    model, meta = Recommender.load_with_meta(path)
+    return TrainedModel.from_meta(model, meta, path=path)
 
 
 def stored_metas(db_path: str | Path) -> list[tuple[str, dict[str, Any]]]:
@@ -121,11 +107,3 @@ def list_models(db_path: str | Path) -> pd.DataFrame:
         row["params"] = json.dumps(meta.get("params", {}), sort_keys=True)
         rows.append(row)
     return pd.DataFrame(rows, columns=cols)
-
-
-def delete_model(db_path: str | Path, name: str) -> None:
-    path = model_path(db_path, name)
-    if not path.exists():
-        raise NotFound(f"no trained model {name!r} for {db_path}")
-    path.unlink()
-    path.with_suffix(".json").unlink(missing_ok=True)

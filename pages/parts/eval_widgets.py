@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from pages import common
+from pages.parts import common
 
 
 def gap_section(compare: pd.DataFrame, cutoff: str) -> None:

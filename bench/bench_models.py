@@ -3,7 +3,7 @@
 Online Retail is imported into a temporary warehouse. At each cutoff (2011-08-01, 2011-09-01, 2011-10-01) with a
 30-day horizon, every registry model is fitted on lines before the cutoff (recs.evaluation) and the baselines of
 bench/baselines.py (written without recs code; their training lines come from this file's own SQL) are fitted on
-the same history. Both produce top-10 lists that the SAME scorer (recs.evaluation.evaluate.Scorer over the same
+the same history. Both produce top-10 lists that the SAME scorer (recs.evaluation.scoring.Scorer over the same
 temporal_split) turns into NDCG@10 in the "new" and "all" modes. Printed: one row per (cutoff, model), the ratio
 best Repeat model / best baseline per cutoff and mode (targets: new >= 1.10, all >= 1.05), fit seconds and the
 time to recommend for every customer (at the middle cutoff), and the 95 % interval of each ratio from the paired
@@ -24,8 +24,9 @@ import pandas as pd
 from bench import baselines
 from recs.db import connect
 from recs.evaluation.compare import paired_interval
-from recs.evaluation.evaluate import DataCache, Scorer, load_lines, model_lists
+from recs.evaluation.scoring import Scorer, model_lists
 from recs.evaluation.split import temporal_split
+from recs.evaluation.training_data import DataCache, load_lines
 from recs.models import get_class, model_names
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,5 +1,7 @@
-"""The hybrid re-ranker: learns only from data before its cutoff, its tree ensemble matches scikit-learn,
-its explanations name a signal; the als/bpr wrappers are seeded."""
+"""The hybrid re-ranker: learns only from data before its cutoff, its tree ensemble matches scikit-learn (and the
+one module reading scikit-learn's internals fails loudly when they change), features are named, its explanations
+name a signal and reuse scoring's features, its base models are saved through their own state; the als/bpr
+wrappers are seeded."""
 
 from __future__ import annotations
 
@@ -13,8 +15,10 @@ from test_evaluation import CUTOFF, day, make_db, shop_rows
 
 from recs.db import connect
 from recs.interactions import build_interactions
+from recs.models import Recommender, get_model
 from recs.models import _hybrid_features as hf
-from recs.models import get_model
+from recs.models import _sklearn_trees as trees
+from recs.models._hybrid_windows import approximate_events
 from recs.rules import Rules
 
 SIGNALS = ("Buy-again signal", "Collaborative signal", "Popularity signal")
@@ -43,25 +47,70 @@ def test_hybrid_ignores_everything_at_or_after_its_cutoff(tmp_path: Path) -> Non
     assert not recs_b["product_id"].str.startswith("z").any()
 
 
-def test_tree_arrays_predict_like_scikit_learn() -> None:
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(600, 5))
-    x[rng.random(x.shape) < 0.1] = np.nan
-    y = (np.nan_to_num(x[:, 0]) + 0.5 * np.nan_to_num(x[:, 1], nan=2.0) > 0.3).astype(int)
-    clf = HistGradientBoostingClassifier(max_iter=25, random_state=0).fit(x, y)
-    test = rng.normal(size=(3 * hf.TREE_BLOCK + 17, 5))  # several blocks: the two-thread traversal is used
-    test[rng.random(test.shape) < 0.1] = np.nan
-    for fast in (True, False):  # scikit-learn's compiled traversal on rebuilt trees, and the numpy fallback
-        np.testing.assert_allclose(hf.tree_predict(hf.tree_arrays(clf), test, fast=fast),
-                                   clf.decision_function(test), rtol=1e-9, atol=1e-9)
+def features_state(model: Recommender) -> hf.State:
+    """The features' state at the model's cutoff, from its public fitted attributes."""
+    return hf.State(model.data_, model.customer_orders_, model.customer_first_, model.customer_last_, model.bases_,
+                    model.habit_pairs_, model.habit_decay_, model.habit_orders_)
+
+
+def test_sklearn_tree_internals_still_match_predict_proba(retail_db: Path) -> None:
+    """The one place that reads scikit-learn's private tree API (recs/models/_sklearn_trees.py) against the public
+    predictions, on the hybrid's real features (Online Retail candidates labelled by the next 30 days'
+    purchases, missing values included): when scikit-learn changes its internals, this fails."""
+    cutoff = pd.Timestamp("2011-09-01")
+    with connect(retail_db) as con:
+        data = build_interactions(con, until=cutoff)
+        later = build_interactions(con, until=cutoff + pd.Timedelta(days=30))
+    ev = data.events
+    state = hf.State(data, *hf.customer_stats(data, ev), {"item_knn": get_model("item_knn").fit(data)},
+                     *hf.habit_stats(data, ev))
+    rows = np.arange(0, data.n_customers, 3)
+    r, c, x = hf.candidates_and_features(state, rows, 30, 20)
+    x = x[:, ~np.isnan(x).all(axis=0)]  # the base models left out here
+    recent = later.last_days.tocoo()
+    bought = recent.data <= 30
+    pairs = set(zip(later.customer_ids[recent.row[bought]], later.product_ids[recent.col[bought]], strict=True))
+    y = np.array([(cid, pid) in pairs for cid, pid in zip(data.customer_ids[rows[r]], data.product_ids[c],
+                                                          strict=True)])
+    assert 0 < y.sum() < len(y) and np.isnan(x).any()
+    train = np.arange(len(y)) % 2 == 0
+    clf = HistGradientBoostingClassifier(max_iter=40, random_state=0).fit(x[train], y[train])
+    arrays = trees.tree_arrays(clf)
+    test = x[~train]
+    assert len(test) > 3 * trees.TREE_BLOCK  # several blocks: the two-thread traversal is used
+    raw = trees.predict_raw(arrays, trees.compile_trees(arrays), test)
+    np.testing.assert_allclose(raw, clf.decision_function(test), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(1.0 / (1.0 + np.exp(-raw)), clf.predict_proba(test)[:, 1], rtol=1e-12, atol=1e-12)
+
+
+def test_sklearn_tree_internals_missing_fail_loudly() -> None:
+    with pytest.raises(trees.SklearnTreesChanged, match="recs/models/_sklearn_trees.py"):
+        trees.tree_arrays(HistGradientBoostingClassifier())  # not fitted: no _predictors
+    arrays = trees.empty_arrays()
+    arrays.update(offsets=np.array([0, 1]), value=np.zeros(1), leaf=np.ones(1, bool))
+    with pytest.raises(trees.SklearnTreesChanged):
+        trees.predict_raw(arrays, [object()], np.zeros((2, 3)))  # a predictor that cannot predict
+
+
+def test_features_are_named_once_and_every_one_is_filled(tmp_path: Path) -> None:
+    assert len(set(hf.FEATURES)) == hf.N_FEATURES == len(hf.COLUMN)
+    grouped = [name for names in hf.GROUPS.values() for name in names]
+    assert sorted(grouped) == sorted(hf.FEATURES)  # every feature in exactly one signal group
+    path = make_db(tmp_path / "shop.duckdb", [r for r in shop_rows(seed=4, customers=30) if r[3] < CUTOFF])
+    model, _ = fit_hybrid(path, CUTOFF)
+    rows = np.arange(model.data_.n_customers)
+    r, c, f = hf.candidates_and_features(features_state(model), rows, 60, 40)
+    empty = [name for name in hf.FEATURES if not np.isfinite(f[:, hf.COLUMN[name]]).any()]
+    assert not empty
+    np.testing.assert_array_equal(f[:, hf.COLUMN["own_orders"]], model.data_.counts[rows[r], c].A1)
 
 
 def test_candidate_batches_built_on_two_threads_equal_the_sequential_ones(tmp_path: Path) -> None:
     path = make_db(tmp_path / "shop.duckdb", [r for r in shop_rows(seed=4, customers=30) if r[3] < CUTOFF])
     model, _ = fit_hybrid(path, CUTOFF)
-    state, rows = model._live_state(), np.arange(model.data_.n_customers)
-    one = list(model._batches(state, rows, size=4, threads=1))
-    two = list(model._batches(state, rows, size=4, threads=2))
+    state, rows = features_state(model), np.arange(model.data_.n_customers)
+    one = list(hf.candidate_batches(state, rows, 60, 40, size=4, threads=1))
+    two = list(hf.candidate_batches(state, rows, 60, 40, size=4, threads=2))
     assert len(one) == len(two) == -(-len(rows) // 4)
     for a, b in zip(one, two, strict=True):
         assert a[0] == b[0]
@@ -72,14 +121,17 @@ def test_candidate_batches_built_on_two_threads_equal_the_sequential_ones(tmp_pa
 def test_reasons_reusing_the_scoring_features_equal_rebuilt_ones(tmp_path: Path) -> None:
     path = make_db(tmp_path / "shop.duckdb", [r for r in shop_rows(seed=6, customers=30) if r[3] < CUTOFF])
     model, _ = fit_hybrid(path, CUTOFF)
-    rules = Rules(exclude_purchased=False)
-    reused = model.recommend(k=5, rules=rules)  # every customer in row order: reasons reuse _score's features
-    ids = list(model.data_.customer_ids)[::-1]   # another order: the reasons pass builds its own features
-    rebuilt = model.recommend(ids, k=5, rules=rules)
-    key = ["customer_id", "rank"]
-    pd.testing.assert_frame_equal(reused.sort_values(key).reset_index(drop=True),
-                                  rebuilt.sort_values(key).reset_index(drop=True))
-    assert reused["reason"].str.startswith(SIGNALS).all() and reused["reason"].nunique() > 5
+    rows = np.arange(model.data_.n_customers)[::-1]
+    scores, context = model.score_with_context(rows)
+    np.testing.assert_array_equal(scores, model.score(rows))
+    idx = np.argsort(-scores, axis=1, kind="stable")[:, :5]
+    counts = np.full(len(rows), 5)
+    reused = model.reasons(rows, idx, counts, context)  # the features scoring just built
+    rebuilt = model.reasons(rows, idx, counts, None)    # built again for these customers
+    assert reused == rebuilt
+    assert all(t.startswith(SIGNALS) for t in reused) and len(set(reused)) > 5
+    other = model.score_with_context(rows[:3])[1]       # a context of other rows is not used
+    assert model.reasons(rows, idx, counts, other) == rebuilt
 
 
 def test_hybrid_explains_with_a_named_signal(tmp_path: Path) -> None:
@@ -87,8 +139,23 @@ def test_hybrid_explains_with_a_named_signal(tmp_path: Path) -> None:
     model, _ = fit_hybrid(path, CUTOFF)
     recs = model.recommend(["c01", "c02"], k=3)
     assert recs["reason"].str.startswith(SIGNALS).all(), recs["reason"].tolist()
-    for customer, product in zip(recs["customer_id"], recs["product_id"], strict=True):
-        assert model.explain(customer, product).startswith(SIGNALS)
+    for customer, product, reason in zip(recs["customer_id"], recs["product_id"], recs["reason"], strict=True):
+        assert model.explain(customer, product) == reason  # one customer's features rebuilt: the same words
+
+
+def test_hybrid_saves_its_base_models_through_their_own_state(tmp_path: Path) -> None:
+    path = make_db(tmp_path / "shop.duckdb", [r for r in shop_rows(seed=2, customers=30) if r[3] < CUTOFF])
+    model, _ = fit_hybrid(path, CUTOFF)
+    assert set(model.bases_) == set(hf.BASES)
+    model.save(tmp_path / "hybrid.npz")
+    with np.load(tmp_path / "hybrid.npz", allow_pickle=False) as z:
+        assert not [key for key in z.files if "base_" in key]  # no copies of the base models' attributes
+        assert any(key.startswith("m.bases_/ease/") for key in z.files)
+    loaded = Recommender.load(tmp_path / "hybrid.npz")
+    assert {name: type(m) for name, m in loaded.bases_.items()} == {name: type(m) for name, m in model.bases_.items()}
+    assert all(m.data_ is loaded.data_ for m in loaded.bases_.values())
+    rules = Rules(exclude_purchased=False)
+    pd.testing.assert_frame_equal(loaded.recommend(k=5, rules=rules), model.recommend(k=5, rules=rules))
 
 
 @pytest.mark.parametrize("name", ["als", "bpr"])
@@ -140,8 +207,6 @@ def test_hybrid_samples_at_most_max_customers_per_window(tmp_path: Path) -> None
 
 
 def test_approximate_events_keep_counts_and_last_purchase(tmp_path: Path) -> None:
-    from recs.models.hybrid import approximate_events
-
     path = make_db(tmp_path / "shop.duckdb", [r for r in shop_rows(seed=6, customers=20) if r[3] < CUTOFF])
     with connect(path) as con:
         data = build_interactions(con, until=CUTOFF)
@@ -156,3 +221,40 @@ def test_approximate_events_keep_counts_and_last_purchase(tmp_path: Path) -> Non
     data.events = None  # a model trained from a matrix without purchase times still learns and recommends
     model = get_model("hybrid", windows=2, window_days=30, max_iter=20).fit(data)
     assert model.trained_rows_ > 0 and len(model.recommend(k=3, reasons=False)) > 0
+
+
+def _as_format_1(path: Path, out: Path) -> None:
+    """Rewrite a hybrid model file the way files were written before nested models (format 1): each base model's
+    fitted attributes flat on the hybrid as `base_{name}__{attribute}`, listed in `base_names_`."""
+    import json
+
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {key: z[key] for key in z.files}
+    header = json.loads(str(arrays.pop("__meta__")))
+    bases = header.pop("nested")["bases_"]["models"]
+    header["scalars"]["base_names_"] = list(bases)
+    for name, sub in bases.items():
+        prefix, flat = f"m.bases_/{name}/m.", f"base_{name}__"
+        for key in sub["dense"]:
+            arrays[f"m.{flat}{key}"] = arrays.pop(f"{prefix}{key}")
+            header["dense"].append(flat + key)
+        for key, fmt in sub["sparse"].items():
+            for part in ("data", "indices", "indptr", "shape"):
+                arrays[f"m.{flat}{key}.{part}"] = arrays.pop(f"{prefix}{key}.{part}")
+            header["sparse"][flat + key] = fmt
+        header["scalars"].update({flat + key: v for key, v in sub["scalars"].items() if key != "fitted_"})
+    assert not [key for key in arrays if key.startswith("m.bases_/")]
+    header["format"] = 1
+    arrays["__meta__"] = np.array(json.dumps(header))
+    with open(out, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def test_hybrid_files_written_before_nested_models_still_load(tmp_path: Path) -> None:
+    path = make_db(tmp_path / "shop.duckdb", [r for r in shop_rows(seed=3, customers=30) if r[3] < CUTOFF])
+    model, _ = fit_hybrid(path, CUTOFF)
+    model.save(tmp_path / "new.npz")
+    _as_format_1(tmp_path / "new.npz", tmp_path / "old.npz")
+    old = Recommender.load(tmp_path / "old.npz")
+    assert sorted(old.bases_) == sorted(model.bases_) and not [k for k in vars(old) if k.startswith("base_")]
+    pd.testing.assert_frame_equal(old.recommend(k=5), model.recommend(k=5))

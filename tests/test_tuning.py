@@ -9,7 +9,7 @@ from test_evaluation import CUTOFF, day, make_db, shop_rows
 
 from recs.db import connect
 from recs.evaluation import evaluate_models
-from recs.tuning import grid, tune
+from recs.evaluation.tuning import grid, tune
 
 
 def test_tuning_never_touches_lines_at_or_after_the_cutoff(tmp_path: Path) -> None:

@@ -1,17 +1,22 @@
-"""Candidates, features and a pickle-free tree ensemble for the `hybrid` re-ranker.
+"""Candidates and their named features for the `hybrid` re-ranker.
 
 A candidate is a (customer, product) pair proposed by one of: the customer's own history (top by order count and
 recency), each collaborative base model (top unbought and top overall), and products popular this month.
-Features, grouped by the signal they carry (the explanation names the group that moved the score most):
-- own:    orders with the product, days since last bought, product cycle, days since / cycle, share of the
-          customer's orders with the product, days since / the customer's usual gap between orders;
-- collab: score and rank of each base model (ease, item_knn, als);
-- item:   buyers, share of buyers who re-bought, buyers in the last 30 days and their share, product cycle;
-- customer: orders, distinct products, days since first and last order, usual gap between orders.
+Each candidate gets the features named in FEATURES (columns are looked up by name through COLUMN), grouped by
+the signal they carry (GROUPS; the explanation names the group whose removal lowers the score most):
+- own:      orders with the product, days since last bought, the product's cycle, days since / cycle, share of
+            the customer's orders with the product, days since / the customer's usual gap between orders,
+            orders with it in the last 90 days and their 60-day-decayed count;
+- collab:   score and rank of each base model (ease, item_knn, als);
+- item:     buyers, share of buyers who re-bought, buyers in the last 30 days and their share;
+- customer: orders, distinct products, days since first and last order, usual gap between orders, orders in
+            the last 90 days.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,12 +26,33 @@ import pandas as pd
 from recs.interactions import MIN_DAYS, Interactions
 
 BASES = ("ease", "item_knn", "als")
-GROUPS = {"own": [0, 1, 2, 3, 4, 5, 21, 22], "collab": list(range(6, 12)), "item": [12, 13, 14, 15],
-          "customer": [16, 17, 18, 19, 20, 23]}
-N_FEATURES = 24
+# The feature columns, in order; code reads and writes them by name (COLUMN), never by position.
+FEATURES = (
+    "own_orders", "own_days_since", "cycle_days", "own_days_over_cycle", "own_order_share", "own_days_over_gap",
+    *(f"{base}_{kind}" for base in BASES for kind in ("score", "rank")),
+    "item_buyers", "item_rebuy_share", "item_recent_buyers", "item_recent_share",
+    "customer_orders", "customer_products", "customer_days_since_first", "customer_days_since_last",
+    "customer_gap_days",
+    "own_recent_orders", "own_decayed_orders", "customer_recent_orders",
+)
+COLUMN = {name: i for i, name in enumerate(FEATURES)}
+N_FEATURES = len(FEATURES)
+# The signal groups the explanation names, in the order ties are broken.
+GROUPS = {
+    "own": ("own_orders", "own_days_since", "cycle_days", "own_days_over_cycle", "own_order_share",
+            "own_days_over_gap", "own_recent_orders", "own_decayed_orders"),
+    "collab": tuple(f"{base}_{kind}" for base in BASES for kind in ("score", "rank")),
+    "item": ("item_buyers", "item_rebuy_share", "item_recent_buyers", "item_recent_share"),
+    "customer": ("customer_orders", "customer_products", "customer_days_since_first", "customer_days_since_last",
+                 "customer_gap_days", "customer_recent_orders"),
+}
 HABIT_DAYS = 90.0
-OWN_COUNT, OWN_DAYS, CYCLE = 0, 1, 2
 RECENT_DAYS = 30.0
+
+
+def columns(names: tuple[str, ...] | list[str]) -> list[int]:
+    """Column positions of the named features."""
+    return [COLUMN[name] for name in names]
 
 
 @dataclass
@@ -111,16 +137,10 @@ def customer_stats(data: Interactions, events: pd.DataFrame) -> tuple[np.ndarray
     return orders, first, last
 
 
-def _ranks(scores: np.ndarray) -> np.ndarray:
-    order = np.argsort(-scores, axis=1, kind="stable")
-    ranks = np.empty_like(order)
-    np.put_along_axis(ranks, order, np.broadcast_to(np.arange(scores.shape[1]), scores.shape), axis=1)
-    return ranks
-
-
 def _candidate_ranks(scores: np.ndarray, r: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """_ranks(scores)[r, c] (stable descending order: higher scores first, ties by column) for the candidates only,
-    from one plain sort per row instead of a full stable argsort; `r` must be sorted (np.nonzero order)."""
+    """Rank (0 = best) of scores[r, c] within its row, in stable descending order (higher scores first, ties by
+    column), for the candidates only: one plain sort per row instead of a full stable argsort; `r` must be sorted
+    (np.nonzero order)."""
     n, p = scores.shape
     srt = np.sort(scores, axis=1)
     v = scores[r, c]
@@ -161,13 +181,13 @@ def candidates_and_features(state: State, rows: np.ndarray, n_own: int, n_collab
         cand[np.repeat(np.arange(n), m)[ok.ravel()], idx.ravel()[ok.ravel()]] = True
 
     take(np.where(bought, cnt + 1.0 / (1.0 + np.nan_to_num(since, nan=1e9)), -np.inf), n_own)
-    scores, ranks = {}, {}
+    scores = {}
     for name in BASES:
         model = state.bases.get(name)
         if model is None:
             continue
-        s = np.asarray(model._score(rows))  # float32: selection and ranks on half the bytes, same order
-        scores[name], ranks[name] = s, None
+        s = np.asarray(model.score(rows))  # float32: selection and ranks on half the bytes, same order
+        scores[name] = s
         take(np.where(bought, -np.inf, s), n_collab)
         take(s, n_collab // 2)
     m = min(n_popular, p)
@@ -182,125 +202,52 @@ def candidates_and_features(state: State, rows: np.ndarray, n_own: int, n_collab
     own_days = since[r, c]
     f = np.full((len(r), N_FEATURES), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):  # x / 0 -> inf, 0 / 0 -> NaN: both are fine for trees
-        _fill(f, state, rows, r, c, cnt, own_days, cyc, orders, gap, scores, ranks)
+        _fill(f, state, rows, r, c, cnt, own_days, cyc, orders, gap, scores)
     return r, c, f
 
 
 def _fill(f: np.ndarray, state: State, rows: np.ndarray, r: np.ndarray, c: np.ndarray, cnt: np.ndarray,
-          own_days: np.ndarray, cyc: np.ndarray, orders: np.ndarray, gap: np.ndarray, scores: dict,
-          ranks: dict) -> None:
-    f[:, 0] = cnt[r, c]
-    f[:, 1] = own_days
-    f[:, 2] = cyc
-    f[:, 3] = own_days / cyc
-    f[:, 4] = cnt[r, c] / np.maximum(orders, 1)
-    f[:, 5] = own_days / gap
-    for b, name in enumerate(BASES):
+          own_days: np.ndarray, cyc: np.ndarray, orders: np.ndarray, gap: np.ndarray, scores: dict) -> None:
+    """Write every feature of the candidates (r, c) into `f`, column by name."""
+    def put(name: str, values: np.ndarray) -> None:
+        f[:, COLUMN[name]] = values
+
+    put("own_orders", cnt[r, c])
+    put("own_days_since", own_days)
+    put("cycle_days", cyc)
+    put("own_days_over_cycle", own_days / cyc)
+    put("own_order_share", cnt[r, c] / np.maximum(orders, 1))
+    put("own_days_over_gap", own_days / gap)
+    for name in BASES:
         if name in scores:
-            f[:, 6 + 2 * b] = scores[name][r, c]
-            f[:, 7 + 2 * b] = _candidate_ranks(scores[name], r, c)
-    f[:, 12] = state.buyers[c]
-    f[:, 13] = state.rebuy[c]
-    f[:, 14] = state.recent[c]
-    f[:, 15] = state.recent[c] / np.maximum(state.buyers[c], 1)
-    f[:, 16] = orders
-    f[:, 17] = state.distinct[rows][r]
-    f[:, 18] = state.first_days[rows][r]
-    f[:, 19] = state.last_days[rows][r]
-    f[:, 20] = gap
+            put(f"{name}_score", scores[name][r, c])
+            put(f"{name}_rank", _candidate_ranks(scores[name], r, c))
+    put("item_buyers", state.buyers[c])
+    put("item_rebuy_share", state.rebuy[c])
+    put("item_recent_buyers", state.recent[c])
+    put("item_recent_share", state.recent[c] / np.maximum(state.buyers[c], 1))
+    put("customer_orders", orders)
+    put("customer_products", state.distinct[rows][r])
+    put("customer_days_since_first", state.first_days[rows][r])
+    put("customer_days_since_last", state.last_days[rows][r])
+    put("customer_gap_days", gap)
     if state.recent_pairs is not None:
-        f[:, 21] = state.recent_pairs[rows].toarray()[r, c]
-        f[:, 22] = state.decay_pairs[rows].toarray()[r, c]
-        f[:, 23] = state.recent_orders[rows][r]
+        put("own_recent_orders", state.recent_pairs[rows].toarray()[r, c])
+        put("own_decayed_orders", state.decay_pairs[rows].toarray()[r, c])
+        put("customer_recent_orders", state.recent_orders[rows][r])
 
 
-def tree_arrays(clf: Any) -> dict[str, np.ndarray]:
-    """The fitted HistGradientBoostingClassifier's trees as flat numpy arrays (saved without pickle)."""
-    nodes = [pred.nodes for stage in clf._predictors for pred in stage]
-    offsets = np.cumsum([0] + [len(x) for x in nodes]).astype(np.int64)
-    flat = np.concatenate(nodes)
-    return {"feature": flat["feature_idx"].astype(np.int64), "threshold": flat["num_threshold"].astype(np.float64),
-            "missing_left": flat["missing_go_to_left"].astype(bool), "left": flat["left"].astype(np.int64),
-            "right": flat["right"].astype(np.int64), "leaf": flat["is_leaf"].astype(bool),
-            "value": flat["value"].astype(np.float64), "offsets": offsets,
-            "baseline": np.asarray(clf._baseline_prediction, dtype=np.float64).ravel()[:1]}
+def candidate_batches(state: State, rows: np.ndarray, n_own: int, n_collab: int, size: int = 500,
+                      threads: int = 1) -> Iterator[tuple]:
+    """(start, rows, local row, product, features) per batch of `size` customers, in order; `threads` > 1
+    builds batches concurrently (numpy's sorts and products release the GIL; the state is only read)."""
+    def build(s: int) -> tuple:
+        batch = rows[s:s + size]
+        return (s, batch, *candidates_and_features(state, batch, n_own, n_collab))
 
-
-def tree_predict(t: dict[str, np.ndarray], x: np.ndarray, fast: bool = True,
-                 compiled: list | None = None) -> np.ndarray:
-    """Raw score (log-odds) of the ensemble for rows of `x`: the same traversal as scikit-learn's predictor
-    (x <= threshold goes left; NaN goes where training sent missing values). `fast` runs scikit-learn's compiled
-    traversal on trees rebuilt from the arrays (`compiled`: from `compile_trees`, to build them once per model);
-    the numpy traversal is the fallback (and the test's second oracle)."""
-    offsets = t["offsets"]
-    n_trees = len(offsets) - 1
-    out = np.full(len(x), float(t["baseline"][0]) if len(t["baseline"]) else 0.0)
-    if n_trees <= 0 or len(x) == 0:
-        return out
-    if fast:
-        try:
-            return out + _sklearn_predict(compiled or compile_trees(t), np.ascontiguousarray(x, dtype=np.float64))
-        except (ImportError, AttributeError, TypeError, ValueError):
-            pass
-    node = np.repeat(offsets[:-1][:, None], len(x), axis=1)  # (trees, rows) global node index
-    cols = np.broadcast_to(np.arange(len(x)), node.shape)
-    while True:
-        active = ~t["leaf"][node]
-        if not active.any():
-            break
-        nd = node[active]
-        val = x[cols[active], t["feature"][nd]]
-        base = np.repeat(offsets[:-1][:, None], len(x), axis=1)[active]
-        go_left = np.where(np.isnan(val), t["missing_left"][nd], val <= t["threshold"][nd])
-        node[active] = base + np.where(go_left, t["left"][nd], t["right"][nd])
-    return out + t["value"][node].sum(axis=0)
-
-
-def compile_trees(t: dict[str, np.ndarray]) -> list:
-    """scikit-learn TreePredictor objects rebuilt from the saved arrays (one per tree)."""
-    from sklearn.ensemble._hist_gradient_boosting.common import PREDICTOR_RECORD_DTYPE
-    from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
-
-    no_cats = np.zeros((0, 8), dtype=np.uint32)
-    columns = {"value": "value", "feature_idx": "feature", "num_threshold": "threshold",
-              "missing_go_to_left": "missing_left", "left": "left", "right": "right", "is_leaf": "leaf"}
-    out = []
-    offsets = t["offsets"]
-    for a, b in zip(offsets[:-1], offsets[1:], strict=True):
-        nodes = np.zeros(b - a, dtype=PREDICTOR_RECORD_DTYPE)
-        for column, key in columns.items():
-            nodes[column] = t[key][a:b]
-        out.append(TreePredictor(nodes, no_cats, no_cats))
-    return out
-
-
-TREE_BLOCK = 4096  # rows per block: 4,096 x 24 float64 features stay in cache while every tree walks them
-
-
-def _sklearn_predict(predictors: list, x: np.ndarray) -> np.ndarray:
-    """Sum of the trees' outputs, block by block: each block of rows goes through all trees while it is in
-    cache (tree by tree over the whole matrix re-reads it from memory once per tree), and the blocks are shared
-    by two worker threads (the compiled traversal releases the GIL)."""
-    import os
-    from concurrent.futures import ThreadPoolExecutor
-
-    no_cats = np.zeros((0, 8), dtype=np.uint32)
-    f_idx = np.zeros(x.shape[1], dtype=np.uint32)
-    total = np.zeros(len(x))
-
-    def run(start: int) -> None:
-        block = x[start:start + TREE_BLOCK]
-        acc = np.zeros(len(block))
-        for pred in predictors:
-            acc += pred.predict(block, no_cats, f_idx, 1)
-        total[start:start + TREE_BLOCK] = acc
-
-    starts = range(0, len(x), TREE_BLOCK)
-    workers = max(1, min(2, os.cpu_count() or 1, len(starts)))
-    if workers == 1:
-        for s in starts:
-            run(s)
-    else:
-        with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(run, starts))
-    return total
+    starts = range(0, len(rows), size)
+    if threads <= 1 or len(starts) <= 1:
+        yield from map(build, starts)
+        return
+    with ThreadPoolExecutor(min(threads, len(starts))) as pool:
+        yield from pool.map(build, starts)

@@ -13,8 +13,9 @@ from typing import Any
 
 import pandas as pd
 
-from recs.evaluation.evaluate import DataCache, Scorer, load_lines, model_lists
+from recs.evaluation.scoring import Scorer, model_lists
 from recs.evaluation.split import MODES, split_frames, to_timestamp
+from recs.evaluation.training_data import DataCache, load_lines
 from recs.models import get_class
 
 MAX_COMBOS = 12

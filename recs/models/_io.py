@@ -145,7 +145,7 @@ def _get_state(z: Any, header: dict[str, Any], prefix: str) -> ModelState:
     return ModelState(model=header["model"], params=header["params"], data=data, values=values, nested=nested)
 
 
-def write(path: str | Path, state: ModelState, extra: dict[str, Any]) -> None:
+def write_state(path: str | Path, state: ModelState, extra: dict[str, Any]) -> None:
     """Write a model's state to `path` (exactly that name; no suffix is added)."""
     arrays: dict[str, np.ndarray] = {}
     header = {"format": FORMAT, **_put_state(arrays, state, ""), "extra": extra}
@@ -154,7 +154,7 @@ def write(path: str | Path, state: ModelState, extra: dict[str, Any]) -> None:
         np.savez(fh, **arrays)
 
 
-def read(path: str | Path) -> tuple[ModelState, dict[str, Any]]:
+def read_state(path: str | Path) -> tuple[ModelState, dict[str, Any]]:
     """(the model's state, the extra metadata saved with it) from a model file; files of format 1 (before nested
     models) are read the same way."""
     path = Path(path)

@@ -38,7 +38,8 @@ import pandas as pd
 
 from recs.errors import InputError
 from recs.interactions import Interactions
-from recs.models import _io, ranking
+from recs.models import ranking
+from recs.models._io import ModelState, read_meta, read_state, write_state
 from recs.models._util import (
     ParamSpec,
     ProductInfo,
@@ -57,7 +58,7 @@ COLD_HALF_LIFE_DAYS = 30.0
 RECENT_DAYS = 30.0
 
 __all__ = ["BATCH", "ParamSpec", "Progress", "Recommender", "check_k", "join_names", "model_class", "plural",
-           "recency_popularity"]
+           "recency_popularity", "saved_meta"]
 
 
 class Recommender(ABC):
@@ -210,7 +211,7 @@ class Recommender(ABC):
     def save(self, path: str | Path, meta: dict[str, Any] | None = None) -> None:
         """Write the fitted model (and optional extra metadata) to one .npz file, without pickle."""
         self._check_fitted()
-        _io.write(path, self._state(None), meta or {})
+        write_state(path, self._state(None), meta or {})
 
     @classmethod
     def load(cls, path: str | Path) -> Recommender:
@@ -221,12 +222,12 @@ class Recommender(ABC):
     def load_with_meta(cls, path: str | Path) -> tuple[Recommender, dict[str, Any]]:
         """(model, the metadata saved with it); the file says which model it holds (it must be `cls` or a
         subclass when called on a concrete model class)."""
-        state, meta = _io.read(path)
+        state, meta = read_state(path)
         if cls.name and state.model != cls.name:
             raise InputError(f"model file {path} holds model {state.model!r}, not {cls.name!r}")
         return _from_state(state, None), meta
 
-    def _state(self, parent: Recommender | None) -> _io.ModelState:
+    def _state(self, parent: Recommender | None) -> ModelState:
         """The fitted attributes (public, ending in `_`) as a ModelState; nested models through their own state,
         sharing the parent's data when it is the same object."""
         values: dict[str, Any] = {}
@@ -241,11 +242,11 @@ class Recommender(ABC):
             else:
                 values[key] = value
         shared = parent is not None and self.data_ is parent.data_
-        return _io.ModelState(model=self.name, params=self.get_params(), data=None if shared else self.data_,
+        return ModelState(model=self.name, params=self.get_params(), data=None if shared else self.data_,
                               values=values, nested=nested)
 
 
-def _from_state(state: _io.ModelState, parent_data: Interactions | None) -> Recommender:
+def _from_state(state: ModelState, parent_data: Interactions | None) -> Recommender:
     """A ready model from its saved state: class by name, parameters, fitted attributes, nested models (ready
     before their parent), then the derived caches."""
     model = model_class(state.model)(**state.params)
@@ -253,11 +254,16 @@ def _from_state(state: _io.ModelState, parent_data: Interactions | None) -> Reco
     for key, value in state.values.items():
         setattr(model, key, value)
     for key, sub in state.nested.items():
-        setattr(model, key, _from_state(sub, model.data_) if isinstance(sub, _io.ModelState)
+        setattr(model, key, _from_state(sub, model.data_) if isinstance(sub, ModelState)
                 else {k: _from_state(s, model.data_) for k, s in sub.items()})
     model._prepare()
     model.fitted_ = True
     return model
+
+
+def saved_meta(path: str | Path) -> dict[str, Any]:
+    """The metadata saved with a model file (`save(path, meta)`), without loading its arrays."""
+    return read_meta(path).get("extra", {})
 
 
 def model_class(name: str) -> type[Recommender]:

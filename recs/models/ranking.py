@@ -8,7 +8,7 @@ Nothing here writes to the model: a fitted model is read-only and shared between
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -20,8 +20,26 @@ from recs.models._explain import explain_by_contributions
 from recs.models._util import check_k, empty_recs, top_indices
 from recs.rules import Rules, apply_rules
 
-if TYPE_CHECKING:
-    from recs.models.base import Recommender
+
+class Recommender(Protocol):
+    """What these functions use of a fitted model (recs.models.base.Recommender provides it all)."""
+
+    data_: Interactions
+    popularity_: np.ndarray
+    why: str
+
+    @property
+    def info(self) -> Any: ...
+    @property
+    def cold_scores(self) -> np.ndarray: ...
+    def score(self, rows: np.ndarray) -> np.ndarray: ...
+    def score_with_context(self, rows: np.ndarray) -> tuple[np.ndarray, Any]: ...
+    def reasons(self, rows: np.ndarray, idx: np.ndarray, counts: np.ndarray, context: Any) -> list[str] | None: ...
+    def pair_weights(self, i: np.ndarray, j: np.ndarray) -> np.ndarray: ...
+    def similar(self, j: int) -> np.ndarray: ...
+    def cold_reason(self, j: int) -> str: ...
+    def popular_reason(self, j: int) -> str: ...
+
 
 BATCH = 1000
 PINNED = "Pinned by a merchandiser rule. "

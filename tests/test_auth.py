@@ -60,3 +60,32 @@ def test_serve_refuses_non_local_address_without_login(tmp_path):
     assert "refuses to serve" in result.stderr and "REPEAT_PASSWORD" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "x.duckdb").exists()
+
+
+PAGE_FILES = ["pages/overview.py", "pages/retention.py", "pages/customers.py", "pages/recommendations.py",
+              "pages/customer.py", "pages/product.py", "pages/experiments.py", "pages/data.py"]
+
+
+@pytest.mark.parametrize("page", PAGE_FILES)
+def test_every_page_file_passes_the_one_login_gate(page, demo_db, use_db, monkeypatch):
+    """AppTest runs a page file alone, as Streamlit does for a deep link on a fresh server: the page still draws
+    only the login until the password is given, then itself (pages.parts.frame.enter)."""
+    from streamlit.testing.v1 import AppTest
+
+    use_db(demo_db)
+    monkeypatch.setenv(auth.PASSWORD_ENV, "correct horse")
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=90)
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [t.value for t in at.title] == ["Repeat"] and not at.metric and not at.dataframe
+    at.text_input(key="password").input("wrong")
+    at.button[0].click()  # the form's Log in
+    at.run()
+    assert any("Wrong password" in e.value for e in at.error) and [t.value for t in at.title] == ["Repeat"]
+    at.text_input(key="password").input("correct horse")
+    at.button[0].click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [t.value for t in at.title][:1] != ["Repeat"] and at.title, "the page did not draw after the login"
+    assert at.button(key="logout")  # the sidebar's Log out

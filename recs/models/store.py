@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from recs.errors import InputError, NotFound
-from recs.models import _io
+from recs.models._io import read_meta
 from recs.models.base import Recommender
 from recs.runs import TrainedModel
 
@@ -80,7 +80,7 @@ def stored_metas(db_path: str | Path) -> list[tuple[str, dict[str, Any]]]:
         if path.name.startswith("."):
             continue
         try:
-            out.append((path.stem, _io.read_meta(path).get("extra", {})))
+            out.append((path.stem, read_meta(path).get("extra", {})))
         except (OSError, ValueError, KeyError):
             continue
     return out

@@ -156,11 +156,3 @@ def likely_buyers(con: Any, model: Any, product_id: str, limit: int = 20, exclud
     out["bought_before"] = out["bought_before"].fillna(0).astype("int64")
     out["orders"] = out["orders"].fillna(0).astype("int64")
     return out[["customer_id", "rank", "score", "bought_before", "last_bought", "orders"]]
-
-
-def orders_version(con: Any) -> int:
-    """The id of the last import that changed orders or products (holdout assignments do not count): the part of
-    a trained model's cache key that says "same data" (`recs.db.orders_version`)."""
-    from recs import db
-
-    return db.orders_version(con)

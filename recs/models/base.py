@@ -80,7 +80,6 @@ class Recommender(ABC):
             raise InputError(f"model {self.name}: unknown parameter(s) {', '.join(unknown)}; known: {known}")
         for key, spec in self.params.items():  # scikit-learn style: parameters are plain attributes
             setattr(self, key, spec.coerce(key, params.get(key, spec.default)))
-        self._progress_cb: Progress | None = None
 
     def get_params(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in self.params}
@@ -145,8 +144,10 @@ class Recommender(ABC):
         return self
 
     def _progress(self, fraction: float, message: str) -> None:
-        if self._progress_cb is not None:
-            self._progress_cb(float(min(max(fraction, 0.0), 1.0)), message)
+        """Report fitting progress to the callback given to fit (nothing outside fit)."""
+        callback = getattr(self, "_progress_cb", None)
+        if callback is not None:
+            callback(float(min(max(fraction, 0.0), 1.0)), message)
 
     def _prepare(self) -> None:
         """Everything derived from the fitted state, built once so serving never writes to the model."""

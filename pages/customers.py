@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from pages.parts import common, frame
+from pages.parts import common, frame, metric_help
 from recs import metrics
 from recs.errors import RepeatError
 from recs.metrics import charts
@@ -15,8 +15,7 @@ from recs.metrics import charts
 frame.enter()
 
 st.title("Customers")
-st.caption("RFM: recency (days since the last order), frequency (orders) and monetary value (revenue), each "
-           "scored 1–5 by quintile, then named segments. Rules: docs/metrics.md.")
+st.caption(f"RFM {metric_help.definition('rfm')}. Segment rules: docs/metrics.md.")
 
 cur = common.require_orders()
 key = common.data_key(cur)
@@ -81,12 +80,8 @@ st.markdown(f"**{len(frame):,} customers.** Champions are {champions['customer_s
 left, right = st.columns(2)
 left.plotly_chart(charts.segment_treemap(summary), width="stretch", key="segment_treemap")
 right.plotly_chart(charts.segment_bars(summary), width="stretch", key="segment_bars")
-st.dataframe(summary, hide_index=True, column_config={
-    "customer_share": st.column_config.NumberColumn("share of customers", format="percent"),
-    "revenue_share": st.column_config.NumberColumn("share of revenue", format="percent"),
-    "revenue": st.column_config.NumberColumn("revenue", format="%.2f"),
-})
-common.download_csv(summary, "rfm_segments_summary.csv", key="dl-cust-summary")
+metric_help.table("segment_summary", summary)
+metric_help.download("segment_summary", summary, "rfm_segments_summary.csv", key="dl-cust-summary")
 
 st.subheader("Customers of a segment")
 counts = frame["segment"].value_counts()
@@ -97,9 +92,8 @@ members = frame[frame["segment"] == segment].sort_values("monetary", ascending=F
 if len(members) > SHOWN:  # a whole segment of a big shop is too much for the browser; the CSV keeps everyone
     st.caption(f"Showing the first {SHOWN:,} of {len(members):,} customers by monetary value; the download below "
                "has all of them.")
-st.dataframe(members.head(SHOWN), hide_index=True,
-             column_config={"monetary": st.column_config.NumberColumn(format="%.2f")})
-common.download_csv(members, f"rfm_{segment.lower().replace(' ', '_')}.csv", key="dl-cust-members")
+metric_help.table("rfm", members.head(SHOWN))
+metric_help.download("rfm", members, f"rfm_{segment.lower().replace(' ', '_')}.csv", key="dl-cust-members")
 whole_shop = (start, end_day, country, category, as_of) == (first_day, last_day, ALL_COUNTRIES, ALL_CATEGORIES, None)
 if st.button(f"Recommend products to {segment}", icon=":material/campaign:", key="cust-campaign",
              help="Opens the Recommendations page with this segment chosen in its Export tab: pick or train a "
@@ -109,4 +103,4 @@ if not whole_shop:
     st.caption("A campaign list takes segments over all the data (as `python -m recs recommend --segment` does), "
                "not this page's date, country or category filter, so its members can differ from the table above.")
 with st.expander("All customers with their scores"):
-    common.download_csv(frame, "rfm.csv", label="Download every customer's RFM (CSV)", key="dl-cust-all")
+    metric_help.download("rfm", frame, "rfm.csv", label="Download every customer's RFM (CSV)", key="dl-cust-all")

@@ -5,15 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages.parts import common, frame
+from pages.parts import common, frame, metric_help
 from recs import metrics
 from recs.metrics import charts
 
 frame.enter()
 
 st.title("Overview")
-st.caption("The whole shop at a glance. Definitions: docs/metrics.md. Guest orders count in orders and revenue, "
-           "not in customer figures.")
+st.caption(f"The whole shop at a glance: {metric_help.definition('summary')}. Definitions: docs/metrics.md.")
 
 cur = common.require_orders()
 key = common.data_key(cur)
@@ -43,28 +42,31 @@ first, last = pd.Timestamp(s["first_order_at"]), pd.Timestamp(s["last_order_at"]
 st.markdown(f"**Data from {first:%Y-%m-%d} to {last:%Y-%m-%d}** "
             f"({(last - first).days + 1:,} days, {len(monthly):,} months with orders).")
 
+def _help(column: str) -> str:
+    return metric_help.help_text("summary", column)
+
+
 c = st.columns(6)
-c[0].metric("Orders", f"{int(s['orders']):,}", help="Distinct orders with at least one valid line")
-c[1].metric("Customers", f"{int(s['customers']):,}", help="Distinct customer ids with an order (guests excluded)")
-c[2].metric("Repeat customers", f"{int(s['repeat_customers']):,}", help="Customers with 2 or more orders")
+c[0].metric("Orders", f"{int(s['orders']):,}", help=_help("orders"))
+c[1].metric("Customers", f"{int(s['customers']):,}", help=_help("customers"))
+c[2].metric("Repeat customers", f"{int(s['repeat_customers']):,}", help=_help("repeat_customers"))
 rate = s["repurchase_rate"]
-c[3].metric("Repurchase rate", "–" if pd.isna(rate) else f"{rate:.1%}", help="Repeat customers / customers")
+c[3].metric("Repurchase rate", "–" if pd.isna(rate) else f"{rate:.1%}", help=_help("repurchase_rate"))
 c[4].metric("Revenue", charts.compact(s["revenue"]),
-            help=f"Gross: sum of quantity × price over valid lines, {s['revenue']:,.2f}. Net of cancellations "
-                 f"and returns: {s['net_revenue']:,.2f}")
-c[5].metric("Average order value", f"{s['aov']:,.2f}", help="Revenue / orders")
+            help=f"{_help('revenue')}: {s['revenue']:,.2f}. {_help('net_revenue')}: {s['net_revenue']:,.2f}")
+c[5].metric("Average order value", f"{s['aov']:,.2f}", help=_help("aov"))
 
 if not pd.isna(rate):
     st.markdown(f"**{rate:.0%} of customers ordered more than once.** Net revenue after cancellations and "
                 f"returns: {s['net_revenue']:,.0f}; revenue per customer: {s['revenue_per_customer']:,.2f}.")
 
-st.subheader("Orders and revenue per month")
+st.subheader("Orders and revenue per month", help=metric_help.definition("monthly"))
 st.plotly_chart(_monthly_figure(cur, key), width="stretch", key="overview_monthly")
 tables = st.expander("Figures as a table", on_change="rerun", key="overview_tables")
 if tables.open:  # sent to the browser only once opened
     with tables:
-        st.dataframe(summary, hide_index=True)
-        common.download_csv(summary, "summary.csv", key="dl-overview-summary")
-        st.dataframe(monthly, hide_index=True)
-        common.download_csv(monthly, "orders_per_month.csv", key="dl-overview-monthly")
+        metric_help.table("summary", summary)
+        metric_help.download("summary", summary, "summary.csv", key="dl-overview-summary")
+        metric_help.table("monthly", monthly)
+        metric_help.download("monthly", monthly, "orders_per_month.csv", key="dl-overview-monthly")
 st.caption("Are customers coming back, and who is slipping away? Open **Retention** and **Customers** in the sidebar.")

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from pages.parts import common, frame
+from pages.parts import common, frame, metric_help
 from recs import metrics
 from recs.errors import RepeatError
 from recs.metrics import charts
@@ -74,11 +74,12 @@ def _figure(kind: str, _cur, key, f: tuple, grain: str, *args):
     return charts.time_to_second_histogram(days_hist, overall["median_days"].iloc[0] if len(overall) else None)
 
 
-def _table(label: str, frame: pd.DataFrame, key: str) -> None:
-    """A table in an expander that is sent to the browser only once opened (the download beside it always has it)."""
+def _table(label: str, frame: pd.DataFrame, key: str, metric: str) -> None:
+    """A table in an expander that is sent to the browser only once opened (the download beside it always has it);
+    column labels, formats and help from the metric's metadata."""
     box = st.expander(label, on_change="rerun", key=key)
     if box.open:
-        box.dataframe(frame, hide_index=True)
+        box.dataframe(frame, hide_index=True, column_config=metric_help.column_config(metric, frame.columns))
 
 
 (first_day, last_day), countries, categories = _options(cur, key)
@@ -125,24 +126,30 @@ def _delta(col: str, fmt: str, points: bool = False):
     return f"{diff * 100:+.1f} pts" if points else format(diff, fmt)
 
 
+def _help(column: str) -> str:
+    return metric_help.help_text("summary", column)
+
+
 k = st.columns(6)
-k[0].metric("Orders", f"{int(s['orders']):,}", _delta("orders", "+,.0f"))
-k[1].metric("Customers", f"{int(s['customers']):,}", _delta("customers", "+,.0f"))
+k[0].metric("Orders", f"{int(s['orders']):,}", _delta("orders", "+,.0f"), help=_help("orders"))
+k[1].metric("Customers", f"{int(s['customers']):,}", _delta("customers", "+,.0f"), help=_help("customers"))
 k[2].metric("Repeat customers", f"{int(s['repeat_customers']):,}", _delta("repeat_customers", "+,.0f"),
-            help="Customers with 2 or more orders in the window")
+            help=_help("repeat_customers"))
 rate = s["repurchase_rate"]
-k[3].metric("Repurchase rate", "–" if pd.isna(rate) else f"{rate:.1%}", _delta("repurchase_rate", "", True))
+k[3].metric("Repurchase rate", "–" if pd.isna(rate) else f"{rate:.1%}", _delta("repurchase_rate", "", True),
+            help=_help("repurchase_rate"))
 rev_delta = None if p is None else charts.compact(float(s["revenue"]) - float(p["revenue"]))
 k[4].metric("Revenue", charts.compact(s["revenue"]), None if rev_delta is None else
             (rev_delta if rev_delta.startswith("-") else "+" + rev_delta),
-            help=f"Gross: {s['revenue']:,.2f}. Net of cancellations and returns: {s['net_revenue']:,.2f}")
-k[5].metric("Average order value", "–" if pd.isna(s["aov"]) else f"{s['aov']:,.2f}", _delta("aov", "+,.2f"))
+            help=f"{_help('revenue')}: {s['revenue']:,.2f}. {_help('net_revenue')}: {s['net_revenue']:,.2f}")
+k[5].metric("Average order value", "–" if pd.isna(s["aov"]) else f"{s['aov']:,.2f}", _delta("aov", "+,.2f"),
+            help=_help("aov"))
 if int(s["orders"]) == 0:
     st.info("No orders match these filters. Widen the date range or pick another country or category.")
     st.stop()
 
 # --- Returning customers -----------------------------------------------------------------------------------------
-st.subheader(f"Returning customers per {unit}")
+st.subheader(f"Returning customers per {unit}", help=metric_help.definition("repurchase"))
 rep = _repurchase(cur, key, f, grain)
 if len(rep):
     latest = rep.iloc[-1]
@@ -153,18 +160,18 @@ if len(rep):
                 f"**{latest['returning_rate']:.0%} of the {int(latest['customers']):,} customers who ordered had "
                 f"ordered before**; {int(latest['new_customers']):,} were new.")
 st.plotly_chart(_figure("returning", cur, key, f, grain), width="stretch", key="returning_chart")
-_table("Table", rep, "ret_rep_table")
-common.download_csv(rep, f"repurchase_{grain}.csv", key="dl-ret-repurchase")
+_table("Table", rep, "ret_rep_table", "repurchase")
+metric_help.download("repurchase", rep, f"repurchase_{grain}.csv", key="dl-ret-repurchase")
 
 # --- Cohort heatmap and curves -----------------------------------------------------------------------------------
-st.subheader("Cohort retention")
+st.subheader("Cohort retention", help=metric_help.definition("retention"))
 value = st.radio("Show", ["retention", "revenue_retention"], horizontal=True, key="ret_value",
                  format_func=lambda v: "Share of customers" if v == "retention" else "Share of revenue")
 ret = _retention(cur, key, f, grain)
 st.caption(f"Rows: customers grouped by the {unit} of their first order ever (size in brackets). Columns: {unit}s "
            "since. Cells marked * and hatched are periods not over at the data's end: they will still grow.")
 st.plotly_chart(_figure("heatmap", cur, key, f, grain, value), width="stretch", key="retention_heatmap")
-common.download_csv(ret, f"retention_{grain}.csv", key="dl-ret-retention")
+metric_help.download("retention", ret, f"retention_{grain}.csv", key="dl-ret-retention")
 
 cohorts = sorted(ret["cohort"].unique()) if len(ret) else []
 if cohorts:
@@ -182,7 +189,7 @@ if cohorts:
                         key="retention_curves")
 
 # --- Repeat within N days ----------------------------------------------------------------------------------------
-st.subheader("Second order within N days, by cohort")
+st.subheader("Second order within N days, by cohort", help=metric_help.definition("repeat_within"))
 text = st.text_input("Horizons in days (comma-separated)", "30,60,90", key="ret_days")
 try:
     horizons = metrics.parse_days(text)
@@ -195,11 +202,11 @@ st.plotly_chart(_figure("within", cur, key, f, grain, tuple(horizons), tuple(lab
                 key="repeat_within_chart")
 st.caption("Hatched bars: the cohort's window runs past the data's end (its latest first order + N days is after "
            "the last order), so the share can still rise.")
-_table("Table", rw, "ret_within_table")
-common.download_csv(rw, "repeat_within.csv", key="dl-ret-within")
+_table("Table", rw, "ret_within_table", "repeat_within")
+metric_help.download("repeat_within", rw, "repeat_within.csv", key="dl-ret-within")
 
 # --- Time to second order ----------------------------------------------------------------------------------------
-st.subheader("Time to second order")
+st.subheader("Time to second order", help=metric_help.definition("time_to_second"))
 med = _time_to_second(cur, key, f, grain)[1]
 overall = med[med["cohort"].isna()]
 median = overall["median_days"].iloc[0] if len(overall) else None
@@ -209,8 +216,10 @@ if len(overall) and int(overall["customers"].iloc[0]):
                 f"({o['with_second'] / o['customers']:.0%}) placed a second order**"
                 + ("" if pd.isna(median) else f"; half of them within **{median:.0f} days**."))
 st.plotly_chart(_figure("time_to_second", cur, key, f, grain), width="stretch", key="time_to_second_hist")
-_table("Median per cohort", med, "ret_median_table")
-common.download_csv(med, "time_to_second_median.csv", label="Download medians CSV", key="dl-ret-median")
+_table("Median per cohort", med, "ret_median_table", "time_to_second_median")
+metric_help.download("time_to_second_median", med, "time_to_second_median.csv", label="Download medians CSV",
+                     key="dl-ret-median")
 path = str(common.db_path())
-common.download_csv(lambda: metrics.time_to_second(common.detached_cursor(path), metrics.Filters(*f), grain),
-                    "time_to_second.csv", label="Download per-customer CSV", key="dl-ret-tts")
+metric_help.download("time_to_second",
+                     lambda: metrics.time_to_second(common.detached_cursor(path), metrics.Filters(*f), grain),
+                     "time_to_second.csv", label="Download per-customer CSV", key="dl-ret-tts")

@@ -237,3 +237,21 @@ def test_diversity_in_one_gram_block_equals_one_list_at_a_time(dense_max, monkey
     one_at_a_time = np.mean([m._list_diversity(vectors, c) for c in cols if len(c) >= 2])
     monkeypatch.setattr(m, "DENSE_GRAM_MAX", dense_max)  # 5: more distinct products than that, the per-list path
     assert m.diversity(lists, vectors, index, k=10) == pytest.approx(one_at_a_time, abs=1e-12)
+
+
+def test_evaluation_reaches_models_only_through_the_registry() -> None:
+    """No module of recs/evaluation imports a model's own module (the hybrid's events come with the Interactions)."""
+    import ast
+
+    from recs.models import REGISTRY
+
+    model_modules = {cls.__module__ for cls in REGISTRY.values()}
+    for path in sorted((REPO / "recs" / "evaluation").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+            elif isinstance(node, ast.Import):
+                names = {alias.name for alias in node.names}
+            else:
+                continue
+            assert not names & model_modules, f"{path.name}:{node.lineno} imports {names & model_modules}"

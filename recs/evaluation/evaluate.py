@@ -20,10 +20,10 @@ from recs.errors import InputError
 from recs.evaluation.scoring import Scorer, model_lists
 from recs.evaluation.split import MODES, temporal_split, to_timestamp
 from recs.evaluation.training_data import WarehouseData
+from recs.evaluation.tuning import tune_model
 from recs.models import get_class, model_names
 from recs.models.base import check_k
 from recs.rules import Rules
-from recs.evaluation.tuning import tune_model
 
 COLUMNS = ["model", "mode", "k", "precision", "recall", "ndcg", "map", "hit_rate", "coverage", "novelty",
            "diversity", "customers", "fit_seconds"]

@@ -15,7 +15,7 @@ optional
 - `pair_weights(i, j)`: w(i, j), how much buying i adds to the score of j (default: co-purchase cosine).
 - `similar(j)`: similarity of product j to every product (default: co-purchase cosine).
 - `_derive()`: build read-only caches (leading underscore) from the fitted state; called at the end of fit and
-  after load, never while scoring.
+  after load, never while scoring (it may replace `_cold_scores`, the cold-start scores).
 
 Everything else happens ONCE, outside the models (recs/models/ranking.py), so every model behaves the same:
 parameters are checked against `params` (ParamSpec) and stored as attributes; cold start (unknown customers and
@@ -119,7 +119,9 @@ class Recommender(ABC):
         return co_purchase_cosine(self.data_.matrix, j)
 
     def _derive(self) -> None:  # noqa: B027  (an optional hook: most models need no caches)
-        """Build read-only caches from the fitted state (after fit and after load)."""
+        """Build read-only caches from the fitted state (after fit and after load). It may also replace
+        `self._cold_scores`, the scores of customers without history (default: recency popularity), as `popular`
+        does with its own list."""
 
     # ---- fitting -----------------------------------------------------------------------------------------
     def fit(self, data: Interactions, progress: Progress | None = None) -> Self:

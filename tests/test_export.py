@@ -135,8 +135,7 @@ def test_segment_filter(con):
 
 
 def test_holdout_leaves_controls_out_and_records_assignments(small_db, tmp_path):
-    from recs.db import data_version
-    from recs.preview import orders_version
+    from recs.db import data_version, orders_version
 
     path = shutil.copy(small_db, tmp_path / "copy.duckdb")
     con = connect(path)

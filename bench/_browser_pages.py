@@ -9,8 +9,8 @@ and, for every page of app.py's navigation:
 
 "Settled" is a state, never a sleep: Streamlit's script has finished (`data-test-script-state` = notRunning, no
 running indicator, no skeleton), the main area has content, and every Plotly chart on the page has drawn its
-SVG. The state must hold on three polls in a row (a page reports notRunning for a moment between runs); the time
-recorded is when that streak began. Where the time went: the server's CPU seconds (every process of its group,
+SVG. The state must hold for a full second (ten polls in a row: a deep link's first run reports notRunning for a
+moment before the app's frame reruns it); the time recorded is when that streak began, so the wait adds nothing. Where the time went: the server's CPU seconds (every process of its group,
 from /proc) and the browser page's main-thread CPU seconds (Chromium's Performance metrics in thread time), both
 robust to a busy machine, and the bytes the server sent over the websocket.
 
@@ -38,7 +38,7 @@ WARM_VISIT_S = 1.5
 TIMEOUT_S = 1800.0
 SETTLE_TIMEOUT_S = 180.0
 POLL_S = 0.1
-STREAK = 3
+STREAK = 10
 
 SETTLED = """() => {
     const app = document.querySelector('[data-testid="stApp"]');

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from recs import metrics
 from recs.db import connect
 from recs.metrics import charts
-from tests.conftest import REPO
+from tests.conftest import REPO, wait_for_app
 
 
 def _values(array) -> np.ndarray:
@@ -23,11 +25,19 @@ def _values(array) -> np.ndarray:
     return np.asarray(array, dtype=float)
 
 
-def test_retention_curves_are_drawn_only_when_asked_with_the_same_figures(demo_db, use_db):
-    use_db(demo_db)
-    at = AppTest.from_file(str(REPO / "pages" / "retention.py"), default_timeout=60)
+def _open(page: str) -> AppTest:
+    """The page, entered through app.py's frame as every visit is."""
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page(page)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_retention_curves_are_drawn_only_when_asked_with_the_same_figures(demo_db, use_db):
+    use_db(demo_db)
+    at = _open("pages/retention.py")
     plots = at.get("plotly_chart")
     assert len(plots) == 4  # returning, heatmap, repeat within, time to second: not the curves
     assert not [m for m in at.multiselect if m.key == "ret_cohorts"]
@@ -53,14 +63,12 @@ def test_retention_curves_are_drawn_only_when_asked_with_the_same_figures(demo_d
 
 def test_tables_in_expanders_are_not_sent_until_opened(demo_db, use_db):
     use_db(demo_db)
-    at = AppTest.from_file(str(REPO / "pages" / "retention.py"), default_timeout=60)
-    at.run()
+    at = _open("pages/retention.py")
     assert {e.label for e in at.expander} >= {"Table", "Median per cohort"}
     assert len(at.dataframe) == 0  # the three tables wait for their expander; the CSV downloads are there
     assert {b.key for b in at.get("download_button")} >= {"dl-ret-repurchase", "dl-ret-within", "dl-ret-median",
                                                           "dl-ret-tts", "dl-ret-retention"}
-    at = AppTest.from_file(str(REPO / "pages" / "overview.py"), default_timeout=60)
-    at.run()
+    at = _open("pages/overview.py")
     assert [e.label for e in at.expander] == ["Figures as a table"] and len(at.dataframe) == 0
 
 
@@ -74,3 +82,20 @@ def test_days_histogram_sends_bins_and_counts_every_value():
     assert len(fig.to_json()) < 20_000  # not 100 k values
     weighted = charts.days_histogram(np.array([1.0, 2.0, 40.0]), None, "x", weights=np.array([3.0, 1.0, 2.0]))
     assert sum(weighted.data[0].y) == 6
+
+
+@pytest.mark.browser
+def test_a_table_expander_sends_its_table_when_opened_in_the_browser(demo_db, tmp_path, streamlit_server, chromium):
+    path = tmp_path / "shop.duckdb"
+    shutil.copy(demo_db, path)
+    url = streamlit_server(path)
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{url}/retention")
+    wait_for_app(page)
+    assert page.locator('[data-testid="stDataFrame"]').count() == 0
+    page.get_by_text("Median per cohort").click()
+    page.wait_for_selector('[data-testid="stDataFrame"]', timeout=60_000)
+    wait_for_app(page)
+    assert page.locator('[data-testid="stDataFrame"]').count() == 1
+    assert not page.query_selector_all('[data-testid="stException"]')
+    page.close()

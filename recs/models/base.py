@@ -159,6 +159,18 @@ class Recommender(ABC):
         self._cold_scores = self.popularity_.astype(np.float32)
         self._derive()
 
+    @classmethod
+    def from_fitted(cls, data: Interactions, attributes: dict[str, Any], **params: Any) -> Self:
+        """A ready model from its fitted attributes on `data` (how a model file is read back): the attributes are
+        set, the derived caches built, and the model is marked fitted."""
+        model = cls(**params)
+        model.data_ = data
+        for key, value in attributes.items():
+            setattr(model, key, value)
+        model._prepare()
+        model.fitted_ = True
+        return model
+
     def _check_fitted(self) -> None:
         if not getattr(self, "fitted_", False):
             raise InputError(f"model {self.name} is not trained yet: train it first")
@@ -252,16 +264,12 @@ class Recommender(ABC):
 def _from_state(state: ModelState, parent_data: Interactions | None) -> Recommender:
     """A ready model from its saved state: class by name, parameters, fitted attributes, nested models (ready
     before their parent), then the derived caches."""
-    model = model_class(state.model)(**state.params)
-    model.data_ = state.data if state.data is not None else parent_data
-    for key, value in state.values.items():
-        setattr(model, key, value)
+    data = state.data if state.data is not None else parent_data
+    attributes = dict(state.values)
     for key, sub in state.nested.items():
-        setattr(model, key, _from_state(sub, model.data_) if isinstance(sub, ModelState)
-                else {k: _from_state(s, model.data_) for k, s in sub.items()})
-    model._prepare()
-    model.fitted_ = True
-    return model
+        attributes[key] = (_from_state(sub, data) if isinstance(sub, ModelState)
+                           else {k: _from_state(s, data) for k, s in sub.items()})
+    return model_class(state.model).from_fitted(data, attributes, **state.params)
 
 
 def saved_meta(path: str | Path) -> dict[str, Any]:

@@ -161,13 +161,8 @@ class Hybrid(Recommender):
         out: dict[str, Recommender] = {}
         for name in vars(self).pop("base_names_", []):
             prefix = f"base_{name}__"
-            model = model_class(name)(**self._base_params(name))
-            model.data_ = self.data_
-            for key in [k for k in vars(self) if k.startswith(prefix)]:
-                setattr(model, key[len(prefix):], vars(self).pop(key))
-            model._prepare()  # what loading does for every model: its derived caches
-            model.fitted_ = True
-            out[name] = model
+            fitted = {key[len(prefix):]: vars(self).pop(key) for key in [k for k in vars(self) if k.startswith(prefix)]}
+            out[name] = model_class(name).from_fitted(self.data_, fitted, **self._base_params(name))
         return out
 
     # ---- scoring -----------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from recs.errors import InputError
+from recs.models.base import Recommender
 
 
 def fit_implicit(model: Any, matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
@@ -55,3 +56,20 @@ def pair_cosine(unit: np.ndarray, i: np.ndarray, j: np.ndarray, chunk: int = 1_0
         a, b = unit[i[s:s + chunk]], unit[j[s:s + chunk]]
         out[s:s + chunk] = np.einsum("ij,ij->i", a, b)
     return out
+
+
+class FactorRecommender(Recommender):
+    """What the factor models (als, bpr) share once fitted: score = user_factors . item_factors, and similar
+    products and explanations by the cosine of item vectors. A subclass fits `user_factors_` / `item_factors_`
+    and sets `_unit` (row-normalised item vectors for the cosine) in `_derive`."""
+
+    _unit: np.ndarray
+
+    def score(self, rows: np.ndarray) -> np.ndarray:
+        return (self.user_factors_[rows] @ self.item_factors_.T).astype(np.float32)
+
+    def similar(self, j: int) -> np.ndarray:
+        return (self._unit @ self._unit[j]).astype(np.float64)
+
+    def pair_weights(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        return pair_cosine(self._unit, i, j)

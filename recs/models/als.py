@@ -7,14 +7,12 @@ Confidence c_ui = 1 + alpha * x_ui; score(u, j) = user_factors[u] . item_factors
 
 from __future__ import annotations
 
-import numpy as np
-
 from recs.interactions import Interactions
-from recs.models._factors import fit_implicit, make_implicit, pair_cosine, unit_rows
-from recs.models.base import ParamSpec, Recommender
+from recs.models._factors import FactorRecommender, fit_implicit, make_implicit, unit_rows
+from recs.models.base import ParamSpec
 
 
-class ALS(Recommender):
+class ALS(FactorRecommender):
     name = "als"
     label = "ALS (matrix factorisation)"
     description = ("Implicit-feedback matrix factorisation (alternating least squares, `implicit` library): "
@@ -40,12 +38,3 @@ class ALS(Recommender):
 
     def _derive(self) -> None:
         self._unit = unit_rows(self.item_factors_)
-
-    def score(self, rows: np.ndarray) -> np.ndarray:
-        return (self.user_factors_[rows] @ self.item_factors_.T).astype(np.float32)
-
-    def similar(self, j: int) -> np.ndarray:
-        return (self._unit @ self._unit[j]).astype(np.float64)
-
-    def pair_weights(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        return pair_cosine(self._unit, i, j)

@@ -8,14 +8,12 @@ implicit's item bias. Explanations and similar products use the cosine of item f
 
 from __future__ import annotations
 
-import numpy as np
-
 from recs.interactions import Interactions
-from recs.models._factors import fit_implicit, make_implicit, pair_cosine, unit_rows
-from recs.models.base import ParamSpec, Recommender
+from recs.models._factors import FactorRecommender, fit_implicit, make_implicit, unit_rows
+from recs.models.base import ParamSpec
 
 
-class BPR(Recommender):
+class BPR(FactorRecommender):
     name = "bpr"
     label = "BPR (pairwise ranking)"
     description = ("Matrix factorisation trained to rank bought products above unbought ones (Bayesian "
@@ -43,12 +41,3 @@ class BPR(Recommender):
 
     def _derive(self) -> None:
         self._unit = unit_rows(self.item_factors_[:, :-1])  # drop the bias column for similarity
-
-    def score(self, rows: np.ndarray) -> np.ndarray:
-        return (self.user_factors_[rows] @ self.item_factors_.T).astype(np.float32)
-
-    def similar(self, j: int) -> np.ndarray:
-        return (self._unit @ self._unit[j]).astype(np.float64)
-
-    def pair_weights(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        return pair_cosine(self._unit, i, j)

@@ -5,7 +5,9 @@ and, for every page of app.py's navigation:
 - first visit: a fresh server per page (cold Streamlit caches, nothing imported yet) and a fresh browser profile
   (empty HTTP cache), a tab opened on the page's URL, timed until the page has settled;
 - warm: a second tab of the same browser profile (a new Streamlit session, the app's scripts in the HTTP cache)
-  on the same server and URL, timed the same way: a visitor coming back to the page.
+  on the same server and URL, timed the same way: a visitor coming back to the page;
+- move: in a third tab, another page first, then this page's link in the sidebar clicked (the app and Plotly.js
+  already loaded in the tab: what moving between pages costs), timed from the click.
 
 "Settled" is a state, never a sleep: Streamlit's script has finished (`data-test-script-state` = notRunning, no
 running indicator, no skeleton), the main area has content, and every Plotly chart on the page has drawn its
@@ -125,9 +127,32 @@ class Server:
             self.proc.wait()
 
 
-def visit(context, server: Server, path: str) -> dict:
-    """Open the page in a new tab of `context` (a new Streamlit session): seconds until it settled, the server's and
-    the browser's CPU seconds meanwhile (what the time went to), websocket bytes received, charts drawn."""
+def _metrics(cdp) -> dict[str, float]:
+    """Chromium's Performance metrics of the tab (TaskDuration, ScriptDuration: seconds since enabled)."""
+    return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+
+
+def _settle(page, started: float, what: str) -> tuple[float, int]:
+    """Poll until the page has settled (SETTLED held STREAK polls in a row); when that began and how many charts."""
+    streak, streak_began, charts = 0, started, 0
+    while streak < STREAK:
+        if time.perf_counter() - started > SETTLE_TIMEOUT_S:
+            raise TimeoutError(f"{what} did not settle within {SETTLE_TIMEOUT_S:.0f} s")
+        now = time.perf_counter()
+        state = page.evaluate(SETTLED)
+        if state is not False:
+            streak, charts = streak + 1, int(state)
+            streak_began = now if streak == 1 else streak_began
+        else:
+            streak = 0
+        time.sleep(POLL_S)
+    return streak_began, charts
+
+
+def visit(context, server: Server, path: str, via: str | None = None) -> dict:
+    """Open the page in a new tab of `context` (a new Streamlit session) or, with `via`, open that page first and
+    then click this one in the sidebar (the app already loaded: what moving between pages costs). Seconds until it
+    settled, the server's and the browser's CPU seconds meanwhile, websocket bytes received, charts drawn."""
     page = context.new_page()
     cdp = context.new_cdp_session(page)
     cdp.send("Performance.enable", {"timeDomain": "threadTicks"})
@@ -144,24 +169,28 @@ def visit(context, server: Server, path: str) -> dict:
     try:
         url = f"{server.url}/{path}"
         server_cpu = server.cpu_seconds()
-        started = time.perf_counter()
-        page.goto(url, wait_until="commit")
-        streak, streak_began, charts = 0, None, 0
-        while streak < STREAK:
-            if time.perf_counter() - started > SETTLE_TIMEOUT_S:
-                raise TimeoutError(f"{url} did not settle within {SETTLE_TIMEOUT_S:.0f} s")
-            now = time.perf_counter()
-            state = page.evaluate(SETTLED)
-            if state is not False:
-                streak, charts = streak + 1, int(state)
-                streak_began = now if streak == 1 else streak_began
-            else:
-                streak = 0
-            time.sleep(POLL_S)
+        before: dict[str, float] = {}
+        if via is None:
+            started = time.perf_counter()
+            page.goto(url, wait_until="commit")
+        else:  # already in the app on another page: click this page's link in the sidebar
+            page.goto(f"{server.url}/{via}", wait_until="commit")
+            _settle(page, time.perf_counter(), via)
+            server_cpu = server.cpu_seconds()
+            before = _metrics(cdp)
+            received.update(bytes=0, frames=0)
+            title = page.locator('[data-testid="stMain"] h1').first.inner_text()
+            started = time.perf_counter()
+            page.locator(f'[data-testid="stSidebarNav"] a[href="{url}"]').click()
+            page.wait_for_function("(old) => { const h = document.querySelector('[data-testid=\"stMain\"] h1');"
+                                   " return h && h.innerText !== old; }", arg=title,
+                                   timeout=SETTLE_TIMEOUT_S * 1000)  # the other page's content is gone
+        settled, charts = _settle(page, started, url)
         server_cpu = server.cpu_seconds() - server_cpu
-        metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+        after = _metrics(cdp)
+        metrics = {k: v - before.get(k, 0.0) for k, v in after.items()}
         errors = page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]').count()
-        return {"seconds": streak_began - started, "ws_bytes": received["bytes"], "frames": received["frames"],
+        return {"seconds": settled - started, "ws_bytes": received["bytes"], "frames": received["frames"],
                 "charts": charts, "errors": errors, "server_cpu": server_cpu,
                 "browser_cpu": metrics.get("TaskDuration", 0.0), "browser_script": metrics.get("ScriptDuration", 0.0)}
     finally:
@@ -186,12 +215,14 @@ def browser_child(db: str, pages: list[str] | None = None) -> list[dict]:
                     context = browser.new_context(viewport={"width": 1400, "height": 1000})
                     first = visit(context, server, path)
                     warm = visit(context, server, path)
+                    moved = visit(context, server, path, via=next(p for _, p in page_urls() if p != path))
                     row.update({"first_s": first["seconds"], "warm_s": warm["seconds"], "charts": warm["charts"],
+                                "move_s": moved["seconds"], "move_browser_cpu": moved["browser_cpu"],
                                 "first_server_cpu": first["server_cpu"], "warm_server_cpu": warm["server_cpu"],
                                 "first_browser_cpu": first["browser_cpu"], "warm_browser_cpu": warm["browser_cpu"],
                                 "warm_browser_js": warm["browser_script"],
                                 "first_kb": first["ws_bytes"] / 1e3, "warm_kb": warm["ws_bytes"] / 1e3,
-                                "errors": first["errors"] + warm["errors"]})
+                                "errors": first["errors"] + warm["errors"] + moved["errors"]})
                 except Exception as exc:  # one page failing is a finding, not the end of the sweep
                     row["error"] = f"{type(exc).__name__}: {str(exc)[:160]}"
                 finally:
@@ -206,10 +237,11 @@ def browser_child(db: str, pages: list[str] | None = None) -> list[dict]:
 
 
 COLUMNS = ["lines", "page", "first_s", "apptest_first_s", "first_ratio", "warm_s", "apptest_rerun_s", "warm_ratio",
-           "first_server_cpu", "first_browser_cpu", "warm_server_cpu", "warm_browser_cpu", "first_kb", "charts",
+           "move_s", "move_browser_cpu", "first_server_cpu", "first_browser_cpu", "warm_server_cpu", "warm_browser_cpu", "first_kb", "charts",
            "target", "met"]
 NOTE = ("browser: first_s = first visit (fresh server and browser profile), warm_s = second visit (new session, "
-        "warm caches), until the script finished and every chart drew, in headless Chromium; *_server_cpu / "
+        "warm caches), move_s = reaching it by its sidebar link from another page of the same tab (the app already "
+        "loaded), until the script finished and every chart drew, in headless Chromium; *_server_cpu / "
         "*_browser_cpu = CPU seconds of the app server and of the browser page's main thread meanwhile; first_kb = "
         "websocket bytes received; ratios = browser / AppTest (first render, cached rerun).")
 
@@ -252,7 +284,7 @@ def main(argv: list[str]) -> int:
         return 2
     print(f"load before: {load_average()}", flush=True)
     rows = browser_child(argv[0], argv[1:] or None)
-    print(table(rows, ["page", "first_s", "warm_s", "first_server_cpu", "warm_server_cpu", "first_browser_cpu",
+    print(table(rows, ["page", "first_s", "warm_s", "move_s", "move_browser_cpu", "first_server_cpu", "warm_server_cpu", "first_browser_cpu",
                        "warm_browser_cpu", "warm_browser_js", "charts", "first_kb", "warm_kb", "errors", "error"]))
     print(f"load after: {load_average()}")
     return 0

@@ -58,4 +58,4 @@ def test_sidebar_names_the_open_database(demo_db, use_db):
     use_db(demo_db)
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
     at.run()
-    assert any(str(demo_db.name) in c.value for c in at.sidebar.code)
+    assert any(str(demo_db.name) in c.value for c in at.sidebar.text)

@@ -77,7 +77,7 @@ def download_csv(frame: pd.DataFrame | Callable[[], pd.DataFrame], file_name: st
         return table.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
     st.download_button(label, data=data, file_name=safe, mime="text/csv", key=key or f"dl-{safe}",
-                       icon=":material/download:")
+                       icon=":material/download:", on_click="ignore")
 
 
 def build_with_progress(steps: list[tuple[str, Callable[[], object]]]) -> None:

@@ -59,7 +59,7 @@ def run() -> None:
     with st.sidebar:
         login.draw_logout()
         st.caption("Database")
-        st.code(str(common.db_path()), language=None)
+        st.text(str(common.db_path()))  # as text: a path is not Markdown (and st.code loads a highlighter)
     _state.inside = True
     try:
         navigation.run()

@@ -64,4 +64,4 @@ def download(name: str, frame: pd.DataFrame | Callable[[], pd.DataFrame], file_n
     same = (f"The file `python -m recs metrics {name}` writes for the same filters." if name in CLI_METRICS
             else "Columns as in docs/metrics.md.")
     st.download_button(label, data=data, file_name=safe, mime="text/csv", key=key or f"dl-{safe}",
-                       icon=":material/download:", help=f"{metrics.definition(name).title}: {same}")
+                       icon=":material/download:", on_click="ignore", help=f"{metrics.definition(name).title}: {same}")

@@ -7,7 +7,9 @@ and, for every page of app.py's navigation:
 - warm: a second tab of the same browser profile (a new Streamlit session, the app's scripts in the HTTP cache)
   on the same server and URL, timed the same way: a visitor coming back to the page;
 - move: in a third tab, another page first, then this page's link in the sidebar clicked (the app and Plotly.js
-  already loaded in the tab: what moving between pages costs), timed from the click.
+  already loaded in the tab: what moving between pages costs), timed from the click;
+- move cold: the same on a fresh server, from the Data page (no query, no chart): the page's first visit inside an
+  app already open in the browser, with cold Streamlit caches.
 
 "Settled" is a state, never a sleep: Streamlit's script has finished (`data-test-script-state` = notRunning, no
 running indicator, no skeleton), the main area has content, and every Plotly chart on the page has drawn its
@@ -216,13 +218,18 @@ def browser_child(db: str, pages: list[str] | None = None) -> list[dict]:
                     first = visit(context, server, path)
                     warm = visit(context, server, path)
                     moved = visit(context, server, path, via=next(p for _, p in page_urls() if p != path))
+                    server.stop()
+                    server = Server(db)  # cold caches again, for the page's first visit inside an open app
+                    light = "data" if path != "data" else next(p for _, p in page_urls() if p != path)
+                    cold = visit(context, server, path, via=light)
                     row.update({"first_s": first["seconds"], "warm_s": warm["seconds"], "charts": warm["charts"],
                                 "move_s": moved["seconds"], "move_browser_cpu": moved["browser_cpu"],
+                                "move_cold_s": cold["seconds"], "move_cold_server_cpu": cold["server_cpu"],
                                 "first_server_cpu": first["server_cpu"], "warm_server_cpu": warm["server_cpu"],
                                 "first_browser_cpu": first["browser_cpu"], "warm_browser_cpu": warm["browser_cpu"],
                                 "warm_browser_js": warm["browser_script"],
                                 "first_kb": first["ws_bytes"] / 1e3, "warm_kb": warm["ws_bytes"] / 1e3,
-                                "errors": first["errors"] + warm["errors"] + moved["errors"]})
+                                "errors": first["errors"] + warm["errors"] + moved["errors"] + cold["errors"]})
                 except Exception as exc:  # one page failing is a finding, not the end of the sweep
                     row["error"] = f"{type(exc).__name__}: {str(exc)[:160]}"
                 finally:
@@ -237,7 +244,7 @@ def browser_child(db: str, pages: list[str] | None = None) -> list[dict]:
 
 
 COLUMNS = ["lines", "page", "first_s", "apptest_first_s", "first_ratio", "warm_s", "apptest_rerun_s", "warm_ratio",
-           "move_s", "move_browser_cpu", "first_server_cpu", "first_browser_cpu", "warm_server_cpu", "warm_browser_cpu", "first_kb", "charts",
+           "move_cold_s", "move_s", "move_browser_cpu", "first_server_cpu", "first_browser_cpu", "warm_server_cpu", "warm_browser_cpu", "first_kb", "charts",
            "target", "met"]
 NOTE = ("browser: first_s = first visit (fresh server and browser profile), warm_s = second visit (new session, "
         "warm caches), move_s = reaching it by its sidebar link from another page of the same tab (the app already "
@@ -284,7 +291,7 @@ def main(argv: list[str]) -> int:
         return 2
     print(f"load before: {load_average()}", flush=True)
     rows = browser_child(argv[0], argv[1:] or None)
-    print(table(rows, ["page", "first_s", "warm_s", "move_s", "move_browser_cpu", "first_server_cpu", "warm_server_cpu", "first_browser_cpu",
+    print(table(rows, ["page", "first_s", "warm_s", "move_cold_s", "move_cold_server_cpu", "move_s", "move_browser_cpu", "first_server_cpu", "warm_server_cpu", "first_browser_cpu",
                        "warm_browser_cpu", "warm_browser_js", "charts", "first_kb", "warm_kb", "errors", "error"]))
     print(f"load after: {load_average()}")
     return 0

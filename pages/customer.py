@@ -44,7 +44,7 @@ wanted = st.query_params.get("customer")
 prefix = st.text_input("Find a customer (id starts with)", value=wanted or "", key="customer-search")
 matches = _search(cur, key, prefix)
 if matches.empty:
-    st.info(f"No customer id starts with **{prefix}**. Clear the search to see all customers.")
+    st.info(f"No customer id starts with {common.literal(prefix)}. Clear the search to see all customers.")
     st.stop()
 ids = [str(c) for c in matches["customer_id"]]
 customer = st.selectbox("Customer", ids, index=ids.index(wanted) if wanted in ids else 0, key="customer-pick",

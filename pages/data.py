@@ -41,9 +41,9 @@ def _report_frame(report: importer.ImportReport) -> pd.DataFrame:
 def _show_reports(reports: list[importer.ImportReport], verb: str) -> None:
     for report in reports:
         if report.skipped_as_already_imported:
-            st.info(f"{report.file_name}: {report.message}")
+            st.info(f"{common.literal(report.file_name)}: {report.message}")
             continue
-        st.success(f"{report.file_name}: {verb} {report.rows_kept:,} of {report.rows_read:,} rows "
+        st.success(f"{common.literal(report.file_name)}: {verb} {report.rows_kept:,} of {report.rows_read:,} rows "
                    f"({report.kind}, {report.format}, {report.file_type}).")
         st.dataframe(_report_frame(report), hide_index=True)
 

@@ -51,7 +51,7 @@ wanted = st.query_params.get("product")
 text = st.text_input("Find a product (id or part of the name)", value=wanted or "", key="product-search")
 matches = _search(cur, key, text)
 if matches.empty:
-    st.info(f"No product id starts with or name contains **{text}**.")
+    st.info(f"No product id starts with or name contains {common.literal(text)}.")
     st.stop()
 labels = {str(p): f"{p} — {n}" if isinstance(n, str) and n else str(p)
           for p, n in zip(matches["product_id"], matches["name"], strict=True)}

@@ -167,3 +167,15 @@ def wait_for_app(page, timeout_ms: int = 60_000) -> None:
             raise TimeoutError("the Streamlit page did not settle")
         streak = streak + 1 if page.evaluate(done) else 0
         page.wait_for_timeout(250)
+
+
+def open_page(page: str):
+    """AppTest of `page`, entered through app.py's frame as every visit is (pages/parts/frame.py); no exception."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at

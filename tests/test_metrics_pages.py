@@ -10,19 +10,12 @@ from streamlit.testing.v1 import AppTest
 
 from recs import metrics
 from recs.db import connect
-from tests.conftest import REPO
+from tests.conftest import REPO, open_page
 
 PAGES = ["pages/overview.py", "pages/retention.py", "pages/customers.py"]
 
 
-def _open(page: str) -> AppTest:
-    """The page, entered through app.py's frame as every visit is (pages/parts/frame.py)."""
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+_open = open_page
 
 
 def _ok(at: AppTest) -> None:

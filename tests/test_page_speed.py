@@ -10,12 +10,11 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from recs import metrics
 from recs.db import connect
 from recs.metrics import charts
-from tests.conftest import REPO, wait_for_app
+from tests.conftest import open_page, wait_for_app
 
 
 def _values(array) -> np.ndarray:
@@ -25,14 +24,7 @@ def _values(array) -> np.ndarray:
     return np.asarray(array, dtype=float)
 
 
-def _open(page: str) -> AppTest:
-    """The page, entered through app.py's frame as every visit is."""
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+_open = open_page
 
 
 def test_retention_curves_are_drawn_only_when_asked_with_the_same_figures(demo_db, use_db):

@@ -97,6 +97,13 @@ def build_with_progress(steps: list[tuple[str, Callable[[], object]]]) -> None:
         bar.empty()
 
 
+def literal(text: object) -> str:
+    """Text from a user or a file for a Markdown message, shown as typed: an inline code span (Markdown is not
+    read inside one), with backticks and line breaks that would end it replaced."""
+    clean = str(text).replace("`", "'").replace("\r", " ").replace("\n", " ")
+    return f"`{clean}`" if clean.strip() else "(nothing)"
+
+
 def show_error(exc: RepeatError) -> None:
     """Show a user-facing error from `recs` as a red box (never a traceback)."""
     st.error(str(exc))

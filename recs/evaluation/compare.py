@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 COMPARE_COLUMNS = ["mode", "model", "ndcg", "best", "gap_to_best", "ci_low", "ci_high", "customers", "verdict"]
 
@@ -26,7 +26,7 @@ def paired_interval(diff: np.ndarray, level: float = 0.95) -> tuple[float, float
     mean = float(diff.mean())
     if n < 2:
         return mean, mean, mean
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * diff.std(ddof=1) / np.sqrt(n))
+    half = float(special.stdtrit(n - 1, 0.5 + level / 2) * diff.std(ddof=1) / np.sqrt(n))
     return mean, mean - half, mean + half
 
 

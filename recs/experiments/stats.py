@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from math import ceil
 
 import numpy as np
-from scipy import stats as sps
+from scipy import special  # scipy.special, not scipy.stats: the same functions, a third of the import time
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def summarize(values, axis: int = -1) -> Summary:
 
 
 def _crit_normal(alpha: float) -> float:
-    return float(sps.norm.ppf(1 - alpha / 2))
+    return float(special.ndtri(1 - alpha / 2))
 
 
 def welch(t: Summary, c: Summary, alpha: float = 0.05) -> dict[str, np.ndarray]:
@@ -50,8 +50,8 @@ def welch(t: Summary, c: Summary, alpha: float = 0.05) -> dict[str, np.ndarray]:
         diff = t.mean - c.mean
         df = (a + b) ** 2 / (a * a / (t.n - 1) + b * b / (c.n - 1))
         stat = diff / se
-        p = 2 * sps.t.sf(np.abs(stat), df)
-        q = sps.t.ppf(1 - alpha / 2, df)
+        p = 2 * special.stdtr(df, -np.abs(stat))
+        q = special.stdtrit(df, 1 - alpha / 2)
         p = np.where(se == 0, np.where(diff == 0, 1.0, 0.0), p)
         q = np.where(se == 0, 0.0, q)
     return {"lift": diff, "se": se, "ci_low": diff - q * se, "ci_high": diff + q * se, "p_value": p, "df": df}
@@ -65,7 +65,7 @@ def two_proportions(t: Summary, c: Summary, alpha: float = 0.05) -> dict[str, np
         pooled = (p1 * t.n + p0 * c.n) / (t.n + c.n)
         se0 = np.sqrt(pooled * (1 - pooled) * (1 / t.n + 1 / c.n))
         z = diff / se0
-        p = 2 * sps.norm.sf(np.abs(z))
+        p = 2 * special.ndtr(-np.abs(z))
         p = np.where(se0 == 0, np.where(diff == 0, 1.0, 0.0), p)
         se = np.sqrt(p1 * (1 - p1) / t.n + p0 * (1 - p0) / c.n)
     q = _crit_normal(alpha)
@@ -155,13 +155,13 @@ def srm(counts, planned=None) -> dict[str, np.ndarray]:
     expected = obs.sum(axis=-1, keepdims=True) * shares
     with np.errstate(invalid="ignore", divide="ignore"):
         chi2 = np.sum((obs - expected) ** 2 / expected, axis=-1)
-    return {"chi2": chi2, "df": k - 1, "p_value": sps.chi2.sf(chi2, k - 1)}
+    return {"chi2": chi2, "df": k - 1, "p_value": special.chdtrc(k - 1, chi2)}
 
 
 def _z(alpha: float, power: float) -> float:
     if not 0 < alpha < 1 or not 0 < power < 1:
         raise ValueError("alpha and power must lie strictly between 0 and 1")
-    return float(sps.norm.ppf(1 - alpha / 2) + sps.norm.ppf(power))
+    return float(special.ndtri(1 - alpha / 2) + special.ndtri(power))
 
 
 def mde(*, baseline_rate: float | None = None, mean: float | None = None, sd: float | None = None,

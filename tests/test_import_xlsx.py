@@ -92,3 +92,25 @@ def test_empty_and_broken_workbooks_are_named(tmp_path: Path) -> None:
     for limit in (None, 5):
         with pytest.raises(InputError, match="broken.xlsx: not a readable Excel .xlsx workbook"):
             read_rows(broken, limit)
+
+
+@pytest.mark.parametrize("with_data", [False, True])
+def test_a_stray_cell_at_the_last_column_and_row_is_refused_without_reading_the_grid(
+        tmp_path: Path, empty_db: Path, with_data: bool) -> None:
+    """One cell at XFD1048576 asked calamine for 549 GB and aborted the process (CLI and app server alike)."""
+    rows = [r[:6] for r in ROWS[:2]] if with_data else []
+    path = workbook(tmp_path / "far.xlsx", rows)
+    wb_path = path
+    from openpyxl import load_workbook
+    wb = load_workbook(wb_path)
+    wb.active["XFD1048576"] = "x"
+    wb.save(wb_path)
+    message = r"far.xlsx: the first worksheet has a cell as far as XFD1048576.*17,179,869,184 cells"
+    with pytest.raises(InputError, match=message):
+        preview_file(path)
+    con = connect(empty_db)
+    try:
+        with pytest.raises(InputError, match=message):
+            import_files(con, orders=path)
+    finally:
+        con.close()

@@ -9,8 +9,12 @@ whatever the sheet's used range, so row numbers in messages are the spreadsheet'
 
 from __future__ import annotations
 
+import posixpath
+import re
+import zipfile
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from xml.etree import ElementTree
 
 from recs.errors import InputError
 
@@ -41,9 +45,78 @@ def _unreadable(path: Path, exc: Exception) -> InputError:
     return InputError(f"{path.name}: not a readable Excel .xlsx workbook ({exc})")
 
 
+# The most cells (rows x columns, counted from A1) a worksheet may span: every row Excel allows x 48 columns.
+# calamine allocates the whole rectangle at once (32 bytes a cell: 1.6 GB here), so one stray cell at XFD1048576
+# would ask for 549 GB and abort the process (the CLI and the app server alike); such a sheet is refused before
+# calamine reads it, from a streaming pass over the sheet's cell references (0.5 s per 100,000 rows x 8).
+MAX_CELLS = 50_331_648
+_CELL_COLUMN = re.compile(rb'<c [^>]*?r="([A-Z]{1,3})[0-9]')
+_ROW_NUMBER = re.compile(rb'<row [^>]*?r="([0-9]{1,7})"')
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for ch in letters:
+        number = number * 26 + ch - 64
+    return number
+
+
+def _first_sheet_part(archive: zipfile.ZipFile) -> str | None:
+    """The zip member holding the first worksheet (workbook.xml's first sheet, through its relationship)."""
+    try:
+        book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ElementTree.ParseError):
+        return None
+    sheet = next((el for el in book.iter() if el.tag.endswith("}sheet")), None)
+    if sheet is None:
+        return None
+    target = next((el.get("Target") for el in rels.iter() if el.get("Id") == sheet.get(_REL_NS)), None)
+    if not target:
+        return None
+    return target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+
+
+def used_extent(path: Path) -> tuple[int, int, str]:
+    """(last row, last column, last cell's name) of the first worksheet's cells, read from the sheet's XML without
+    building the grid: one streaming pass over the cell references (0, 0, '') when the sheet cannot be found."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            part = _first_sheet_part(archive)
+            if part is None or part not in archive.namelist():
+                return 0, 0, ""
+            last_row, columns, tail = 0, set(), b""
+            with archive.open(part) as fh:
+                while chunk := fh.read(1 << 22):
+                    text = tail + chunk  # a reference cut by the chunk edge is read whole from the carried tail
+                    columns.update(_CELL_COLUMN.findall(text))
+                    last_row = max(last_row, *map(int, _ROW_NUMBER.findall(text)), 0)
+                    tail = text[-40:]
+            last_col = max(map(_column_number, columns), default=0)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return 0, 0, ""  # calamine says what is wrong with the file
+    letters = ""
+    col = last_col
+    while col:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return last_row, last_col, f"{letters}{last_row}"
+
+
+def _check_extent(path: Path) -> None:
+    rows, cols, cell = used_extent(path)
+    if rows * cols > MAX_CELLS:
+        raise InputError(f"{path.name}: the first worksheet has a cell as far as {cell}, so its used range A1:{cell} "
+                         f"spans {rows * cols:,} cells (at most {MAX_CELLS:,} are read); delete the stray cells far "
+                         "from the data (select the empty rows and columns after it, Delete) or save the sheet as "
+                         "CSV")
+
+
 def _sheet_rows(path: Path, limit: int | None) -> list[list[object]]:
     from python_calamine import CalamineError, CalamineWorkbook
 
+    _check_extent(path)
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         try:

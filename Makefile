@@ -6,7 +6,7 @@ DB     ?= data/demo.duckdb
 HOST   ?= 127.0.0.1
 PORT   ?= 8501
 
-.PHONY: run test lint bench demo chromium clean
+.PHONY: run test lint bench demo chromium java clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,10 @@ lint: $(VENV)/.installed
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
-test: $(VENV)/.installed chromium lint
+java:  # Spark (recs/spark, tests/test_spark*.py) runs on a JVM: Java 17 from Debian
+	@command -v java >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null)
+
+test: $(VENV)/.installed chromium java lint
 	$(PY) -m pytest -n 2 --dist loadfile -q -p no:cacheprovider tests
 
 bench: $(VENV)/.installed

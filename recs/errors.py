@@ -19,6 +19,10 @@ class NotFound(RepeatError):
     """An id (customer, product, experiment, model) that is not in the data."""
 
 
+class ModelCannotFit(RepeatError):
+    """A model that cannot learn from this shop's data (e.g. a one-product catalogue): its one-line reason."""
+
+
 def format_rows(rows: list[tuple[int, object]], limit: int = 5) -> str:
     """Render `(row_number, value)` pairs as 'row 12: 'abc', row 40: ''' for messages."""
     shown = ", ".join(f"row {n}: {value!r}" for n, value in rows[:limit])

@@ -78,7 +78,7 @@ def customer_window(con, experiment_id: str, window_days: int = 30, pre_days: in
     """
     check_days(window_days, pre_days)
     params = {"exp": experiment_id, "w": int(window_days), "pre": int(pre_days)}
-    frame = sql.run(con, "experiments/customer_window", params).df()
+    frame = sql.frame(con, "experiments/customer_window", params)
     frame["orders"] = frame["orders"].astype("int64")
     frame["orders_before"] = frame["orders_before"].astype("int64")
     for col in ("revenue", "pre_revenue", "revenue_before"):
@@ -101,7 +101,7 @@ def split_guards(frame: pd.DataFrame, end: pd.Timestamp | None) -> tuple[pd.Data
 def window_days_frame(con, experiment_id: str, window_days: int) -> pd.DataFrame:
     """Orders and revenue per (customer, whole day since assignment) inside the window."""
     check_days(window_days, 1)
-    frame = sql.run(con, "experiments/window_days", {"exp": experiment_id, "w": int(window_days)}).df()
+    frame = sql.frame(con, "experiments/window_days", {"exp": experiment_id, "w": int(window_days)})
     frame["revenue"] = frame["revenue"].astype("float64")
     return frame
 

@@ -25,7 +25,7 @@ RULES = (  # (name, max recency days, min orders before), first match wins; for 
 
 def customer_type(frame: pd.DataFrame) -> pd.Series:
     """'returning' when the customer had ordered before assignment, else 'new'."""
-    return pd.Series(np.where(frame["orders_before"] > 0, "returning", "new"), index=frame.index)
+    return pd.Series(np.where(frame["orders_before"] > 0, "returning", "new"), index=frame.index, dtype=object)
 
 
 def rule_segments(frame: pd.DataFrame) -> pd.Series:

@@ -74,3 +74,10 @@ def run(con: Any, name: str, params: dict[str, Any] | list[Any] | None = None, *
     """Execute query `name` on `con` (connection or cursor) with bound `params`; returns the cursor to fetch from."""
     sql = load(name, **identifiers)
     return con.execute(sql) if params is None else con.execute(sql, params)
+
+
+def frame(con: Any, name: str, params: dict[str, Any] | None = None, **identifiers: str) -> Any:
+    """Query `name` as a pandas DataFrame read through Arrow: text columns arrive as Arrow strings in one step
+    (a cursor's .df() converts them value by value: twice as slow on the 10 M-line shop's experiment window).
+    DECIMAL columns arrive as Python decimals here: cast them in SQL where a float is wanted."""
+    return con.sql(load(name, **identifiers), params=params).to_arrow_table().to_pandas()

@@ -92,6 +92,8 @@ def train_model(con: Any, db_path: str | Path, name: str, params: dict[str, Any]
         if progress is not None:
             progress(0.96, "saving")
         run = save_model(db_path, run)
+        from recs.service.bundle import write_serving_bundle  # catalogue, rules, cold start: for the API
+        write_serving_bundle(con, db_path, run)
     if progress is not None:
         progress(1.0, "done")
     return run

@@ -1,0 +1,165 @@
+"""Which models the service serves, loaded from the model store, swapped for newer versions without a restart.
+
+`ModelRegistry` keeps one immutable `Served` snapshot per model name. A request takes the snapshot once and uses
+it to the end, so a swap never changes a model under a running request; `check()` (run by a watcher thread every
+half second) reloads the models whose files changed (`store.stored_stamp`) in the background and then swaps the
+reference, so no request waits for a load or fails during one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from recs.errors import NotFound, RepeatError
+from recs.models.store import load_model, stored_metas, stored_stamp
+from recs.runs import TrainedModel
+from recs.service.bundle import Bundle, bundle_from_model, read_bundle
+
+log = logging.getLogger("recs.service")
+
+
+@dataclass(frozen=True)
+class Served:
+    """One model as served: the run, the version the responses name, the bundle it is served with."""
+
+    run: TrainedModel
+    version: str
+    bundle: Bundle
+
+    @property
+    def name(self) -> str:
+        return self.run.name
+
+
+def run_version(run: TrainedModel) -> str:
+    """The version a response names: the run id when the store gives one, else the training time."""
+    run_id = getattr(run, "run_id", None) or run.extra.get("run_id")
+    return str(run_id) if run_id not in (None, "") else run.trained_at
+
+
+def newest_name(db_path: str | Path) -> str | None:
+    """The stored model trained most recently (the one served by default), or None."""
+    metas = [(str(meta.get("trained_at") or ""), str(meta.get("name") or stem)) for stem, meta in stored_metas(db_path)]
+    return max(metas)[1] if metas else None
+
+
+class ModelRegistry:
+    """The served models of one database (thread-safe; snapshots are read-only)."""
+
+    def __init__(self, db_path: str | Path, default: str | None = None) -> None:
+        self.db_path = Path(db_path)
+        self.pinned = default  # a name given on the command line; else the newest stored model
+        self._lock = threading.Lock()
+        self._served: dict[str, Served] = {}
+        self._stamp: tuple = ()
+        self._default: str | None = None
+        self._bundle: Bundle | None = None
+        self.swaps = 0
+
+    def _load(self, name: str, bundle: Bundle | None) -> Served:
+        run = load_model(self.db_path, name)
+        return Served(run, run_version(run), bundle or bundle_from_model(run))
+
+    def start(self) -> None:
+        """Load the default model (if any) before the service answers."""
+        self._stamp = stored_stamp(self.db_path)
+        self._bundle = read_bundle(self.db_path)
+        self._default = self.pinned or newest_name(self.db_path)
+        if self._default is not None:
+            self._served[self._default] = self._load(self._default, self._bundle)
+
+    @property
+    def default_name(self) -> str | None:
+        return self._default
+
+    @property
+    def bundle(self) -> Bundle | None:
+        """The serving bundle (None when no model was ever trained with this version of Repeat)."""
+        return self._bundle
+
+    def names(self) -> list[str]:
+        """Every stored model name."""
+        return sorted({str(meta.get("name") or stem) for stem, meta in stored_metas(self.db_path)})
+
+    def get(self, name: str | None = None) -> Served | None:
+        """The snapshot of model `name` (the default when None); None when no model is stored at all.
+        NotFound for a name that is not stored."""
+        name = name or self._default
+        if name is None:
+            return None
+        served = self._served.get(name)
+        if served is not None:
+            return served
+        if name not in self.names():
+            raise NotFound(f"unknown model {name!r}; stored models: {', '.join(self.names()) or 'none'}")
+        with self._lock:  # one load per name at a time
+            served = self._served.get(name)
+            if served is None:
+                served = self._load(name, self._bundle)
+                self._served = {**self._served, name: served}
+        return served
+
+    def check(self) -> bool:
+        """Reload what changed in the store; True when a snapshot was swapped."""
+        stamp = stored_stamp(self.db_path)
+        if stamp == self._stamp:
+            return False
+        bundle = read_bundle(self.db_path)
+        default = self.pinned or newest_name(self.db_path)
+        fresh: dict[str, Served] = {}
+        for name in {*self._served, *([default] if default else [])}:
+            try:
+                fresh[name] = self._load(name, bundle)
+            except (RepeatError, OSError, ValueError, KeyError) as exc:  # deleted or being written: keep the old
+                log.warning("model %s not reloaded: %s", name, type(exc).__name__)
+                if name in self._served:
+                    fresh[name] = self._served[name]
+        with self._lock:
+            self._served, self._default, self._bundle, self._stamp = fresh, default, bundle, stamp
+            self.swaps += 1
+        return True
+
+    def describe(self) -> dict[str, Any]:
+        """What /v1/models says: the default model, its version, when and on what it was trained."""
+        served = self._served.get(self._default) if self._default else None
+        out: dict[str, Any] = {"default": self._default, "stored": self.names(), "serving": None,
+                               "message": None}
+        if served is None:
+            out["message"] = ("no trained model: answering with the cold-start list; train one "
+                              "(python -m recs train or the Recommendations page)")
+            return out
+        run = served.run
+        out["serving"] = {"model": run.name, "kind": run.model.name, "version": served.version,
+                          "trained_at": run.trained_at, "train_cutoff": run.train_cutoff,
+                          "data_version": run.data_version, "customers": run.customers, "products": run.products,
+                          "interactions": run.interactions, "params": run.params, "weighting": run.weighting}
+        return out
+
+
+class Watcher:
+    """A daemon thread calling `registry.check()` (and `then()`) every `interval` seconds until stopped."""
+
+    def __init__(self, registry: ModelRegistry, then: Any = None, interval: float = 0.5) -> None:
+        self.registry, self.then, self.interval = registry, then, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="model-watcher", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.registry.check()
+                if self.then is not None:
+                    self.then()
+            except Exception:  # noqa: BLE001 - the watcher must survive anything; the old models keep serving
+                log.exception("model watcher")

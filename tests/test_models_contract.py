@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from recs.errors import InputError, NotFound
+from recs.errors import InputError, ModelCannotFit, NotFound
 from recs.interactions import Interactions, from_lines
 from recs.models import get_class, get_model, model_names
 from recs.models.base import Recommender
@@ -341,3 +341,36 @@ def test_model_file_holds_no_pickle_and_old_files_load(name: str, data: Interact
         old, meta = Recommender.load_with_meta(tmp_path / "old.npz")
         assert meta == {"note": "x"}
         pd.testing.assert_frame_equal(old.recommend(k=3), model.recommend(k=3))
+
+
+def tiny_data(n_customers: int, n_products: int) -> Interactions:
+    """Every customer bought every product of a tiny catalogue twice (the odd shops: one product, one customer)."""
+    products = pd.DataFrame({"product_id": [f"p{j}" for j in range(n_products)],
+                             "name": [f"product {j}" for j in range(n_products)], "category": "only",
+                             "is_product": True, "in_stock": True, "unit_price": 5.0})
+    rows = [(f"c{c}", f"p{j}", f"o{c}-{j}-{n}", CUTOFF - pd.Timedelta(days=10 + 20 * n + c))
+            for c in range(n_customers) for j in range(n_products) for n in range(2)]
+    lines = pd.DataFrame(rows, columns=["customer_id", "product_id", "order_id", "ordered_at"])
+    return from_lines(lines, products, CUTOFF)
+
+
+@pytest.mark.parametrize("shape", [(30, 1), (1, 4)], ids=["one-product", "one-customer"])
+@pytest.mark.parametrize("name", NAMES)
+def test_a_tiny_shop_fits_or_says_why_in_one_line(name: str, shape: tuple[int, int]) -> None:
+    """A one-product or one-customer shop: the model fits and its lists are finite, or it refuses with a
+    ModelCannotFit (a RepeatError: one line on the page and in the CLI), never NaN scores or a library's error."""
+    data = tiny_data(*shape)
+    try:
+        model = get_model(name).fit(data)
+    except ModelCannotFit as exc:
+        assert f"model {name} cannot learn" in str(exc) and "\n" not in str(exc)
+        return
+    lists = model.recommend(None, k=3, rules=Rules(exclude_purchased=False))
+    assert len(lists) and np.isfinite(lists["score"]).all()
+    assert model.recommend(None, k=3).empty  # every product already bought: nothing new to suggest
+
+
+def test_factors_that_come_out_nan_are_a_model_cannot_fit() -> None:
+    """implicit's ModelFitError (NaN factors: no regularization on one product) becomes one line naming the shop."""
+    with pytest.raises(ModelCannotFit, match=r"model als cannot learn .*30 customers and 1 product.*regularization"):
+        get_model("als", regularization=0.0).fit(tiny_data(30, 1))

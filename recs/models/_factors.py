@@ -12,24 +12,33 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
-from recs.errors import InputError
-from recs.models.base import Recommender
+from recs.errors import ModelCannotFit
+from recs.interactions import Interactions
+from recs.models.base import Recommender, cannot_fit_message
 
 
-def fit_implicit(model: Any, matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
-    """Fit an `implicit` CPU model on a customer x product CSR matrix; (user_factors, item_factors) as float32.
+def fit_implicit(model: Any, matrix: sp.csr_matrix, data: Interactions, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Fit an `implicit` CPU model on `matrix` (customers x products of `data`); (user_factors, item_factors) as float32.
 
     The BLAS pool is limited to one thread around the whole call, as implicit asks (its own threads do the work).
+    Factors that come out NaN or infinite (implicit's ModelFitError, e.g. on a one-product shop or without
+    regularization) are a ModelCannotFit naming model `name`, never a traceback.
     """
+    from implicit.recommender_base import ModelFitError
+
     x = sp.csr_matrix(matrix, dtype=np.float32)
     x.sort_indices()
-    with threadpool_limits(1, "blas"):
-        model.fit(x, show_progress=False)
+    try:
+        with threadpool_limits(1, "blas"):
+            model.fit(x, show_progress=False)
+    except ModelFitError as exc:
+        raise ModelCannotFit(cannot_fit_message(name, data, "its factors came out as NaN (try a larger "
+                                                "regularization)")) from exc
     users = np.ascontiguousarray(np.asarray(model.user_factors, dtype=np.float32))
     items = np.ascontiguousarray(np.asarray(model.item_factors, dtype=np.float32))
     if not (np.all(np.isfinite(users)) and np.all(np.isfinite(items))):
-        raise InputError("the factor model produced NaN or infinite factors: lower the learning rate or raise "
-                         "the regularization")
+        raise ModelCannotFit(cannot_fit_message(name, data, "its factors came out as NaN or infinite (lower the "
+                                                "learning rate or raise the regularization)"))
     return users, items
 
 

@@ -34,7 +34,7 @@ class ALS(FactorRecommender):
                               regularization=self.regularization, alpha=self.alpha, iterations=self.iterations,
                               random_state=self.seed, num_threads=2)
         self._progress(0.1, f"als: {self.iterations} sweeps over {data.matrix.nnz:,} purchases")
-        self.user_factors_, self.item_factors_ = fit_implicit(model, data.matrix)
+        self.user_factors_, self.item_factors_ = fit_implicit(model, data.matrix, data, self.name)
 
     def _derive(self) -> None:
         self._unit = unit_rows(self.item_factors_)

@@ -36,7 +36,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import pandas as pd
 
-from recs.errors import InputError
+from recs.errors import InputError, ModelCannotFit
 from recs.interactions import Interactions
 from recs.models import ranking
 from recs.models._io import ModelState, read_meta, read_state, write_state
@@ -57,8 +57,8 @@ BATCH = ranking.BATCH
 COLD_HALF_LIFE_DAYS = 30.0
 RECENT_DAYS = 30.0
 
-__all__ = ["BATCH", "ParamSpec", "Progress", "Recommender", "check_k", "join_names", "model_class", "plural",
-           "recency_popularity", "saved_meta"]
+__all__ = ["BATCH", "ParamSpec", "Progress", "Recommender", "cannot_fit_message", "check_k", "join_names",
+           "model_class", "plural", "recency_popularity", "saved_meta"]
 
 
 class Recommender(ABC):
@@ -139,11 +139,20 @@ class Recommender(ABC):
             self.recent_buyers_ = recency_popularity_count(data, RECENT_DAYS)
             self._fit(data)
             self._prepare()
+            self._check_scores()
             self._progress(1.0, f"{self.label or self.name}: done")
         finally:
             self._progress_cb = None
         self.fitted_ = True
         return self
+
+    def _check_scores(self, sample: int = 64) -> None:
+        """ModelCannotFit when the fitted model scores NaN or +inf (e.g. factors that did not converge on a
+        one-product shop): checked once on a few customers, so no page or file ever receives such scores."""
+        rows = np.flatnonzero(np.diff(self.data_.matrix.indptr) > 0)[:sample]
+        scores = np.asarray(self.score(rows), dtype=np.float64) if len(rows) else np.zeros(0)
+        if np.isnan(scores).any() or np.isposinf(scores).any() or not np.all(np.isfinite(self._cold_scores)):
+            raise ModelCannotFit(cannot_fit_message(self.name, self.data_, "its scores came out as NaN"))
 
     def _progress(self, fraction: float, message: str) -> None:
         """Report fitting progress to the callback given to fit (nothing outside fit)."""
@@ -259,6 +268,14 @@ class Recommender(ABC):
         shared = parent is not None and self.data_ is parent.data_
         return ModelState(model=self.name, params=self.get_params(), data=None if shared else self.data_,
                               values=values, nested=nested)
+
+
+def cannot_fit_message(name: str, data: Interactions, what: str) -> str:
+    """The one line a ModelCannotFit says: which model, why, the shop's size and what to do instead."""
+    size = f"{plural(data.n_customers, 'customer')} and {plural(data.n_products, 'product')}"
+    hint = ", and one product leaves nothing to compare" if data.n_products < 2 else ""
+    return (f"model {name} cannot learn from this shop's data ({size}{hint}): {what}; choose a simpler model "
+            "such as popular or repeat, or import more data")
 
 
 def _from_state(state: ModelState, parent_data: Interactions | None) -> Recommender:

@@ -37,7 +37,7 @@ class BPR(FactorRecommender):
         self._progress(0.1, f"bpr: {self.iterations} passes over {data.matrix.nnz:,} purchases")
         binary = data.matrix.copy()
         binary.data[:] = 1.0
-        self.user_factors_, self.item_factors_ = fit_implicit(model, binary)
+        self.user_factors_, self.item_factors_ = fit_implicit(model, binary, data, self.name)
 
     def _derive(self) -> None:
         self._unit = unit_rows(self.item_factors_[:, :-1])  # drop the bias column for similarity

@@ -28,7 +28,7 @@ def register(subparsers) -> None:
                         help="products file: product_id, name, category[, is_product, in_stock]")
     parser.add_argument("--replace", action="store_true",
                         help="load a file again even if it was imported before, replacing that import's rows")
-    parser.add_argument("--spool", type=Path, metavar="DIR",
+    parser.add_argument("--spool", type=Path, nargs="?", const=Path(""), metavar="DIR",
                         help="move the orders and assignments posted to the API service (its spool folder, "
                              "default <db>.spool) into the warehouse; see docs/api.md")
     parser.add_argument("--quiet", action="store_true", help="print the reports only, no progress")
@@ -68,7 +68,10 @@ def _import_spool(args: argparse.Namespace) -> int:
         raise InputError("--spool is imported on its own: run the file imports separately")
     con = connect(db_path(args))
     try:
-        print(import_spool(con, args.spool).to_text())
+        from recs.service.spool import default_spool_dir
+
+        folder = args.spool if str(args.spool) not in ("", ".") else default_spool_dir(db_path(args))
+        print(import_spool(con, folder).to_text())
     finally:
         con.close()
     return 0

@@ -16,6 +16,7 @@ st.caption(f"The whole shop at a glance: {metric_help.definition('summary')}. De
 
 cur = common.require_orders()
 key = common.data_key(cur)
+shop = metric_help.shop_settings()
 
 
 @st.cache_data(show_spinner=False)
@@ -29,9 +30,9 @@ def _monthly(_cur, key) -> pd.DataFrame:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _monthly_figure(_cur, key):
-    """Built once per data version and shared by every session (st.plotly_chart only reads it)."""
-    return charts.orders_revenue_chart(_monthly(_cur, key))
+def _monthly_figure(_cur, key, currency: str | None):
+    """Built once per data version and currency and shared by every session (st.plotly_chart only reads it)."""
+    return charts.orders_revenue_chart(_monthly(_cur, key), currency)
 
 
 common.build_with_progress([("the headline figures", lambda: _summary(cur, key)),
@@ -52,21 +53,25 @@ c[1].metric("Customers", f"{int(s['customers']):,}", help=_help("customers"))
 c[2].metric("Repeat customers", f"{int(s['repeat_customers']):,}", help=_help("repeat_customers"))
 rate = s["repurchase_rate"]
 c[3].metric("Repurchase rate", "–" if pd.isna(rate) else f"{rate:.1%}", help=_help("repurchase_rate"))
-c[4].metric("Revenue", charts.compact(s["revenue"]),
-            help=f"{_help('revenue')}: {s['revenue']:,.2f}. {_help('net_revenue')}: {s['net_revenue']:,.2f}")
-c[5].metric("Average order value", f"{s['aov']:,.2f}", help=_help("aov"))
+c[4].metric("Revenue", shop.money(s["revenue"], compact=True),
+            help=f"{_help('revenue')}: {shop.money(s['revenue'])}. {_help('net_revenue')}: "
+                 f"{shop.money(s['net_revenue'])}")
+c[5].metric("Average order value", shop.money(s["aov"]), help=_help("aov"))
 
 if not pd.isna(rate):
     st.markdown(f"**{rate:.0%} of customers ordered more than once.** Net revenue after cancellations and "
-                f"returns: {s['net_revenue']:,.0f}; revenue per customer: {s['revenue_per_customer']:,.2f}.")
+                f"returns: {shop.money(s['net_revenue'], decimals=0)}; revenue per customer: "
+                f"{shop.money(s['revenue_per_customer'])}.")
+if not shop.currency:
+    st.caption("Amounts are plain numbers: this shop has no currency set (**Settings** page).")
 
 st.subheader("Orders and revenue per month", help=metric_help.definition("monthly"))
-st.plotly_chart(_monthly_figure(cur, key), width="stretch", key="overview_monthly")
+st.plotly_chart(_monthly_figure(cur, key, shop.currency), width="stretch", key="overview_monthly")
 tables = st.expander("Figures as a table", on_change="rerun", key="overview_tables")
 if tables.open:  # sent to the browser only once opened
     with tables:
-        metric_help.table("summary", summary)
+        metric_help.table("summary", summary, shop.currency)
         metric_help.download("summary", summary, "summary.csv", key="dl-overview-summary")
-        metric_help.table("monthly", monthly)
+        metric_help.table("monthly", monthly, shop.currency, grain="month")
         metric_help.download("monthly", monthly, "orders_per_month.csv", key="dl-overview-monthly")
 st.caption("Are customers coming back, and who is slipping away? Open **Retention** and **Customers** in the sidebar.")

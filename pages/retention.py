@@ -11,6 +11,7 @@ from pages.parts import common, frame, metric_help
 from recs import metrics
 from recs.errors import RepeatError
 from recs.metrics import charts
+from recs.metrics import cohorts as cohort_rules
 
 frame.enter()
 
@@ -20,6 +21,8 @@ st.caption("Returning customers, cohort retention, repeat within N days and time
 
 cur = common.require_orders()
 key = common.data_key(cur)
+shop = metric_help.shop_settings()
+WEEKS_SHOWN = 26  # a weekly grid's default width: half a year of columns stays readable
 ALL_COUNTRIES, ALL_CATEGORIES = "All countries", "All categories"
 
 
@@ -62,24 +65,28 @@ def _figure(kind: str, _cur, key, f: tuple, grain: str, *args):
     if kind == "returning":
         return charts.returning_chart(_repurchase(_cur, key, f, grain))
     if kind == "heatmap":
-        return charts.retention_heatmap(_retention(_cur, key, f, grain), grain, *args)
+        value, min_cohort, max_periods, currency = args
+        return charts.retention_heatmap(_retention(_cur, key, f, grain), grain, value, min_cohort, max_periods,
+                                        currency)
     if kind == "curves":
         value, chosen = args
         return charts.retention_curves(_retention(_cur, key, f, grain), list(chosen), grain, value)
     if kind == "within":
-        horizons, labels = args
-        return charts.repeat_within_chart(_repeat_within(_cur, key, f, grain, horizons), list(labels), grain)
+        horizons, labels, min_cohort = args
+        return charts.repeat_within_chart(_repeat_within(_cur, key, f, grain, horizons), list(labels), grain,
+                                          min_cohort)
     days_hist, med = _time_to_second(_cur, key, f, grain)
     overall = med[med["cohort"].isna()]
     return charts.time_to_second_histogram(days_hist, overall["median_days"].iloc[0] if len(overall) else None)
 
 
-def _table(label: str, frame: pd.DataFrame, key: str, metric: str) -> None:
+def _table(label: str, frame: pd.DataFrame, key: str, metric: str, small=None) -> None:
     """A table in an expander that is sent to the browser only once opened (the download beside it always has it);
-    column labels, formats and help from the metric's metadata."""
+    column labels, formats and help from the metric's metadata; rows of cohorts under the minimum size greyed."""
     box = st.expander(label, on_change="rerun", key=key)
     if box.open:
-        box.dataframe(frame, hide_index=True, column_config=metric_help.column_config(metric, frame.columns))
+        with box:
+            metric_help.table(metric, frame, shop.currency, grain, small=small)
 
 
 (first_day, last_day), countries, categories = _options(cur, key)
@@ -138,11 +145,14 @@ k[2].metric("Repeat customers", f"{int(s['repeat_customers']):,}", _delta("repea
 rate = s["repurchase_rate"]
 k[3].metric("Repurchase rate", "–" if pd.isna(rate) else f"{rate:.1%}", _delta("repurchase_rate", "", True),
             help=_help("repurchase_rate"))
-rev_delta = None if p is None else charts.compact(float(s["revenue"]) - float(p["revenue"]))
-k[4].metric("Revenue", charts.compact(s["revenue"]), None if rev_delta is None else
+rev_delta = None if p is None else shop.money(float(s["revenue"]) - float(p["revenue"]), compact=True)
+k[4].metric("Revenue", shop.money(s["revenue"], compact=True), None if rev_delta is None else
             (rev_delta if rev_delta.startswith("-") else "+" + rev_delta),
-            help=f"{_help('revenue')}: {s['revenue']:,.2f}. {_help('net_revenue')}: {s['net_revenue']:,.2f}")
-k[5].metric("Average order value", "–" if pd.isna(s["aov"]) else f"{s['aov']:,.2f}", _delta("aov", "+,.2f"),
+            help=f"{_help('revenue')}: {shop.money(s['revenue'])}. {_help('net_revenue')}: "
+                 f"{shop.money(s['net_revenue'])}")
+aov_change = None if _delta("aov", "") is None else float(s["aov"]) - float(p["aov"])
+k[5].metric("Average order value", shop.money(s["aov"]),
+            None if aov_change is None else ("+" if aov_change >= 0 else "") + shop.money(aov_change),
             help=_help("aov"))
 if int(s["orders"]) == 0:
     st.info("No orders match these filters. Widen the date range or pick another country or category.")
@@ -168,23 +178,50 @@ st.subheader("Cohort retention", help=metric_help.definition("retention"))
 value = st.radio("Show", ["retention", "revenue_retention"], horizontal=True, key="ret_value",
                  format_func=lambda v: "Share of customers" if v == "retention" else "Share of revenue")
 ret = _retention(cur, key, f, grain)
+sizes = cohort_rules.cohort_sizes(ret)
+last_period = int(ret["period"].max()) if len(ret) else 0
+shown_periods = None
+if grain == "week" and last_period > WEEKS_SHOWN:  # 100+ weekly columns are unreadable: show the first ones
+    shown_periods = st.slider("Weeks since the first order shown", 4, last_period, WEEKS_SHOWN, step=1,
+                              key="ret_weeks_shown",
+                              help="The heatmap shows weeks 0 to this many; the CSV below has every week.")
 st.caption(f"Rows: customers grouped by the {unit} of their first order ever (size in brackets). Columns: {unit}s "
-           "since. Cells marked * and hatched are periods not over at the data's end: they will still grow.")
-st.plotly_chart(_figure("heatmap", cur, key, f, grain, value), width="stretch", key="retention_heatmap")
+           "since. Cells marked * and hatched are periods not over at the data's end: they will still grow. "
+           f"Grey: {unit} 0 (100 % by definition, left out of the colour scale) and cohorts of fewer than "
+           f"{shop.min_cohort:,} customers (too few to read; the minimum is on the **Settings** page).")
+if value == "revenue_retention" and len(ret) and (ret["revenue_retention"] > 1).any():
+    over = ret[ret["revenue_retention"] > 1]
+    st.caption(f"Revenue retention above 100 % ({len(over):,} cells, up to {over['revenue_retention'].max():.0%}): "
+               f"that {unit} the cohort's returning customers spent more than the whole cohort did in its first "
+               f"{unit}, typically a few large orders from a small cohort. The colour stops at 100 %; the cell "
+               "shows the real figure.")
+st.plotly_chart(_figure("heatmap", cur, key, f, grain, value, shop.min_cohort, shown_periods, shop.currency),
+                width="stretch", key="retention_heatmap")
 metric_help.download("retention", ret, f"retention_{grain}.csv", key="dl-ret-retention")
 
-cohorts = sorted(ret["cohort"].unique()) if len(ret) else []
+cohorts = list(sizes.index)
 if cohorts:
-    one = ret[(ret["period"] == 1) & ret["complete"]]
-    if len(one):
-        st.markdown(f"On average **{one['retention'].mean():.0%} of a cohort orders again in its next {unit}** "
-                    f"(over {len(one)} cohorts with that {unit} complete).")
+    nxt = cohort_rules.next_period_rate(ret)
+    if nxt is not None:
+        st.markdown(f"**{nxt.rate:.1%} of customers order again in the {unit} after their first** "
+                    f"({nxt.returning:,} of {nxt.customers:,} customers in the {nxt.cohorts:,} cohorts whose next "
+                    f"{unit} is over; weighted by customers, so a small cohort counts as little as it weighs).",
+                    help=f"{metric_help.help_text('retention', 'retention')} A plain average of the cohorts' rates "
+                         f"would say {nxt.unweighted:.1%}.")
     # On demand: a second view of the heatmap's numbers, drawn only when asked for (one chart less to compute,
     # send and draw on every visit).
     if st.toggle("Compare cohorts as curves", key="ret_curves_on"):
-        default = list(dict.fromkeys([cohorts[0], cohorts[len(cohorts) // 2], cohorts[-1]]))
-        chosen = st.multiselect("Cohorts to compare", cohorts, default=default, key="ret_cohorts",
-                                format_func=lambda c: pd.Timestamp(c).strftime("%Y-%m-%d"))
+        default = cohort_rules.default_cohorts(sizes, shop.min_cohort)
+        # Keep the choice across filter changes: drop cohorts the new filters no longer have, and start again
+        # from the default when none is left (never a blank chart after a filter change).
+        kept = [c for c in st.session_state.get("ret_cohorts", []) if c in cohorts]
+        st.session_state["ret_cohorts"] = kept or default
+        chosen = st.multiselect("Cohorts to compare", cohorts, key="ret_cohorts",
+                                format_func=lambda c: pd.Timestamp(c).strftime("%Y-%m" if grain == "month"
+                                                                               else "%Y-%m-%d")
+                                + f" (n={int(sizes[c]):,})" + (" small" if sizes[c] < shop.min_cohort else ""))
+        if not default:
+            st.caption(f"No cohort here has {shop.min_cohort:,} customers or more, so none is picked for you.")
         st.plotly_chart(_figure("curves", cur, key, f, grain, value, tuple(chosen)), width="stretch",
                         key="retention_curves")
 
@@ -198,11 +235,12 @@ except RepeatError as exc:
     horizons = metrics.parse_days(None)
 labels = [metrics.days_label(d) for d in horizons]
 rw = _repeat_within(cur, key, f, grain, tuple(horizons))
-st.plotly_chart(_figure("within", cur, key, f, grain, tuple(horizons), tuple(labels)), width="stretch",
-                key="repeat_within_chart")
+st.plotly_chart(_figure("within", cur, key, f, grain, tuple(horizons), tuple(labels), shop.min_cohort),
+                width="stretch", key="repeat_within_chart")
 st.caption("Hatched bars: the cohort's window runs past the data's end (its latest first order + N days is after "
-           "the last order), so the share can still rise.")
-_table("Table", rw, "ret_within_table", "repeat_within")
+           f"the last order), so the share can still rise. Grey bars: cohorts of fewer than {shop.min_cohort:,} "
+           "customers, where one customer moves the share a lot.")
+_table("Table", rw, "ret_within_table", "repeat_within", small=rw["customers"].astype(float) < shop.min_cohort)
 metric_help.download("repeat_within", rw, "repeat_within.csv", key="dl-ret-within")
 
 # --- Time to second order ----------------------------------------------------------------------------------------
@@ -216,7 +254,10 @@ if len(overall) and int(overall["customers"].iloc[0]):
                 f"({o['with_second'] / o['customers']:.0%}) placed a second order**"
                 + ("" if pd.isna(median) else f"; half of them within **{median:.0f} days**."))
 st.plotly_chart(_figure("time_to_second", cur, key, f, grain), width="stretch", key="time_to_second_hist")
-_table("Median per cohort", med, "ret_median_table", "time_to_second_median")
+_table("Median per cohort", med.assign(cohort=med["cohort"].map(
+    lambda c: "All cohorts" if pd.isna(c) else pd.Timestamp(c).strftime("%Y-%m" if grain == "month" else "%Y-%m-%d"))),
+    "ret_median_table", "time_to_second_median",
+    small=med["cohort"].notna() & (med["customers"].astype(float) < shop.min_cohort))
 metric_help.download("time_to_second_median", med, "time_to_second_median.csv", label="Download medians CSV",
                      key="dl-ret-median")
 path = str(common.db_path())

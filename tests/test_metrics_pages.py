@@ -43,7 +43,7 @@ def test_overview_tiles_match_summary(demo_db, use_db):
     assert tiles["Orders"] == f"{int(s['orders']):,}"
     assert tiles["Customers"] == f"{int(s['customers']):,}"
     assert tiles["Repurchase rate"] == f"{s['repurchase_rate']:.1%}"
-    assert tiles["Average order value"] == f"{s['aov']:,.2f}"
+    assert tiles["Average order value"] == f"£{s['aov']:,.2f}"  # the demo shop's currency, GBP
     assert any("Data from" in m.value for m in at.markdown)
 
 

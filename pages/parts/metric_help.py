@@ -10,11 +10,19 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from pages.parts import common
 from recs import metrics
+from recs.settings import ShopSettings, load_settings
 
 CLI_METRICS = ("summary", "retention", "repurchase", "repeat_within", "time_to_second", "rfm")
 _FORMATS = {"count": "localized", "share": "percent", "money": "%.2f", "days": "%.1f", "periods": "%d",
             "score": "%d"}
+
+
+def shop_settings() -> ShopSettings:
+    """The open shop's settings (currency, minimum cohort size): a tiny read per rerun, so a change on the
+    Settings page shows on the next page at once."""
+    return load_settings(common.cursor())
 
 
 def definition(name: str) -> str:
@@ -27,8 +35,9 @@ def help_text(name: str, column: str) -> str:
     return metrics.definition(name).help(column)
 
 
-def column_config(name: str, columns) -> dict:
-    """st.dataframe's column_config for the shown `columns` of metric `name`: label, unit format and tooltip."""
+def column_config(name: str, columns, currency: str | None = None, grain: str | None = None) -> dict:
+    """st.dataframe's column_config for the shown `columns` of metric `name`: label, unit format and tooltip; money
+    labelled with the shop's `currency` ('Revenue (GBP)'), a cohort or period of a month `grain` shown as 2024-01."""
     meta = metrics.definition(name)
     config = {}
     for column in columns:
@@ -36,20 +45,39 @@ def column_config(name: str, columns) -> dict:
             col = meta.column(str(column))
         except KeyError:
             continue
+        label = f"{col.label} ({currency})" if currency and col.unit == "money" else col.label
         if col.unit == "flag":
-            config[column] = st.column_config.CheckboxColumn(col.label, help=col.description)
+            config[column] = st.column_config.CheckboxColumn(label, help=col.description)
         elif col.unit == "date":
-            config[column] = st.column_config.DateColumn(col.label, help=col.description, format="YYYY-MM-DD")
+            month = grain == "month" and col.name in ("cohort", "period")
+            config[column] = st.column_config.DateColumn(label, help=col.description,
+                                                         format="YYYY-MM" if month else "YYYY-MM-DD")
         elif col.unit in _FORMATS:
-            config[column] = st.column_config.NumberColumn(col.label, help=col.description, format=_FORMATS[col.unit])
+            config[column] = st.column_config.NumberColumn(label, help=col.description, format=_FORMATS[col.unit])
         else:
-            config[column] = st.column_config.TextColumn(col.label, help=col.description)
+            config[column] = st.column_config.TextColumn(label, help=col.description)
     return config
 
 
-def table(name: str, frame: pd.DataFrame, **kwargs) -> None:
-    """A metric's table with its labels, formats and column help."""
-    st.dataframe(frame, hide_index=True, column_config=column_config(name, frame.columns), **kwargs)
+def greyed(frame: pd.DataFrame, small) -> pd.DataFrame | object:
+    """`frame` with the rows where `small` is true in grey text (cohorts under the minimum size), as a pandas
+    Styler st.dataframe draws; `frame` itself when no row is small."""
+    flags = pd.Series(small, index=frame.index).fillna(False).astype(bool)
+    if not flags.any():
+        return frame
+    return frame.style.apply(lambda row: ["color: #9e9e9e" if flags[row.name] else ""] * len(row), axis=1)
+
+
+def table(name: str, frame: pd.DataFrame, currency: str | None = None, grain: str | None = None, small=None,
+          **kwargs) -> None:
+    """A metric's table with its labels, formats and column help (money in `currency`; rows where `small` is
+    true greyed)."""
+    config = column_config(name, frame.columns, currency, grain)
+    for column, cell in list(config.items()):  # a date column the page turned into text ("All cohorts")
+        if cell.get("type_config", {}).get("type") == "date" and frame[column].dtype == object:
+            config[column] = st.column_config.TextColumn(cell.get("label"), help=cell.get("help"))
+    shown = frame if small is None else greyed(frame, small)
+    st.dataframe(shown, hide_index=True, column_config=config, **kwargs)
 
 
 def download(name: str, frame: pd.DataFrame | Callable[[], pd.DataFrame], file_name: str,

@@ -39,6 +39,7 @@ def pages() -> dict[str, list[st.Page]]:
         ],
         "Manage": [
             st.Page("pages/data.py", title="Data", icon=":material/database:"),
+            st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
         ],
     }
 

@@ -86,23 +86,9 @@ with tab_train:
             st.success(f"Trained **{name}** in {trained.fit_seconds:.2f} s and stored it next to the "
                        "database (it survives a restart).")
 
-    st.subheader("Stored models")
-    from recs.models import store
+    from pages.parts import run_list
 
-    stored = store.list_models(common.db_path())
-    if stored.empty:
-        st.caption("No stored models yet: train one above.")
-    else:
-        st.dataframe(stored, hide_index=True, width="stretch")
-        common.download_csv(stored, "stored-models.csv", key="dl-stored")
-        c1, c2 = st.columns([3, 1])
-        names = list(stored["name"])
-        ready = model_runs.preview_default(cur)  # the session's model, else the newest one trained on the data now
-        chosen = c1.selectbox("Stored model", names, index=names.index(ready) if ready in names else 0,
-                              key="stored-choice")
-        if c2.button("Use this model", key="stored-load"):
-            if model_runs.load_stored_as_current(cur, chosen):
-                st.success(f"Loaded **{chosen}**.")
+    run_list.runs_section(cur)  # every stored run: use one, delete one
 
 # ------------------------------------------------------------------------------------------------ rules
 now = model_runs.chosen(cur)
@@ -167,6 +153,8 @@ with tab_eval:
             bar.empty()
             st.session_state["reco_eval"] = {"frame": result, "cutoff": str(cutoff), "horizon": int(horizon),
                                              "compare": compare_to_best(per_customer)}
+            if now is not None and not tune:  # the current run's figures, kept beside it (Train tab's table)
+                model_runs.record_evaluation(now, result, cutoff, int(horizon))
     evaluation = st.session_state.get("reco_eval")
     if evaluation is not None:
         frame: pd.DataFrame = evaluation["frame"]
@@ -196,6 +184,7 @@ with tab_export:
     if now is None:
         st.info("Train or load a model first (Train tab); the campaign list uses the current model and rules.")
     else:
+        export_ok = model_runs.export_confirmed(cur, now)  # a stale run needs the box ticked
         with st.form("export-form"):
             c1, c2 = st.columns([2, 1])
             segment = c1.selectbox("Customers", [ALL_CUSTOMERS, *segment_names()], key="export-segment")
@@ -209,7 +198,9 @@ with tab_export:
             experiment = c2.text_input("Experiment id", value="", key="export-experiment")
             seed = c3.number_input("Seed", value=0, min_value=0, step=1, key="export-seed")
             build = st.form_submit_button("Build campaign list", type="primary", icon=":material/campaign:")
-        if build:
+        if build and not export_ok:
+            model_runs.refuse_stale_export()
+        elif build:
             bar = st.progress(0.0, text="Recommending…")
             try:
                 campaign = campaign_list(cur, now.model, k=int(k_export), rules=rules, segment=segment,
@@ -238,10 +229,8 @@ with tab_export:
 now = model_runs.chosen(cur)
 with summary:
     if now is None:
-        ready = model_runs.preview_default(cur)
-        st.info("No model chosen yet: pick one in the **Train** tab and press **Train** (or load a stored one)."
-                + ("" if ready is None else f" The stored **{ready}** model was trained on the data as it is now: "
-                   "choose it under **Stored models** and press **Use this model**."))
+        st.info("No model chosen yet: pick one in the **Train** tab and press **Train** (or choose a stored run "
+                "under **Model runs** and press **Use this run**).")
     else:
         snap = _snapshot(cur, key, now.until)
         cols = st.columns(5)
@@ -253,3 +242,4 @@ with summary:
         st.caption(f"Trained on {now.train_until or 'all data'} (lines strictly before the cutoff "
                    f"{now.train_cutoff}), weighting {now.weighting}. Parameters: "
                    + ", ".join(f"{k}={v}" for k, v in now.params.items()))
+        model_runs.run_notes(cur, now)  # run id; a warning when it is stale

@@ -1,62 +1,131 @@
-"""Which trained model a page shows: the session's choice, a shelved run, or a stored model still current.
+"""Which model run a page shows: the session's own choice, else the newest run trained on the data now.
 
 The rules, in one place for the Recommendations, Customer and Product pages:
-- the session's chosen run counts only while it serves the data now (same orders version) and is still shelved;
-- a preview of model NAME uses the chosen run when it is NAME, else the run of NAME used most recently on the data
-  now, else the stored NAME when it was trained on the data now (loaded once per process, then shelved);
-- a preview page opens on the chosen run's model, else on the stored model trained most recently on the data now
-  (`recs.training.newest_current_model`).
-Nothing here trains: a page offers a button for that.
+- a session's choice (`Choice`: its chosen run, and the run it uses for each model name) changes only by what
+  the session does (train, "Use this run", first sight), never by another session's training;
+- a new session opens on the newest readable run trained on the data now (`recs.training.newest_current_run`),
+  and keeps it from then on (pinned in its choice);
+- a preview of model NAME uses the chosen run when it is NAME, else the session's run of NAME, else the newest
+  current run of NAME (pinned too);
+- a chosen run stays chosen when new data arrives: it is then stale, which the pages say (and an export asks to
+  confirm); a run deleted meanwhile is dropped from the choice.
+Loaded runs are shared by every session through the `ModelShelf` (read-only). Nothing here trains.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from recs import db
-from recs.errors import RepeatError
+from recs.errors import NotFound
 from recs.models import store
-from recs.runs import ModelShelf, RunKey, TrainedModel
-from recs.training import is_stale
+from recs.runs import ModelShelf, TrainedModel
+from recs.training import newest_current_run
 
 
-def chosen_run(shelf: ModelShelf, chosen: RunKey | None, version: int) -> TrainedModel | None:
-    """The session's chosen run when it serves data version `version` and is still shelved, else None."""
-    if chosen is None or chosen.version != version:
+@dataclass
+class Choice:
+    """What one session has chosen: the run its pages show first, and its run for each model name (run ids)."""
+
+    chosen: str | None = None
+    by_name: dict[str, str] = field(default_factory=dict)
+
+    def choose(self, run: TrainedModel) -> None:
+        """Make `run` this session's chosen run (and its run of that model name)."""
+        self.chosen = run.key
+        self.by_name[run.name] = run.key
+
+    def forget(self, run_id: str) -> None:
+        """Drop a run (deleted, or damaged) from the choice."""
+        if self.chosen == run_id:
+            self.chosen = None
+        self.by_name = {n: r for n, r in self.by_name.items() if r != run_id}
+
+
+def resolve(shelf: ModelShelf, db_path: str | Path, run_id: str | None) -> TrainedModel | None:
+    """The run `run_id` from the shelf, else loaded from disk and shelved; None when there is no such run (or its
+    file was deleted). DamagedRun (a RepeatError) when its files cannot be read."""
+    if run_id is None:
         return None
-    return shelf.get(chosen)
-
-
-def run_for_preview(shelf: ModelShelf, con: Any, db_path: str | Path, name: str,
-                    chosen: RunKey | None) -> TrainedModel | None:
-    """A trained model `name` serving the data now (see the module's rules), or None when it must be trained."""
-    version = db.orders_version(con)
-    run = chosen_run(shelf, chosen, version)
-    if run is not None and chosen is not None and chosen.name == name:
-        return run
-    latest = shelf.latest(version, name)
-    if latest is not None and (found := shelf.get(latest)) is not None:
+    found = shelf.get(run_id)
+    if found is not None:
+        if found.path is not None and not found.path.exists():  # deleted by another session or the CLI
+            shelf.drop(run_id)
+            return None
         return found
     try:
-        stored = store.load_model(db_path, name)
-    except RepeatError:  # none stored (NotFound) or unreadable
+        run = store.load_run(db_path, run_id)
+    except NotFound:
         return None
-    if is_stale(con, stored):
-        return None
-    shelf.put(version, stored)
-    return stored
+    shelf.put(run)
+    return run
 
 
-def load_stored(shelf: ModelShelf, con: Any, db_path: str | Path, name: str) -> RunKey:
-    """Shelve the stored model `name` for the data now, whatever it was trained on ("Use this model"); its key.
-    NotFound (a RepeatError) when there is no such file."""
-    return shelf.put(db.orders_version(con), store.load_model(db_path, name))
+def _pinned(shelf: ModelShelf, db_path: str | Path, choice: Choice, run_id: str | None) -> TrainedModel | None:
+    run = None
+    try:
+        run = resolve(shelf, db_path, run_id)
+    finally:
+        if run is None and run_id is not None:
+            choice.forget(run_id)
+    return run
 
 
-def preview_default(shelf: ModelShelf, chosen: RunKey | None, version: int, newest_stored: str | None) -> str | None:
-    """The model name a preview page opens on: the chosen run's while it serves data version `version`, else
-    `newest_stored` (`recs.training.newest_current_model`, which pages cache: it scans the order lines)."""
-    if chosen is not None and chosen_run(shelf, chosen, version) is not None:
-        return chosen.name
-    return newest_stored
+def session_run(shelf: ModelShelf, con: Any, db_path: str | Path, choice: Choice,
+                fingerprint: dict[str, Any] | None = None) -> TrainedModel | None:
+    """The session's chosen run; with none yet, the newest current run, which becomes its choice; None when
+    there is neither. `fingerprint` is the data now (`recs.training.data_fingerprint`), when the caller has it."""
+    run = _pinned(shelf, db_path, choice, choice.chosen)
+    if run is not None:
+        return run
+    newest = newest_current_run(con, db_path, fingerprint=fingerprint)
+    run = None if newest is None else _pinned(shelf, db_path, choice, newest.run_id)
+    if run is not None:
+        choice.choose(run)
+    return run
+
+
+def run_for_name(shelf: ModelShelf, con: Any, db_path: str | Path, name: str, choice: Choice,
+                 fingerprint: dict[str, Any] | None = None) -> TrainedModel | None:
+    """The session's run of model `name` (see the module's rules); None when it must be trained."""
+    run = _pinned(shelf, db_path, choice, choice.by_name.get(name))  # the chosen run is its name's run too
+    if run is not None:
+        return run
+    newest = newest_current_run(con, db_path, name=name, fingerprint=fingerprint)
+    run = None if newest is None else _pinned(shelf, db_path, choice, newest.run_id)
+    if run is not None:
+        choice.by_name[name] = run.key
+    return run
+
+
+def use_run(shelf: ModelShelf, db_path: str | Path, choice: Choice, run_id: str) -> TrainedModel:
+    """"Use this run": load `run_id` (whatever data it was trained on) and make it the session's choice.
+    NotFound / DamagedRun (RepeatErrors) when it cannot be used."""
+    run = resolve(shelf, db_path, run_id)
+    if run is None:
+        raise NotFound(f"model run {run_id!r} no longer exists (deleted meanwhile?)")
+    choice.choose(run)
+    return run
+
+
+def delete(shelf: ModelShelf, db_path: str | Path, choice: Choice, run_id: str) -> None:
+    """Delete a stored run, drop it from the shelf and from this session's choice (other sessions notice the file
+    is gone on their next look)."""
+    store.delete_run(db_path, run_id)
+    shelf.drop(run_id)
+    choice.forget(run_id)
+
+
+def run_for_export(con: Any, db_path: str | Path, run_id: str, allow_stale: bool = False) -> TrainedModel:
+    """The stored run `run_id` for a campaign list (`python -m recs recommend --run ID`). InputError when it is
+    stale (trained before the data changed) unless `allow_stale`; NotFound / DamagedRun when it cannot be used."""
+    from recs.errors import InputError
+    from recs.training import data_fingerprint, staleness
+
+    run = store.load_run(db_path, run_id)
+    why = staleness(run, data_fingerprint(con))
+    if why is not None and not allow_stale:
+        raise InputError(f"run {run_id} of {run.name} is stale: {why}. Train it again (python -m recs train) or "
+                         "pass --allow-stale to export from it anyway")
+    return run

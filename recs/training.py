@@ -1,4 +1,5 @@
-"""Train a registry model on the warehouse and store it next to the database; tell whether a model is current."""
+"""Train a registry model on the warehouse and store it as a new run next to the database; tell whether a run
+is current (trained on the data as it is now) or stale, and which stored run is the newest current one."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from recs import db, sql
 from recs.interactions import build_interactions, to_timestamp
 from recs.models import get_class
 from recs.models.base import Progress
-from recs.models.store import save_model, stored_metas, stored_stamp
-from recs.runs import TrainedModel
+from recs.models.store import list_runs, save_model
+from recs.runs import RunInfo, TrainedModel, describe_data, fingerprint_matches, new_run_id
 
 FINGERPRINT_SQL = sql.load("training/fingerprint")
 
@@ -25,21 +26,37 @@ def data_fingerprint(con: Any) -> dict[str, Any]:
             "max_ordered_at": None if last is None else str(last)}
 
 
-def is_stale(con: Any, run: TrainedModel) -> bool:
-    """True when the warehouse changed since the model was trained (another import, more or fewer valid lines).
+def is_stale(con: Any, run: TrainedModel | RunInfo, fingerprint: dict[str, Any] | None = None) -> bool:
+    """True when the warehouse changed since the run was trained (another import, more or fewer valid lines).
+    `fingerprint` is the data now when the caller has it (else it is computed).
 
     A file stored before models had a fingerprint cannot be checked and counts as current."""
-    return run.fingerprint is not None and run.fingerprint != data_fingerprint(con)
+    return not fingerprint_matches(run.fingerprint, fingerprint or data_fingerprint(con))
+
+
+def staleness(run: TrainedModel | RunInfo, fingerprint: dict[str, Any]) -> str | None:
+    """Why `run` is stale against the data now (`fingerprint`), in plain words; None when it is current."""
+    if fingerprint_matches(run.fingerprint, fingerprint):
+        return None
+    return (f"it was trained on {describe_data(run.fingerprint)}; the shop now has {describe_data(fingerprint)}")
+
+
+def newest_current_run(con: Any, db_path: str | Path, name: str | None = None,
+                       fingerprint: dict[str, Any] | None = None) -> RunInfo | None:
+    """The readable stored run (of model `name`, or any) trained most recently on the data in the warehouse now;
+    None when every such run is stale or damaged, or there is none."""
+    now = fingerprint or data_fingerprint(con)
+    for info in list_runs(db_path):  # newest first
+        if not info.damaged and (name is None or info.name == name) and fingerprint_matches(info.fingerprint, now):
+            return info
+    return None
 
 
 def newest_current_model(con: Any, db_path: str | Path) -> str | None:
-    """The stored model trained most recently on the data in the warehouse now (None when every stored model is
-    stale or there is none), so the preview pages open on the model the merchandiser last trained."""
-    fingerprint = data_fingerprint(con)
-    written = {Path(file).stem: mtime for file, mtime in stored_stamp(db_path)}  # ties within a second
-    current = [(str(meta.get("trained_at") or ""), written.get(name, 0), name) for name, meta in stored_metas(db_path)
-               if meta.get("fingerprint") == fingerprint]
-    return max(current)[2] if current else None
+    """The model name of the newest current run (`newest_current_run`), so the preview pages open on the model
+    the merchandiser last trained."""
+    found = newest_current_run(con, db_path)
+    return None if found is None else found.name
 
 
 def parse_params(items: list[str] | None) -> dict[str, str]:
@@ -58,11 +75,11 @@ def parse_params(items: list[str] | None) -> dict[str, str]:
 def train_model(con: Any, db_path: str | Path, name: str, params: dict[str, Any] | None = None, until: Any = None,
                 weighting: str | None = None, progress: Progress | None = None, half_life_days: float = 90.0,
                 store: bool = True) -> TrainedModel:
-    """Build interactions before `until`, fit model `name`, store it (atomically, unless `store` is False) and
-    return it with its metadata.
+    """Build interactions before `until`, fit model `name`, store it as a new run (atomically, unless `store` is
+    False) and return it with its metadata and run id.
 
     InputError for an unknown model/parameter/weighting or no data before `until`. If anything fails (including
-    `progress` raising to cancel), the previously stored model is left untouched.
+    `progress` raising to cancel), nothing is stored and every earlier run is left untouched.
     """
     cls = get_class(name)
     model = cls(**(params or {}))
@@ -81,13 +98,14 @@ def train_model(con: Any, db_path: str | Path, name: str, params: dict[str, Any]
     start = time.perf_counter()
     model.fit(data, progress=report)
     fit_seconds = time.perf_counter() - start
+    trained_at = datetime.now(UTC).isoformat(timespec="seconds")
     run = TrainedModel(
         model=model, name=name, params=model.get_params(), weighting=weighting,
         half_life_days=half_life_days if weighting == "recency" else None,
         train_until=None if cutoff is None else cutoff.isoformat(), train_cutoff=data.cutoff.isoformat(),
         fingerprint=data_fingerprint(con), customers=data.n_customers, products=data.n_products,
         interactions=int(data.matrix.nnz), read_seconds=round(read_seconds, 3), fit_seconds=round(fit_seconds, 3),
-        trained_at=datetime.now(UTC).isoformat(timespec="seconds"))
+        trained_at=trained_at, run_id=new_run_id(name, trained_at))
     if store:
         if progress is not None:
             progress(0.96, "saving")

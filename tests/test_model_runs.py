@@ -1,4 +1,4 @@
-"""Trained models as values (recs.runs), the shelf shared by sessions, and which model a page shows
+"""Trained models as values (recs.runs), the shelf shared by sessions, and which run a page shows
 (recs.model_choice), on a real warehouse file, without Streamlit."""
 
 from __future__ import annotations
@@ -8,13 +8,12 @@ import threading
 
 import pytest
 
-from recs.db import connect, orders_version, refresh_derived
+from recs.db import connect, refresh_derived
 from recs.errors import InputError, NotFound
-from recs.model_choice import chosen_run, load_stored, preview_default, run_for_preview
-from recs.models.store import model_path
+from recs.model_choice import Choice, delete, resolve, run_for_name, session_run, use_run
 from recs.rules import Rules, format_boost, parse_boost, parse_ids
-from recs.runs import ModelShelf, RunKey, TrainedModel, run_key
-from recs.training import is_stale, train_model
+from recs.runs import ModelShelf, TrainedModel
+from recs.training import data_fingerprint, is_stale, staleness, train_model
 from tests.test_training import make_shop
 
 
@@ -41,26 +40,28 @@ def _add_order(con) -> None:
 
 def test_metadata_round_trips_and_older_files_still_read(con, shop) -> None:
     run = train_model(con, shop, "popular", params={"half_life_days": "7"})
-    again = TrainedModel.from_meta(run.model, json.loads(model_path(shop, "popular").with_suffix(".json").read_text()))
-    assert again.meta() == run.meta() and again.params == {"half_life_days": 7.0}
-    old = {k: v for k, v in run.meta().items() if k != "fingerprint"} | {"metrics": {}, "note": "kept"}
-    older = TrainedModel.from_meta(run.model, old)
+    again = TrainedModel.from_meta(run.model, json.loads(run.path.with_suffix(".json").read_text()))
+    assert again.meta() == run.meta() and again.params == {"half_life_days": 7.0} and again.run_id == run.run_id
+    old = {k: v for k, v in run.meta().items() if k not in ("fingerprint", "data_fingerprint", "run_id")}
+    older = TrainedModel.from_meta(run.model, old | {"metrics": {}, "note": "kept"}, run_id="popular")
     assert older.fingerprint is None and older.data_version is None and not is_stale(con, older)
-    assert "metrics" not in older.meta() and older.meta()["note"] == "kept"
+    assert older.run_id == "popular" and "metrics" not in older.meta() and older.meta()["note"] == "kept"
+    with_old_key = TrainedModel.from_meta(run.model, old | {"fingerprint": run.fingerprint})
+    assert with_old_key.fingerprint == run.fingerprint  # files of the one-slot layout named it 'fingerprint'
     assert run.identity() != train_model(con, shop, "popular", store=False).identity()
 
 
 def test_shelf_keeps_the_most_recently_used_runs(con, shop) -> None:
     runs = {name: train_model(con, shop, name, store=False) for name in ("popular", "repeat", "item_knn")}
     shelf = ModelShelf(size=2)
-    keys = {name: shelf.put(7, run) for name, run in runs.items()}
+    keys = {name: shelf.put(run) for name, run in runs.items()}
+    assert keys == {name: run.run_id for name, run in runs.items()}
     assert len(shelf) == 2 and shelf.get(keys["popular"]) is None  # the oldest went first
     assert shelf.get(keys["repeat"]) is runs["repeat"]  # ... and a get counts as a use
-    shelf.put(7, runs["popular"])
+    shelf.put(runs["popular"])
     assert shelf.get(keys["item_knn"]) is None and shelf.get(keys["repeat"]) is runs["repeat"]
-    assert shelf.latest(7, "popular") == keys["popular"] and shelf.latest(8, "popular") is None
-    assert keys["popular"] == run_key(7, runs["popular"]) == RunKey(*keys["popular"])  # survives session state
-    assert keys["popular"].name == "popular" and keys["popular"].version == 7
+    shelf.drop(keys["repeat"])
+    assert shelf.get(keys["repeat"]) is None and len(shelf) == 1
 
 
 def test_shelf_is_safe_for_many_threads(con, shop) -> None:
@@ -71,9 +72,10 @@ def test_shelf_is_safe_for_many_threads(con, shop) -> None:
     def work(i: int) -> None:
         try:
             for n in range(300):
-                key = shelf.put(n % 2, runs[(i + n) % len(runs)])
+                key = shelf.put(runs[(i + n) % len(runs)])
                 shelf.get(key)
-                shelf.latest(n % 2, "popular")
+                if n % 7 == 0:
+                    shelf.drop(key)
                 assert len(shelf) <= 3
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
@@ -83,33 +85,44 @@ def test_shelf_is_safe_for_many_threads(con, shop) -> None:
         t.start()
     for t in threads:
         t.join()
-    assert errors == [] and len(shelf) == 3
+    assert errors == [] and len(shelf) <= 3
 
 
-def test_which_model_a_page_shows(con, shop) -> None:
-    shelf = ModelShelf()
-    version = orders_version(con)
-    assert run_for_preview(shelf, con, shop, "popular", None) is None  # nothing trained: the page offers a button
-    stored = train_model(con, shop, "popular")
-    found = run_for_preview(shelf, con, shop, "popular", None)  # the stored model, read once, then shelved
-    assert found is not None and found.meta() == stored.meta() and len(shelf) == 1
-    assert run_for_preview(shelf, con, shop, "popular", None) is found
-    chosen = shelf.put(version, train_model(con, shop, "repeat", store=False))
-    assert chosen_run(shelf, chosen, version).name == "repeat"
-    assert run_for_preview(shelf, con, shop, "repeat", chosen) is shelf.get(chosen)
-    assert run_for_preview(shelf, con, shop, "popular", chosen) is found  # another name: not the chosen one
-    assert preview_default(shelf, chosen, version, newest_stored="popular") == "repeat"
-    assert preview_default(shelf, None, version, newest_stored="popular") == "popular"
+def test_which_run_a_page_shows(con, shop) -> None:
+    shelf, mine, theirs = ModelShelf(), Choice(), Choice()
+    assert session_run(shelf, con, shop, mine) is None  # nothing trained: the page offers a button
+    assert run_for_name(shelf, con, shop, "popular", mine) is None
+    first = train_model(con, shop, "popular")
+    found = session_run(shelf, con, shop, mine)  # a new session opens on the newest current run, read once
+    assert found is not None and found.run_id == first.run_id and mine.chosen == first.run_id and len(shelf) == 1
+    assert session_run(shelf, con, shop, mine) is found
 
-    _add_order(con)  # new data: the chosen run and the stored model no longer serve it
-    now = orders_version(con)
-    assert now != version and chosen_run(shelf, chosen, now) is None
-    assert preview_default(shelf, chosen, now, newest_stored=None) is None
-    assert run_for_preview(ModelShelf(), con, shop, "popular", chosen) is None  # stored but stale
-    key = load_stored(shelf, con, shop, "popular")  # "Use this model" takes it anyway
-    assert key.version == now and shelf.get(key).name == "popular"
+    other = train_model(con, shop, "popular", params={"half_life_days": 3})  # another session trains
+    theirs.choose(other)
+    assert session_run(shelf, con, shop, mine).run_id == first.run_id  # ... and this session's choice holds
+    assert run_for_name(shelf, con, shop, "popular", mine).run_id == first.run_id
+    assert session_run(shelf, con, shop, Choice()).run_id == other.run_id  # a new session opens on the newest
+    repeat = train_model(con, shop, "repeat")
+    assert run_for_name(shelf, con, shop, "repeat", mine).run_id == repeat.run_id  # first sight: the newest
+    assert mine.by_name["repeat"] == repeat.run_id and mine.chosen == first.run_id
+    train_model(con, shop, "repeat", params={"half_life_days": 30})
+    assert run_for_name(shelf, con, shop, "repeat", mine).run_id == repeat.run_id  # pinned from then on
+
+    _add_order(con)  # new data: the chosen run stays chosen, and is stale
+    now = data_fingerprint(con)
+    assert session_run(shelf, con, shop, mine).run_id == first.run_id and is_stale(con, first)
+    assert "1 sales lines" not in staleness(first, now) and "(import #9)" in staleness(first, now)
+    assert session_run(shelf, con, shop, Choice()) is None  # a new session: no current run
+    assert run_for_name(shelf, con, shop, "ease", Choice()) is None
+    assert use_run(shelf, shop, mine, other.run_id).run_id == other.run_id  # "Use this run" takes it anyway
+    assert mine.chosen == other.run_id and mine.by_name["popular"] == other.run_id
     with pytest.raises(NotFound):
-        load_stored(shelf, con, shop, "ease")
+        use_run(shelf, shop, mine, "20200101-000000-ease-0000")
+
+    delete(shelf, shop, mine, other.run_id)  # deleted: dropped from the shelf and the choice
+    assert mine.chosen is None and "popular" not in mine.by_name and shelf.get(other.run_id) is None
+    theirs_view = resolve(ModelShelf(), shop, other.run_id)
+    assert theirs_view is None  # another session notices the file is gone
 
 
 def test_boost_and_id_lists_as_typed() -> None:

@@ -1,5 +1,5 @@
-"""Training on a real warehouse file: metadata, atomic storage next to the database, reload in a new
-process, and the `models` / `train` commands."""
+"""Training on a real warehouse file: metadata, atomic storage next to the database (one run per training),
+reload in a new process, and the `models` / `train` commands."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from recs.cli import main
 from recs.db import connect, refresh_derived
 from recs.errors import InputError, NotFound
 from recs.models import model_names
-from recs.models.store import list_models, load_model, model_path, models_dir
+from recs.models.store import list_models, load_model, models_dir, run_path, runs_dir
 from recs.training import is_stale, newest_current_model, train_model
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,7 +53,9 @@ def test_train_stores_model_and_metadata(shop) -> None:
     run = train_model(con, shop, "item_knn", params={"neighbors": "5"}, until="2024-03-01")
     con.close()
     model = run.model
-    assert run.path == model_path(shop, "item_knn") and run.path.exists() and run.path.with_suffix(".json").exists()
+    assert run.path == run_path(shop, run.run_id) and run.path.exists() and run.path.with_suffix(".json").exists()
+    assert "-item_knn-" in run.run_id and run.meta()["run_id"] == run.run_id
+    assert run.meta()["data_fingerprint"] == run.fingerprint
     assert run.params["neighbors"] == 5 and run.weighting == "binary" and run.name == "item_knn"
     assert run.train_cutoff.startswith("2024-03-01") and run.train_until.startswith("2024-03-01")
     assert run.until == pd.Timestamp("2024-03-01")
@@ -71,7 +73,7 @@ def test_train_stores_model_and_metadata(shop) -> None:
     assert is_stale(con, run)
     con.close()
     loaded = load_model(shop, "item_knn")
-    assert loaded.meta() == json.loads(model_path(shop, "item_knn").with_suffix(".json").read_text())
+    assert loaded.meta() == json.loads(run.path.with_suffix(".json").read_text())
     assert loaded.meta() == run.meta() and loaded.path == run.path
     pd.testing.assert_frame_equal(model.recommend(k=3), loaded.model.recommend(k=3))
     listing = list_models(shop)
@@ -98,8 +100,8 @@ def test_newest_current_model_is_the_last_one_trained_on_the_data_now(shop) -> N
 
 def test_failed_training_leaves_previous_model_byte_identical(shop) -> None:
     con = connect(shop)
-    train_model(con, shop, "ease", params={"l2": 10})
-    npz, js = model_path(shop, "ease"), model_path(shop, "ease").with_suffix(".json")
+    first = train_model(con, shop, "ease", params={"l2": 10})
+    npz, js = first.path, first.path.with_suffix(".json")
     before = npz.read_bytes(), js.read_bytes()
 
     def boom(fraction: float, _message: str) -> None:
@@ -112,7 +114,8 @@ def test_failed_training_leaves_previous_model_byte_identical(shop) -> None:
         train_model(con, shop, "ease", until="2020-01-01")
     con.close()
     assert (npz.read_bytes(), js.read_bytes()) == before
-    assert sorted(p.name for p in models_dir(shop).iterdir()) == ["ease.json", "ease.npz"]  # no temp files left
+    assert not list(models_dir(shop).rglob("*.tmp"))  # no temp files left
+    assert sorted(p.name for p in runs_dir(shop).iterdir()) == sorted([npz.name, js.name])
     assert load_model(shop, "ease").model.get_params()["l2"] == 10.0
 
 
@@ -149,10 +152,12 @@ def test_models_and_train_commands(shop, capsys) -> None:
     assert main(["train", "--db", str(shop), "--model", "popular", "--param", "half_life_days=7", "--quiet",
                  "--train-until", "2024-03-15"]) == 0
     out = capsys.readouterr().out
-    assert "trained popular" in out and "saved to" in out
+    assert "trained popular" in out and "stored as run " in out
     assert load_model(shop, "popular").params == {"half_life_days": 7.0}
     assert main(["models", "--trained", "--db", str(shop)]) == 0
-    assert capsys.readouterr().out.splitlines()[1].startswith("popular,popular,")
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[0].startswith("run_id,name,model,status,") and "-popular-" in listed[1]
+    assert listed[1].split(",")[1:4] == ["popular", "popular", "current"]
     for argv, words in [
         (["--model", "nope"], "unknown model 'nope'; known models:"),
         (["--model", "popular", "--param", "half_life_days=soon"], "not a valid float"),

@@ -1,7 +1,9 @@
-"""Trained models on the Recommendations, Customer and Product pages: choose, train (with Cancel), load, draw.
+"""Model runs on the Recommendations, Customer and Product pages: choose, train (with Cancel), use, draw.
 
-The models live in a `recs.runs.ModelShelf` per database file, shared by every session (st.cache_resource);
-the session remembers the `RunKey` of its chosen run. Which run a page shows is `recs.model_choice`'s rule.
+Loaded runs live in a `recs.runs.ModelShelf` per database file, shared by every session (st.cache_resource);
+the session keeps its own `recs.model_choice.Choice` (its chosen run and its run per model name), so another
+session's training never changes what this one shows. Which run a page shows is `recs.model_choice`'s rule;
+the table of stored runs (use, delete) is `pages.parts.run_list`.
 """
 
 from __future__ import annotations
@@ -11,18 +13,19 @@ from typing import Any
 import streamlit as st
 
 from pages.parts import common
-from recs import db, model_choice
+from recs import model_choice
 from recs.errors import RepeatError
-from recs.runs import ModelShelf, RunKey, TrainedModel
+from recs.model_choice import Choice
+from recs.runs import ModelShelf, TrainedModel
 
-CHOSEN = "reco_current_model"  # session key: the RunKey of the session's chosen run
+CHOICE = "reco_model_choice"  # session key: this session's recs.model_choice.Choice
 RUNNING = "reco_training_running"  # session key: the name of a model whose training this session started
 DEFAULT_MODEL = "repeat"
 
 
 @st.cache_resource(show_spinner=False)
 def _shelf(db_path: str) -> ModelShelf:
-    """The trained models of one database, for every session of this process."""
+    """The loaded runs of one database, for every session of this process."""
     return ModelShelf()
 
 
@@ -30,18 +33,57 @@ def shelf() -> ModelShelf:
     return _shelf(str(common.db_path()))
 
 
-def _chosen_key() -> RunKey | None:
-    key = st.session_state.get(CHOSEN)
-    return None if key is None else RunKey(*key)
+def choice() -> Choice:
+    """This session's choice of runs (created empty on first use)."""
+    if not isinstance(st.session_state.get(CHOICE), Choice):
+        st.session_state[CHOICE] = Choice()
+    return st.session_state[CHOICE]
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _fingerprint(_cur: Any, data_key: tuple) -> dict:
+    """The data now (one scan of the order lines), per data version."""
+    from recs.training import data_fingerprint
+
+    return data_fingerprint(_cur)
+
+
+def fingerprint(cur: Any) -> dict:
+    return _fingerprint(cur, common.data_key(cur))
+
+
+def staleness(cur: Any, run: TrainedModel) -> str | None:
+    """Why `run` is stale against the data now, in plain words; None when it is current."""
+    from recs.training import staleness as why_stale
+
+    return why_stale(run, fingerprint(cur))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _shop_products(_cur: Any, data_key: tuple) -> int:
+    from recs.preview import training_snapshot
+
+    return int(training_snapshot(_cur)["products"] or 0)
+
+
+def stale_text(cur: Any, run: TrainedModel) -> str | None:
+    """The stale warning for `run` ("trained on ... ; it knew N products, the shop now has M"), or None."""
+    why = staleness(cur, run)
+    if why is None:
+        return None
+    products = _shop_products(cur, common.data_key(cur))
+    return (f"Run {run.key} of **{run.name}** is stale: {why}. It knew {run.products:,} products; the shop now has "
+            f"{products:,} products bought. Its lists miss what changed since: train it again for the data now.")
 
 
 def chosen(cur: Any) -> TrainedModel | None:
-    """The session's chosen model while it serves the data now, else None."""
-    return model_choice.chosen_run(shelf(), _chosen_key(), db.orders_version(cur))
-
-
-def _choose(cur: Any, run: TrainedModel) -> None:
-    st.session_state[CHOSEN] = shelf().put(db.orders_version(cur), run)
+    """The session's chosen run (a new session: the newest run trained on the data now), else None. A damaged
+    run is reported in a red box (and dropped from the choice)."""
+    try:
+        return model_choice.session_run(shelf(), cur, common.db_path(), choice(), fingerprint(cur))
+    except RepeatError as exc:
+        common.show_error(exc)
+        return None
 
 
 def progress_callback(bar: Any):
@@ -57,17 +99,17 @@ def report_cancelled_training() -> None:
     """After a training run was stopped (the Cancel button, or any click that reran the page), say so once."""
     name = st.session_state.pop(RUNNING, None)
     if name is not None:
-        st.warning(f"Training of **{name}** was cancelled. Nothing was stored: the previous model is still in "
+        st.warning(f"Training of **{name}** was cancelled. Nothing was stored: the previous runs are still in "
                    "place.", icon=":material/cancel:")
 
 
 def train(cur: Any, name: str, params: dict, until: Any, weighting: str | None) -> TrainedModel | None:
-    """Train with a progress bar and a Cancel button, store it (survives a restart) and make it the session's
-    choice. On error: message, None, and the previous model stays chosen.
+    """Train with a progress bar and a Cancel button, store it as a new run (survives a restart) and make it the
+    session's choice. On error: message, None, and the previous run stays chosen.
 
     Cancelling works through Streamlit: a click reruns the page, which stops this run at its next progress
-    update; the model is stored only after the fit, so a stopped run leaves the previous files untouched, and
-    the flag in session state tells the next run to say so.
+    update; the run is stored only after the fit, so a stopped run leaves the stored runs untouched, and the
+    flag in session state tells the next run to say so.
     """
     from recs.export import check_orders
     from recs.training import train_model
@@ -89,19 +131,28 @@ def train(cur: Any, name: str, params: dict, until: Any, weighting: str | None) 
     st.session_state.pop(RUNNING, None)
     cancel.empty()
     bar.progress(1.0, text=f"Trained {name} in {run.fit_seconds:.1f} s")
-    _choose(cur, run)
+    shelf().put(run)
+    choice().choose(run)
     return run
 
 
 def model_for_preview(cur: Any, name: str, key_prefix: str) -> TrainedModel | None:
-    """A trained model `name` for the preview pages (`recs.model_choice.run_for_preview`).
+    """The session's run of model `name` for the preview pages (`recs.model_choice.run_for_name`), with a
+    warning when it is stale.
 
-    Never trains just because the page was opened (at 10 M lines that took minutes and 3 GB): with no model yet
-    it shows a "Train <name> now" button (progress bar on click) and a link to the Recommendations page, and
-    returns None until the user clicks. None (and a message) on error.
+    Never trains just because the page was opened (at 10 M lines that took minutes and 3 GB): with no run yet
+    it shows a "Train <name> now" button (progress bar on click; the run is stored) and a link to the
+    Recommendations page, and returns None until the user clicks. None (and a message) on error.
     """
-    found = model_choice.run_for_preview(shelf(), cur, common.db_path(), name, _chosen_key())
+    try:
+        found = model_choice.run_for_name(shelf(), cur, common.db_path(), name, choice(), fingerprint(cur))
+    except RepeatError as exc:  # a damaged run: say so, offer training below
+        common.show_error(exc)
+        found = None
     if found is not None:
+        warning = stale_text(cur, found)
+        if warning is not None:
+            st.warning(warning, icon=":material/history:")
         return found
     box = st.empty()
     with box.container():
@@ -113,50 +164,85 @@ def model_for_preview(cur: Any, name: str, key_prefix: str) -> TrainedModel | No
     if not clicked:
         return None
     box.empty()
-    from recs.export import fit_model
+    from recs.export import check_orders
+    from recs.training import train_model
 
     bar = st.progress(0.0, text=f"Training {name} with its default parameters…")
     try:
-        run = fit_model(cur, name, progress=progress_callback(bar))
+        check_orders(cur)
+        run = train_model(cur, common.db_path(), name, progress=progress_callback(bar))
     except RepeatError as exc:
         bar.empty()
         common.show_error(exc)
         return None
     bar.empty()
-    shelf().put(db.orders_version(cur), run)
+    shelf().put(run)
+    choice().by_name[name] = run.key
     return run
 
 
 def preview_default(cur: Any, fallback: str | None = None) -> str | None:
-    """The model a preview page opens on: the session's chosen one, else the stored model trained most recently
-    on the data now (so after a restart the pages pick up where the merchandiser left off), else `fallback`."""
-    from recs.models import model_names, store
+    """The model a preview page opens on: the session's chosen run's (a new session: the newest run trained on
+    the data now, so after a restart the pages pick up where the merchandiser left off), else `fallback`."""
+    from recs.models import model_names
 
-    stamp = store.stored_stamp(common.db_path())
-    newest = _newest_stored(cur, common.data_key(cur), stamp) if stamp else None
-    name = model_choice.preview_default(shelf(), _chosen_key(), db.orders_version(cur), newest)
+    found = chosen(cur)
+    name = None if found is None else found.name
     return name if name in model_names() else fallback
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _newest_stored(_cur: Any, data_key: tuple, stamp: tuple) -> str | None:
-    """Cached per data version and stored files: the fingerprint costs a scan of the order lines."""
-    from recs.training import newest_current_model
-
+def use_run(cur: Any, run_id: str) -> TrainedModel | None:
+    """"Use this run": make stored run `run_id` the session's choice and say what was loaded (and that it is
+    stale when it is); None (with a message) when that fails."""
     try:
-        return newest_current_model(_cur, common.db_path())
-    except RepeatError:
-        return None
-
-
-def load_stored_as_current(cur: Any, name: str) -> bool:
-    """Make the stored model `name` the session's choice; False (with a message) when that fails."""
-    try:
-        st.session_state[CHOSEN] = model_choice.load_stored(shelf(), cur, common.db_path(), name)
+        run = model_choice.use_run(shelf(), common.db_path(), choice(), run_id)
     except RepeatError as exc:
         common.show_error(exc)
-        return False
-    return True
+        return None
+    warning = stale_text(cur, run)
+    if warning is None:
+        st.success(f"Loaded **{run.name}** (run {run.key}), trained on the data as it is now.")
+    else:
+        st.warning(f"Loaded a stale run. {warning}", icon=":material/history:")
+    return run
+
+
+def run_notes(cur: Any, run: TrainedModel) -> None:
+    """Under the Recommendations page's summary: the run id, and a warning when the run is stale."""
+    st.caption(f"Run {run.key}, trained {run.trained_at.replace('T', ' ')[:16]} UTC.")
+    warning = stale_text(cur, run)
+    if warning is not None:
+        st.warning(warning, icon=":material/history:")
+
+
+def export_confirmed(cur: Any, run: TrainedModel) -> bool:
+    """True when `run` may feed a campaign list: it is current, or the user ticked the box that says it is stale
+    (drawn here, above the Export tab's form)."""
+    if staleness(cur, run) is None:
+        return True
+    st.warning("The chosen run is stale (see above): its lists miss what changed in the data since it was trained.",
+               icon=":material/history:")
+    return st.checkbox("Export from this stale run anyway", value=False, key="export-allow-stale")
+
+
+def record_evaluation(run: TrainedModel, frame: Any, cutoff: Any, horizon_days: int) -> None:
+    """Keep the evaluation figures of the session's run beside it (shown in the table of runs); quietly nothing
+    for a run that is not stored or was not evaluated."""
+    from recs.models import store
+    from recs.runs import evaluation_figures
+
+    figures = evaluation_figures(frame, run.name, cutoff, horizon_days)
+    if figures is None or run.path is None or run.run_id is None:
+        return
+    try:
+        store.record_figures(common.db_path(), run.run_id, figures)
+    except RepeatError:  # deleted meanwhile: nothing to keep them beside
+        return
+
+
+def refuse_stale_export() -> None:
+    st.error("Not built: the chosen run is stale. Train the model again for the data now, or tick **Export from "
+             "this stale run anyway**.")
 
 
 # ---------------------------------------------------------------------------------------------- widgets

@@ -24,7 +24,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "reason.",
     )
     add_db_argument(parser)
-    parser.add_argument("--model", required=True, help="model name (see `python -m recs models`)")
+    parser.add_argument("--model", default=None, help="model name (see `python -m recs models`), trained on the fly")
+    parser.add_argument("--run", default=None, metavar="ID",
+                        help="use this stored run instead of training (see `python -m recs models --trained`)")
+    parser.add_argument("--allow-stale", action="store_true",
+                        help="export from a stored run (--run) even when it was trained before the data changed")
     parser.add_argument("--k", default="10", help="recommendations per customer (default 10)")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="model parameter, repeatable (e.g. --param neighbors=50); see `recs models`")
@@ -67,7 +71,10 @@ def run(args: argparse.Namespace) -> int:
     if args.experiment is not None and args.holdout is None:
         raise InputError("--experiment is only used with --holdout SHARE")
     share, experiment = check_holdout(args.holdout, args.experiment)
-    get_model(args.model, **parse_params(args.param))  # unknown name or parameter -> InputError, before any work
+    if (args.model is None) == (args.run is None):
+        raise InputError("give either --model NAME (trained on the fly) or --run ID (a stored run)")
+    if args.model is not None:
+        get_model(args.model, **parse_params(args.param))  # unknown name or parameter -> InputError, before any work
     _check_segment(args.segment)
     until = to_timestamp(args.train_until, "--train-until")
     path = db_path(args)
@@ -80,9 +87,15 @@ def run(args: argparse.Namespace) -> int:
     except duckdb.Error as exc:  # e.g. a CSV or text file passed as --db
         raise InputError(f"cannot open {path} as a DuckDB database: {exc}") from exc
     try:
-        check_orders(con, until)
-        model = fit_model(con, args.model, params=parse_params(args.param), until=until,
-                          weighting=args.weighting).model
+        if args.run is not None:  # a stored run: its own model, settings and cutoff; refused when stale
+            from recs.model_choice import run_for_export
+
+            stored = run_for_export(con, path, args.run, allow_stale=args.allow_stale)
+            model, until = stored.model, stored.until
+        else:
+            check_orders(con, until)
+            model = fit_model(con, args.model, params=parse_params(args.param), until=until,
+                              weighting=args.weighting).model
         rules = Rules(exclude_purchased=not args.include_purchased)
         campaign = campaign_list(con, model, k=k, rules=rules, segment=args.segment, holdout=share,
                                  experiment_id=experiment, seed=args.seed, cutoff=until)

@@ -14,9 +14,10 @@ from recs.training import parse_params, train_model
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "train", help="train a recommender and store it next to the database",
+        "train", help="train a recommender and store it as a new run next to the database",
         description="Train one registry model on valid purchases (strictly before --train-until when given) and "
-        "store it in <db>.models/<name>.npz. A failed training leaves the previous model in place.",
+        "store it as a new run in <db>.models/runs/ beside the earlier runs (list them with `python -m recs models "
+        "--trained`). A failed training stores nothing and leaves every earlier run in place.",
     )
     add_db_argument(parser)
     parser.add_argument("--model", required=True, help="registry name (see `python -m recs models`)")
@@ -53,5 +54,5 @@ def run(args: argparse.Namespace) -> int:
     print(f"trained {run.model.name} on {run.customers:,} customers x {run.products:,} products "
           f"({run.interactions:,} interactions, data before {run.train_cutoff[:10]}) in "
           f"{run.fit_seconds:.2f} s; weighting {run.weighting}; params {run.params}")
-    print(f"saved to {run.path}")
+    print(f"stored as run {run.run_id} in {run.path}")
     return 0

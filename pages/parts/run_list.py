@@ -1,0 +1,72 @@
+"""The Recommendations page's table of stored model runs: every run with its data, status and figures; use one,
+delete one. A damaged run is a row with its reason, never a traceback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from pages.parts import common, model_runs
+from recs import model_choice
+from recs.errors import RepeatError
+from recs.models import store
+
+LABELS = {"run_id": "Run", "name": "Model", "status": "Status", "trained_at": "Trained (UTC)",
+          "data": "Trained on", "train_cutoff": "Lines before", "weighting": "Weighting", "fit_seconds": "Fit (s)",
+          "customers": "Customers", "products": "Products", "params": "Parameters", "ndcg_new": "NDCG new",
+          "ndcg_all": "NDCG all", "eval_cutoff": "Evaluated at cutoff", "problem": "Problem"}
+STATUS = {"current": "current", "stale": "stale: older data", "damaged": "damaged", "ok": "ok"}
+MESSAGE = "run-list-message"  # session key: what the last delete did, shown on the next run
+
+
+def _delete(run_id: str) -> None:
+    """The Delete button's callback (before the page reruns, so the table no longer shows the run)."""
+    try:
+        model_choice.delete(model_runs.shelf(), common.db_path(), model_runs.choice(), run_id)
+    except RepeatError as exc:
+        st.session_state[MESSAGE] = ("error", str(exc))
+    else:
+        st.session_state[MESSAGE] = ("success", f"Deleted run {run_id}.")
+    st.session_state["run-delete-sure"] = False
+
+
+def _label(row: Any) -> str:
+    when = str(row["trained_at"] or "")[:16].replace("T", " ")
+    return f"{row['name'] or '?'} · {when or 'unknown time'} · {STATUS.get(row['status'], row['status'])} · {row['run_id']}"
+
+
+def runs_section(cur: Any) -> None:
+    """Stored runs (newest first), their CSV, and "Use this run" / "Delete this run" for one of them."""
+    st.subheader("Model runs")
+    st.caption("Every training is kept as a run beside the earlier ones. **current**: trained on the data as it is "
+               "now; **stale**: trained before the last import; **damaged**: its file cannot be read.")
+    said = st.session_state.pop(MESSAGE, None)
+    if said is not None:
+        (st.success if said[0] == "success" else st.error)(said[1])
+    frame = store.runs_frame(store.list_runs(common.db_path()), model_runs.fingerprint(cur))
+    if frame.empty:
+        st.caption("No stored runs yet: train a model above.")
+        return
+    shown = frame[list(LABELS)].rename(columns=LABELS)
+    shown["Status"] = frame["status"].map(STATUS).fillna(frame["status"])
+    st.dataframe(shown, hide_index=True, width="stretch", column_config={"Fit (s)": st.column_config.NumberColumn(
+        format="%.2f"), "NDCG new": st.column_config.NumberColumn(format="%.3f"),
+        "NDCG all": st.column_config.NumberColumn(format="%.3f")})
+    common.download_csv(frame, "model-runs.csv", key="dl-stored")
+    damaged = frame[frame["status"] == "damaged"]
+    if len(damaged):
+        st.warning(f"{len(damaged)} run(s) cannot be read (see **Problem**); delete them or train again.",
+                   icon=":material/broken_image:")
+    ids = list(frame["run_id"])
+    labels = {row["run_id"]: _label(row) for _, row in frame.iterrows()}
+    current = model_runs.choice().chosen
+    c1, c2, c3 = st.columns([4, 1, 1])
+    picked = c1.selectbox("Stored run", ids, index=ids.index(current) if current in ids else 0, key="stored-choice",
+                          format_func=labels.get)
+    use = c2.button("Use this run", key="stored-load", icon=":material/play_arrow:")
+    sure = c3.checkbox("Delete it", key="run-delete-sure", help="Tick, then press Delete this run")
+    c3.button("Delete this run", key="run-delete", icon=":material/delete:", disabled=not sure, on_click=_delete,
+              args=(picked,))
+    if use:
+        model_runs.use_run(cur, picked)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.parts import common, frame
+from pages.parts import common, frame, metric_help
 from pages.parts import model_runs as rw
 from recs import preview
 from recs.errors import RepeatError
@@ -19,6 +19,7 @@ st.caption("Products like this one, what its buyers also bought, the customers m
            "(a targeting list) and how long customers take to buy it again.")
 cur = common.require_orders()
 key = common.data_key(cur)
+shop = metric_help.shop_settings()
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -68,7 +69,7 @@ except RepeatError as exc:
     st.stop()
 cols = st.columns(5)
 cols[0].metric("Category", info["category"] or "—")
-cols[1].metric("Price", "—" if info["unit_price"] is None else f"{info['unit_price']:,.2f}")
+cols[1].metric("Price", "—" if info["unit_price"] is None else shop.money(info["unit_price"]))
 cols[2].metric("Buyers", f"{info['buyers'] or 0:,}")
 cols[3].metric("Orders", f"{info['orders'] or 0:,}")
 cols[4].metric("In stock", "yes" if info["in_stock"] in (True, None) else "no")
@@ -91,17 +92,17 @@ with left:
         except RepeatError as exc:
             st.info(f"{exc} — the models only know real products bought before their cutoff.")
         else:
-            st.dataframe(similar, hide_index=True, width="stretch")
+            metric_help.show(similar, shop.currency, {"score": ("Similarity", "number", "%.3f")}, width="stretch")
             common.download_csv(similar, f"similar-{product}-{name}.csv", key="dl-product-similar")
     else:
         st.caption(f"Shown once the **{name}** model is trained (the button above).")
 with right:
     st.subheader("Customers who bought this also bought")
     also = _also(cur, key, product, int(k))
-    st.dataframe(also, hide_index=True, width="stretch",
-                 column_config={"share": st.column_config.NumberColumn("share", format="percent"),
-                                "lift": st.column_config.NumberColumn("lift", format="%.2f")})
-    st.caption("share: of this product's buyers, how many bought it; lift above 1: more than shoppers in general.")
+    metric_help.show(also, shop.currency, {"customers": ("Buyers of both", "number", "localized")},
+                     width="stretch")
+    st.caption("Share of its buyers: of this product's buyers, how many bought the other; lift above 1: more than "
+               "shoppers in general.")
     common.download_csv(also, f"also-bought-{product}.csv", key="dl-product-also")
 
 st.subheader("Customers most likely to buy it next")
@@ -116,7 +117,8 @@ if found is not None:
     except RepeatError as exc:
         st.info(str(exc))
     else:
-        st.dataframe(buyers, hide_index=True, width="stretch", height=300)
+        metric_help.show(buyers, shop.currency, {"orders": ("Orders in all", "number", "localized")},
+                         width="stretch", height=300)
         common.download_csv(buyers, f"likely-buyers-{product}-{name}.csv", label="Download targeting list",
                             key="dl-product-buyers")
 else:
@@ -124,6 +126,7 @@ else:
                "above).")
 
 st.subheader("Repurchase cycle")
+shape = cycle["shape"]
 if cycle["median_days"] is None:
     st.info("Nobody has bought this product on two different days yet, so it has no repurchase cycle.")
 else:
@@ -131,10 +134,10 @@ else:
     cols[0].metric("Median days between purchases", f"{cycle['median_days']:.0f}")
     cols[1].metric("Middle half", f"{cycle['p25_days']:.0f}–{cycle['p75_days']:.0f} days")
     cols[2].metric("Customers who re-bought", f"{cycle['repeat_customers']:,}")
-    st.caption(f"Half of the {cycle['repeat_purchases']:,} repeat purchases came within "
-               f"{cycle['median_days']:.0f} days of the same customer's previous one: a reminder around then "
-               "reaches people when they are ready to buy again.")
+    (st.info if shape.humps == 2 else st.caption)(shape.advice)
+    marks = ([(shape.early_median, "early group"), (shape.late_median, "late group")] if shape.humps == 2 else None)
     fig = days_histogram(cycle["gaps"]["gap_days"], cycle["median_days"], "Days since the previous purchase",
-                         unit="repeat purchases", median_text="median", target_bins=40)  # bins, not every gap
+                         unit="repeat purchases", median_text="median", target_bins=40,
+                         marks=marks)  # bins, not every gap
     st.plotly_chart(fig, width="stretch")
     common.download_csv(cycle["gaps"], f"repurchase-gaps-{product}.csv", key="dl-product-gaps")

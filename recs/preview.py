@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from recs import sql
+from recs.cycles import cycle_shape
 from recs.errors import InputError, NotFound
 
 
@@ -78,7 +79,8 @@ def repurchase_gaps(con: Any, product_id: str) -> pd.DataFrame:
 
 
 def repurchase_cycle(con: Any, product_id: str) -> dict[str, Any]:
-    """The product's repurchase cycle: median and quartiles of the gaps, how many customers re-bought, the gaps."""
+    """The product's repurchase cycle: median and quartiles of the gaps, how many customers re-bought, the gaps, and
+    its `shape` (one or two humps, with the reminder advice: recs.cycles)."""
     gaps = repurchase_gaps(con, product_id)
     values = gaps["gap_days"].to_numpy(dtype=float)
     out: dict[str, Any] = {
@@ -88,6 +90,7 @@ def repurchase_cycle(con: Any, product_id: str) -> dict[str, Any]:
         "median_days": float(np.median(values)) if len(values) else None,
         "p25_days": float(np.percentile(values, 25)) if len(values) else None,
         "p75_days": float(np.percentile(values, 75)) if len(values) else None,
+        "shape": cycle_shape(values),
     }
     return out
 

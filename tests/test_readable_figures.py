@@ -3,6 +3,7 @@ default, a readable weekly grid with period 0 outside the colour scale, and the 
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import numpy as np
@@ -112,3 +113,17 @@ def test_retention_page_reads_well_on_weeks_and_keeps_the_cohorts_to_compare(sma
     at.date_input(key="ret_dates").set_value((pd.Timestamp("2025-03-01").date(),
                                               pd.Timestamp("2025-12-31").date())).run()
     assert not at.exception and at.multiselect(key="ret_cohorts").value is not None
+
+
+def test_product_page_names_both_humps_and_labels_its_tables(demo_db, use_db):
+    use_db(demo_db)
+    at = open_page("pages/product.py")
+    at.text_input(key="product-search").set_value("BAK-019").run()  # Panettone: a second gift soon, most a year on
+    assert not at.exception
+    assert at.selectbox(key="product-pick").value == "BAK-019"
+    assert any("Two groups re-buy it" in i.value and "~a year" in i.value for i in at.info)
+    assert {m.label: m.value for m in at.metric}["Price"].startswith("£")
+    also = at.dataframe[0]
+    labels = {name: c.get("label") for name, c in json.loads(also.proto.columns).items()}
+    assert labels["share"] == "Share of its buyers"  # a human label on screen; the CSV keeps `share`
+    assert "None" not in also.value.astype(str).to_numpy()

@@ -93,3 +93,59 @@ def download(name: str, frame: pd.DataFrame | Callable[[], pd.DataFrame], file_n
             else "Columns as in docs/metrics.md.")
     st.download_button(label, data=data, file_name=safe, mime="text/csv", key=key or f"dl-{safe}",
                        icon=":material/download:", on_click="ignore", help=f"{metrics.definition(name).title}: {same}")
+
+
+# Screen labels of the columns of tables that are not metrics (previews, experiments): the CSV keeps the names.
+_TEXT, _NUMBER, _DATE, _MONEY, _SHARE = "text", "number", "date", "money", "share"
+SCREEN_COLUMNS: dict[str, tuple[str, str, str | None]] = {
+    "rank": ("Rank", _NUMBER, "%d"), "product_id": ("Product", _TEXT, None), "product_name": ("Name", _TEXT, None),
+    "category": ("Category", _TEXT, None), "score": ("Model score", _NUMBER, "%.3f"),
+    "customers": ("Customers", _NUMBER, "localized"), "share": ("Share of its buyers", _SHARE, None),
+    "lift": ("Lift", _NUMBER, "%.2f"), "customer_id": ("Customer", _TEXT, None),
+    "bought_before": ("Orders of it before", _NUMBER, "%d"), "last_bought": ("Last bought", _DATE, None),
+    "first_bought": ("First bought", _DATE, None), "orders": ("Orders", _NUMBER, "localized"),
+    "quantity": ("Quantity", _NUMBER, "localized"), "revenue": ("Revenue", _MONEY, None),
+    "is_product": ("Real product", "flag", None), "order_id": ("Order", _TEXT, None),
+    "ordered_at": ("Ordered at", _DATE, "YYYY-MM-DD HH:mm"), "items": ("Items", _NUMBER, "localized"),
+    "lines": ("Lines", _NUMBER, "localized"), "reason": ("Why", _TEXT, None), "gap_days": ("Days since", _NUMBER, "%d"),
+}
+
+
+def screen_config(columns, currency: str | None = None, extra: dict | None = None) -> dict:
+    """st.dataframe's column_config giving the known `columns` (SCREEN_COLUMNS, then `extra`: name -> (label, kind,
+    format)) human labels and formats; money labelled with `currency`; a reason column wide enough to read."""
+    known = {**SCREEN_COLUMNS, **(extra or {})}
+    config = {}
+    for column in columns:
+        if column not in known:
+            continue
+        label, kind, fmt = known[column]
+        if kind == _MONEY:
+            config[column] = st.column_config.NumberColumn(f"{label} ({currency})" if currency else label,
+                                                           format="%.2f")
+        elif kind == _SHARE:
+            config[column] = st.column_config.NumberColumn(label, format="percent")
+        elif kind == _NUMBER:
+            config[column] = st.column_config.NumberColumn(label, format=fmt)
+        elif kind == _DATE:
+            config[column] = st.column_config.DatetimeColumn(label, format=fmt or "YYYY-MM-DD")
+        elif kind == "flag":
+            config[column] = st.column_config.CheckboxColumn(label)
+        else:
+            config[column] = st.column_config.TextColumn(label, width="large" if column == "reason" else None)
+    return config
+
+
+def for_screen(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `frame` for the screen: missing text shown as '—' instead of 'None' (numbers stay numbers)."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object:
+            out[column] = out[column].where(out[column].notna(), "—")
+    return out
+
+
+def show(frame: pd.DataFrame, currency: str | None = None, extra: dict | None = None, **kwargs) -> None:
+    """A non-metric table with human column labels (`screen_config`) and no 'None' cells (`for_screen`)."""
+    kwargs.setdefault("hide_index", True)
+    st.dataframe(for_screen(frame), column_config=screen_config(frame.columns, currency, extra), **kwargs)

@@ -222,8 +222,10 @@ def histogram_bins(values: np.ndarray, target_bins: int = 60,
 
 
 def days_histogram(days: np.ndarray, median: float | None, x_title: str, weights: np.ndarray | None = None,
-                   unit: str = "customers", median_text: str | None = None, target_bins: int = 60) -> go.Figure:
-    """Bars of `days` (each counted `weights` times, default once) in round bins of whole days, the median marked.
+                   unit: str = "customers", median_text: str | None = None, target_bins: int = 60,
+                   marks: list[tuple[float, str]] | None = None) -> go.Figure:
+    """Bars of `days` (each counted `weights` times, default once) in round bins of whole days, the median marked
+    (and each of `marks`, (days, text): e.g. the medians of a two-humped cycle).
 
     Binned here (`histogram_bins`), so the browser gets one bar per bin, not every value (a product's repurchase
     gaps are ~100 k values at 10 M lines)."""
@@ -236,6 +238,9 @@ def days_histogram(days: np.ndarray, median: float | None, x_title: str, weights
     if median is not None and not pd.isna(median):
         fig.add_vline(x=median, line_dash="dash", line_color=RATE_COLOR,
                       annotation_text=median_text or f"median {median:.1f} days", annotation_position="top right")
+    for x, text in marks or []:
+        fig.add_vline(x=x, line_dash="dot", line_color=RATE_COLOR, annotation_text=text,
+                      annotation_position="top left")
     fig.update_xaxes(title_text=x_title)
     fig.update_yaxes(title_text=unit)
     fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), bargap=0.05)

@@ -58,7 +58,7 @@ def test_train_rules_and_export_match_the_cli(shop):
     assert metrics["Model"] == "item_knn"
     assert int(metrics["Customers"].replace(",", "")) > 0 and metrics["Fit time"].endswith(" s")
     assert any("Trained **item_knn**" in s.value for s in at.success)
-    assert "item_knn" in list(at.dataframe[0].value["name"])  # the stored models list
+    assert "item_knn" in list(at.dataframe[0].value["Model"])  # the table of stored runs
 
     at.number_input(key="export-k").set_value(5)
     at.button(key="FormSubmitter:export-form-Build campaign list").click()

@@ -38,6 +38,7 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
     path = Path(path)
     if read_only and not path.exists():
         raise InputError(f"database not found: {path}")
+    check_database_path(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -61,6 +62,26 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
     return con
 
 
+def is_duckdb_file(path: Path) -> bool:
+    """True when `path` is a DuckDB database file (its header carries the magic bytes "DUCK" at offset 8)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(12)[8:12] == b"DUCK"
+    except OSError:
+        return False
+
+
+def check_database_path(path: str | Path) -> None:
+    """Refuse a path that is neither a new file nor a DuckDB database: DuckDB would open `orders.csv` as an empty
+    in-memory database, and every import into it would vanish."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"cannot use {path} as a database: it is a directory; give a .duckdb file")
+    if path.exists() and path.stat().st_size > 0 and not is_duckdb_file(path):
+        raise InputError(f"cannot use {path} as a database: it is not a DuckDB file (give an existing .duckdb "
+                         "file or a new path, e.g. data/shop.duckdb)")
+
+
 PRODUCT_SALES_COLUMNS = ["product_id", "buyers", "quantity", "revenue", "lines", "first_sold", "last_sold"]
 ORDERS_COLUMNS = ["order_id", "customer_id", "ordered_at", "revenue", "customer_order_no", "last_line_at"]
 
@@ -80,6 +101,8 @@ def init_schema(con: duckdb.DuckDBPyConnection) -> None:
     if missing_sales and sales is not None:
         sql.run(con, "db/drop_product_sales")
     con.execute(resources.files("recs").joinpath("schema.sql").read_text(encoding="utf-8"))
+    if sql.run(con, "db/product_id_nullable").fetchall()[0][0] == "NO":
+        sql.run(con, "db/allow_orders_only")
     if outdated or missing_sales:
         refresh_derived(con)
 

@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS order_lines (
     line_no     INTEGER NOT NULL,
     customer_id VARCHAR,                   -- NULL = guest order
     ordered_at  TIMESTAMP NOT NULL,
-    product_id  VARCHAR NOT NULL,
+    product_id  VARCHAR,                   -- NULL = orders-only data (no product column in the file)
     quantity    DOUBLE NOT NULL,
     unit_price  DOUBLE NOT NULL,
     status      VARCHAR NOT NULL,          -- completed | cancelled | returned

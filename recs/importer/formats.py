@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from recs.errors import InputError
 
-FORMATS = ("generic", "online-retail")
+FORMATS = ("generic", "online-retail", "cdnow")
 
 
 @dataclass(frozen=True)
@@ -27,11 +27,17 @@ class Layout:
         return self.required + self.optional
 
 
+# product_id is optional: a file without it imports as orders only (every manager metric works; the
+# recommendation pages say they need products).
 GENERIC = Layout(
-    required=("order_id", "customer_id", "ordered_at", "product_id", "quantity", "unit_price"),
-    optional=("status", "product_name", "category", "country"),
+    required=("order_id", "customer_id", "ordered_at", "quantity", "unit_price"),
+    optional=("product_id", "status", "product_name", "category", "country"),
     aliases={},
 )
+# The CDNOW purchase log (whitespace separated, no header): read by `readers.cdnow_relation` into these columns,
+# one order per customer and day, the line's dollar total divided by its number of CDs as the unit price.
+CDNOW_COLUMNS = ("customer_id", "customer_index", "ordered_at", "quantity", "line_total")
+CDNOW = Layout(required=("order_id", "customer_id", "ordered_at", "quantity", "unit_price"), optional=(), aliases={})
 ONLINE_RETAIL = Layout(
     required=("order_id", "product_id", "quantity", "ordered_at", "unit_price", "customer_id"),
     optional=("product_name", "country"),
@@ -68,6 +74,13 @@ _TS_DAY_FIRST = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d/%m/%y %H
 _TS_OTHER = ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d")
 
 
+# Order dates outside this range are refused (a year 1 or 9999 is a typo or a placeholder, never a sale).
+FIRST_DATE, LAST_DATE = "1900-01-01", "2100-12-31"
+# A line worth this much or more (quantity x unit price, in absolute value) is refused: no real sale is, and sums
+# of such values overflow to infinity.
+MAX_LINE_AMOUNT = 1e15
+
+
 def _key(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
@@ -79,6 +92,17 @@ def resolve_columns(file_name: str, header: list[str], layout: Layout, mapping: 
     Matching ignores case, spaces and punctuation ("Order ID" matches order_id). `mapping` (our name ->
     file column name) wins over matching, which is how the Data page renames columns.
     """
+    seen: dict[str, str] = {}
+    repeated = []
+    for col in header:
+        name = col.strip().lower()
+        if name and name in seen and seen[name] not in repeated:
+            repeated.append(seen[name])
+        seen.setdefault(name, col)
+    if repeated:
+        raise InputError(f"{file_name}: the header names the same column more than once: "
+                         f"{', '.join(repr(c) for c in repeated)}; rename or remove the repeated column(s) so each "
+                         "name says which values to read")
     by_key: dict[str, int] = {}
     for i, col in enumerate(header):
         by_key.setdefault(_key(col), i)
@@ -112,12 +136,16 @@ def resolve_columns(file_name: str, header: list[str], layout: Layout, mapping: 
 def number_sql(col: str) -> str:
     """Text -> DOUBLE; a decimal comma ("2,55") is accepted; anything else unparseable becomes NULL.
 
+    A comma followed by exactly three digits ("1,000") is NULL (reported as not a number): it reads as a thousands
+    separator as easily as a decimal comma, and guessing wrong stores 1 for a thousand.
+
     Without a comma the cast is tried on the text as it is first: DuckDB's cast skips surrounding blanks, so
     whenever it reads the untrimmed text it reads the trimmed one to the same value. Each sub-expression occurs
     once, so DuckDB does not hoist `trim` out of the lazy branch and run it on every row.
     """
     return (f"coalesce(CASE WHEN NOT contains({col}, ',') THEN TRY_CAST({col} AS DOUBLE) END, "
-            f"TRY_CAST(regexp_replace(trim({col}), '^([-+]?[0-9]*),([0-9]+)$', '\\1.\\2') AS DOUBLE))")
+            f"TRY_CAST(regexp_replace(trim({col}), '^([-+]?[0-9]*),([0-9]{{1,2}}|[0-9]{{4,}})$', '\\1.\\2') "
+            "AS DOUBLE))")
 
 
 def iso_timestamp_sql(col: str) -> str:
@@ -183,7 +211,7 @@ def order_lines_select(fmt: str, cols: dict[str, int], day_first: bool) -> str:
         f"{customer} AS customer_id",
         f"{c['ordered_at']} AS ordered_at_raw",
         f"{timestamp_sql(c['ordered_at'], day_first)} AS ordered_at",
-        f"{text_sql(c['product_id'])} AS product_id",
+        f"{text_sql(c.get('product_id'))} AS product_id",
         f"{c['quantity']} AS quantity_raw",
         f"{number_sql(c['quantity'])} AS quantity",
         f"{c['unit_price']} AS unit_price_raw",
@@ -207,7 +235,10 @@ def order_lines_fast_query(fmt: str, cols: dict[str, int], width: int, relation:
     The same expressions as `order_lines_select`, except: `ordered_at` holds only the ISO reading and `_ts_raw`
     keeps the text of the rows that may need the slash/dot layouts or show day-first dates (not ISO, or with a
     '/'), so the day-first decision and the second try run on those rows only; `_h` hashes the whole text row
-    (exact duplicates); `_blank` marks blank rows (checked column by column only when there is no order id).
+    (exact duplicates); `_blank` marks blank rows (checked column by column only when there is no order id);
+    `_quantity_raw`, `_unit_price_raw` and `_status_raw` keep the text of the values that failed to convert (NULL
+    elsewhere, so they cost next to nothing on a clean file), which is all an error message needs: a bad file is
+    never read a second time.
     Product names and categories stay as written (`*_raw`): only the products table needs them, and it trims
     the few distinct (product, name, category) combinations instead of every row.
     The inner SELECT computes each conversion once; the outer one derives the flags from its results.
@@ -220,7 +251,7 @@ def order_lines_fast_query(fmt: str, cols: dict[str, int], width: int, relation:
         f"{customer} AS customer_id",
         f"{iso_timestamp_sql(c['ordered_at'])} AS ordered_at",
         f"{c['ordered_at']} AS _ts_text",
-        f"{text_sql(c['product_id'])} AS product_id",
+        f"{text_sql(c.get('product_id'))} AS product_id",
         f"{number_sql(c['quantity'])} AS quantity",
         f"{number_sql(c['unit_price'])} AS unit_price",
         f"{status} AS status",
@@ -230,10 +261,15 @@ def order_lines_fast_query(fmt: str, cols: dict[str, int], width: int, relation:
         f"hash({every}) AS _h",
         every,
     ])
+    status_raw = f"CASE WHEN status IS NULL THEN {c['status']} END" if "status" in c and fmt != "online-retail" else (
+        "CAST(NULL AS VARCHAR)")
     return (f"SELECT order_id, customer_id, ordered_at, "
             f"CASE WHEN ordered_at IS NULL OR contains(_ts_text, '/') THEN _ts_text END AS _ts_raw, product_id, "
             f"quantity, unit_price, status, product_name_raw, category_raw, country, _h, "
-            f"CASE WHEN order_id IS NOT NULL THEN false ELSE {blank_sql(width)} END AS _blank "
+            f"CASE WHEN order_id IS NOT NULL THEN false ELSE {blank_sql(width)} END AS _blank, "
+            f"CASE WHEN quantity IS NULL OR NOT isfinite(quantity) THEN {c['quantity']} END AS _quantity_raw, "
+            f"CASE WHEN unit_price IS NULL OR NOT isfinite(unit_price) THEN {c['unit_price']} END AS _unit_price_raw, "
+            f"{status_raw} AS _status_raw "
             f"FROM (SELECT {inner} FROM {relation})")
 
 

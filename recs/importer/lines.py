@@ -1,10 +1,10 @@
 """Order lines in one pass over the file: typed columns only, one check query, line numbers in file order.
 
-The file's text is read once into `_imp_lines` (typed values, a hash of the whole text row, a blank-row flag;
-no copy of the text). One aggregate query runs every check and every report figure. Only when a check fails is
-the file staged as text the slow, exact way (`_explain`), so the message names the file, the column and the first
-offending rows with their raw values exactly as before. Row numbers come from the table's rowids, which follow
-the file order (the header is row 1).
+The file's text is read once into `_imp_lines` (typed values, a hash of the whole text row, a blank-row flag, and
+the text of only the values that failed to convert). One aggregate query runs every check and every report figure.
+When a check fails, `_explain` names the file, the column and the first offending rows with their raw values from
+that same table: a bad file is never read twice nor staged as text, so a failing import needs about the memory of
+a clean one. Row numbers come from the table's rowids, which follow the file order (the header is row 1).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 
 from recs.errors import InputError
 from recs.importer import formats, validate
-from recs.importer.readers import Source, stage_file
+from recs.importer.readers import FIRST_DATA_ROW, Source
 
 LINES = "_imp_lines"
 SPANS = "_imp_spans"
@@ -23,7 +23,9 @@ CHECKED = "_imp_checked"
 KEPT = f"(SELECT * FROM {LINES} WHERE NOT _blank)"  # the non-blank rows, as a relation
 # product id, name and category (as written) of the non-blank rows, for `products.merge_from_lines`
 PRODUCT_LINES = (f"(SELECT product_id, product_name_raw AS product_name, category_raw AS category FROM {LINES} "
-                 "WHERE NOT _blank)")
+                 "WHERE NOT _blank AND product_id IS NOT NULL)")
+# a line that counts as a sale (the `valid_lines` view of recs/schema.sql, on the staged typed rows)
+SALE = "(quantity > 0 AND unit_price > 0 AND status NOT IN ('cancelled', 'returned'))"
 
 
 @dataclass
@@ -40,6 +42,11 @@ class Checked:
     first_at: str | None
     last_at: str | None
     repeated_hashes: int  # rows whose text hash equals an earlier row's (0: no exact duplicates at all)
+    zero_price_lines: int = 0  # not cancelled or returned, quantity > 0, price 0: not a sale
+    negative_lines: int = 0  # not cancelled or returned, quantity <= 0 or price < 0: not a sale
+    not_sale_lines: int = 0  # every line `valid_lines` leaves out (cancelled and returned included)
+    customers_without_sales: int = 0  # customers with lines, none of them a sale: absent from every figure
+    fingerprint: str = ""  # the typed rows, whatever their order, line endings, BOM or encoding
 
 
 def build(con, src: Source, fmt: str, cols: dict[str, int]) -> None:
@@ -67,18 +74,27 @@ def check(con, src: Source, fmt: str, cols: dict[str, int]) -> Checked:
         SELECT {failures}, count(*), count(*) FILTER (WHERE status = 'cancelled'),
                count(*) FILTER (WHERE status = 'returned'), count(*) FILTER (WHERE customer_id IS NULL),
                count(DISTINCT customer_id), CAST(min(ordered_at) AS VARCHAR), CAST(max(ordered_at) AS VARCHAR),
-               (SELECT count(*) FROM {LINES})
+               (SELECT count(*) FROM {LINES}),
+               count(*) FILTER (WHERE status NOT IN ('cancelled', 'returned') AND quantity > 0 AND unit_price = 0),
+               count(*) FILTER (WHERE status NOT IN ('cancelled', 'returned') AND (quantity <= 0 OR unit_price < 0)),
+               count(*) FILTER (WHERE NOT {SALE}),
+               CAST(sum(hash(order_id, customer_id, ordered_at, product_id, quantity, unit_price, status, country)
+                        ::HUGEINT) AS VARCHAR)
         FROM {LINES} WHERE NOT _blank""").fetchall()[0]
     n = len(checks)
     if any(row[:n]):
-        _explain(con, src, fmt, cols)
-    kept, cancelled, returned, guests, customers, first_at, last_at, rows = row[n:]
+        _explain(con, src, cols)
+    kept, cancelled, returned, guests, customers, first_at, last_at, rows, zero, negative, not_sale, digest = row[n:]
     con.execute(f"""CREATE OR REPLACE TEMP TABLE {SPANS} AS
         SELECT order_id, min(rowid) AS first, max(rowid) - min(rowid) + 1 = count(*) AS contiguous
         FROM {LINES} WHERE NOT _blank GROUP BY order_id""")
     orders = con.execute(f"SELECT count(*) FROM {SPANS}").fetchall()[0][0]
+    without = 0
+    if not_sale:  # customers whose every line is left out of the figures (CDNOW: buyers of $0 lines only)
+        without = con.execute(f"""SELECT count(*) FROM (SELECT customer_id FROM {LINES}
+            WHERE NOT _blank AND customer_id IS NOT NULL GROUP BY customer_id HAVING NOT bool_or({SALE}))""").fetchall()[0][0]
     return Checked(rows, kept, cancelled, returned, guests, orders, customers, first_at, last_at,
-                   repeated_hashes(con))
+                   repeated_hashes(con), zero, negative, not_sale, without, f"{kept}:{digest}")
 
 
 def repeated_hashes(con) -> int:
@@ -93,13 +109,14 @@ def repeated_hashes(con) -> int:
     return int(np.count_nonzero(hashes[1:] == hashes[:-1]))
 
 
-def _explain(con, src: Source, fmt: str, cols: dict[str, int]) -> None:
-    """Stage the file as text (the exact, slower path) and raise the first failed check with its raw values."""
-    staged = src.staged or stage_file(con, src.path, "_imp_raw")
-    day_first = con.execute(formats.day_first_query(f"c{cols['ordered_at']}", staged.table)).fetchall()[0][0] > 0
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE {CHECKED} AS
-        SELECT _row, {formats.order_lines_select(fmt, cols, day_first)}
-        FROM {staged.table} WHERE NOT ({formats.blank_sql(len(staged.columns))})""")
+def _explain(con, src: Source, cols: dict[str, int]) -> None:
+    """Raise the first failed check with its rows' raw values, read from the typed rows (`_imp_lines` keeps the
+    text of every value that failed to convert) through a view: nothing is staged or read again."""
+    con.execute(f"""CREATE OR REPLACE TEMP VIEW {CHECKED} AS
+        SELECT CAST(rowid - (SELECT min(rowid) FROM {LINES}) + {FIRST_DATA_ROW} AS BIGINT) AS _row, order_id,
+               product_id, ordered_at, _ts_raw AS ordered_at_raw, quantity, _quantity_raw AS quantity_raw,
+               unit_price, _unit_price_raw AS unit_price_raw, status, _status_raw AS status_raw
+        FROM {LINES} WHERE NOT _blank""")
     validate.validate_order_lines(con, CHECKED, src.path.name, src.columns, cols)
     raise InputError(f"{src.path.name}: the order lines did not pass validation")  # never reached: same checks
 

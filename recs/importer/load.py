@@ -21,8 +21,8 @@ from recs.importer.readers import Source, Staged, open_source, scan_file, sniff_
 from recs.importer.report import ImportReport
 
 Progress = Callable[[float, str], None]
-TEMP_TABLES = ("_imp_raw", "_imp_raw_csv", "_imp_lines", "_imp_spans", "_imp_checked", "_imp_newprod", "_imp_assign",
-               "_imp_products")
+TEMP_TABLES = ("_imp_raw", "_imp_raw_csv", "_imp_lines", "_imp_spans", "_imp_newprod", "_imp_assign", "_imp_products")
+TEMP_VIEWS = ("_imp_checked",)
 
 
 def _nonblank(staged: Staged) -> str:
@@ -45,7 +45,7 @@ def _stage(con, path: Path, step: Progress, encoding: str | None = None) -> Stag
 
 def _resolve_orders(con, src: Source, fmt: str, mapping) -> dict[str, int]:
     """Our column -> staged column index; an empty file says so before naming missing columns."""
-    layout = formats.ONLINE_RETAIL if fmt == "online-retail" else formats.GENERIC
+    layout = formats.layout_for("orders", fmt)
     try:
         return formats.resolve_columns(src.path.name, src.columns, layout, mapping, fmt)
     except InputError:
@@ -56,33 +56,72 @@ def _resolve_orders(con, src: Source, fmt: str, mapping) -> dict[str, int]:
         raise
 
 
+def _same_rows(con, fingerprint: str, replaced: list[int]) -> tuple[int, str, datetime] | None:
+    """The newest orders import whose lines are still in the shop and whose typed rows equal this file's."""
+    found = con.execute("""SELECT id, file_name, started_at FROM imports
+        WHERE kind = 'orders' AND json_extract_string(report, '$.content_fingerprint') = ?
+          AND NOT list_contains(?, id) AND id IN (SELECT DISTINCT import_id FROM order_lines)
+        ORDER BY id DESC LIMIT 1""", [fingerprint, replaced]).fetchall()
+    return found[0] if found else None
+
+
+def _overlap(con, report: ImportReport) -> None:
+    """How much of the file the shop already has: customers (for the new-shop advice) and order ids (a re-saved
+    or overlapping export)."""
+    report.customers_in_shop, report.orders_in_shop = con.execute(f"""SELECT
+        (SELECT count(*) FROM (SELECT DISTINCT customer_id FROM {lines.LINES} WHERE NOT _blank) f
+         WHERE customer_id IN (SELECT customer_id FROM orders)),
+        (SELECT count(*) FROM {lines.SPANS} WHERE order_id IN (SELECT order_id FROM orders))""").fetchall()[0]
+
+
 def _import_orders(con, path: Path, fmt: str, mapping, import_id: int, report: ImportReport, step: Progress,
-                   encoding: str | None = None) -> None:
-    """Order lines: one typed pass over the file (`lines`), one check query, then the writes."""
+                   encoding: str | None = None, replace: bool = False) -> bool:
+    """Order lines: one typed pass over the file (`lines`), one check query, then the writes. Returns False (and
+    writes nothing) when the shop already holds exactly these rows and `replace` is not set."""
     step(0.02, "reading")
-    src = open_source(con, path, "_imp_raw", encoding)
+    src = open_source(con, path, "_imp_raw", encoding, fmt)
     if src.staged and src.staged.rows == 0:
         raise _no_data(path)
     cols = _resolve_orders(con, src, fmt, mapping)
-    lines.build(con, src, fmt, cols)
+    sql_fmt = "online-retail" if fmt == "online-retail" else "generic"
+    lines.build(con, src, sql_fmt, cols)
     step(0.3, "validating")
-    checked = lines.check(con, src, fmt, cols)
-    if checked.rows == 0:
+    checked = lines.check(con, src, sql_fmt, cols)
+    if checked.kept == 0:
         raise _no_data(path)
+    report.content_fingerprint = checked.fingerprint
+    same = _same_rows(con, checked.fingerprint, report.replaced_import_ids)
+    if same is not None:
+        pid, name, when = same
+        if not replace:
+            report.skipped_as_already_imported = True
+            report.previous_import_id, report.previous_import_at = int(pid), str(when)
+            report.message = (f"already in this shop: import #{pid} ({name}, {when:%Y-%m-%d %H:%M}) holds the same "
+                              f"{checked.kept:,} lines (line endings, byte-order mark or encoding aside); use --replace "
+                              "to load it again")
+            report.file_type = src.file_type
+            return False
+        con.execute("DELETE FROM order_lines WHERE import_id = ?", [int(pid)])
+        report.replaced_import_ids.append(int(pid))
+    _overlap(con, report)
     step(0.45, "writing order lines")
     lines.insert(con, import_id)
     step(0.75, "updating products")
-    report.products_new = product_table.merge_from_lines(con, lines.PRODUCT_LINES, fmt)
+    report.has_products = "product_id" in cols
+    report.products_new = product_table.merge_from_lines(con, lines.PRODUCT_LINES, sql_fmt)
     step(0.9, "counting")
     report.non_product_lines = con.execute(f"SELECT count(*) FROM {lines.KEPT} WHERE product_id IN "
                                            "(SELECT product_id FROM products WHERE NOT is_product)").fetchall()[0][0]
     (report.rows_kept, report.cancellations, report.returns, report.guest_lines, report.orders, report.customers,
      report.first_at, report.last_at) = (checked.kept, checked.cancellations, checked.returns, checked.guest_lines,
                                          checked.orders, checked.customers, checked.first_at, checked.last_at)
+    (report.zero_price_lines, report.negative_lines, report.not_sale_lines, report.customers_without_sales) = (
+        checked.zero_price_lines, checked.negative_lines, checked.not_sale_lines, checked.customers_without_sales)
     report.rows_read = checked.rows
     report.rows_rejected = checked.rows - checked.kept
     report.duplicates = lines.duplicates(con, src, checked.repeated_hashes)
     report.file_type = src.file_type
+    return True
 
 
 def _existing_assignments_sql(replaced: list[int]) -> str:
@@ -176,12 +215,15 @@ def _import_one(con, kind: str, path: Path, fmt: str, replace: bool, mapping, st
                                 "FROM imports))").fetchall()[0][0])
     report.id = import_id
     if kind == "orders":
-        _import_orders(con, path, fmt, mapping, import_id, report, step, encoding)
+        if not _import_orders(con, path, fmt, mapping, import_id, report, step, encoding, replace):
+            report.id = None
+            step(1.0, report.message)
+            return report
     elif kind == "assignments":
         _import_assignments(con, path, mapping, import_id, replaced, report, step, encoding)
     else:
         _import_products(con, path, mapping, report, step, encoding)
-    if replaced and kind == "orders":
+    if report.replaced_import_ids and kind == "orders":
         product_table.refresh_prices(con, "SELECT product_id FROM products")
     report.seconds = round(time.perf_counter() - t0, 3)
     con.execute("INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -192,6 +234,8 @@ def _import_one(con, kind: str, path: Path, fmt: str, replace: bool, mapping, st
 
 
 def _drop_temps(con) -> None:
+    for view in TEMP_VIEWS:
+        con.execute(f"DROP VIEW IF EXISTS temp.{view}")
     for table in TEMP_TABLES:
         con.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
@@ -215,6 +259,8 @@ def import_files(con, *, orders=None, assignments=None, products=None, fmt: str 
     for _, path in jobs:
         if not path.exists():
             raise InputError(f"{path.name}: file not found ({path})")
+        if not path.is_file():
+            raise InputError(f"{path.name}: not a file ({path} is a directory or a device); give the file itself")
     reports: list[ImportReport] = []
     con.execute("BEGIN TRANSACTION")
     try:

@@ -12,6 +12,7 @@ import codecs
 import csv
 import hashlib
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,18 +102,21 @@ def scan_file(path: str | Path) -> tuple[str, str]:
     return digest.hexdigest(), "utf-8" if utf8 else "latin-1"
 
 
-def _csv_header(path: Path, encoding: str) -> tuple[list[str], str]:
-    """The header names and the delimiter (the candidate that splits the header into the most fields)."""
+def _csv_header(path: Path, encoding: str) -> tuple[list[str], str, int]:
+    """The header names, the delimiter (the candidate that splits the header into the most fields) and how many
+    blank lines come before the header (skipped, as empty lines are everywhere else)."""
     with open(path, "rb") as fh:
         sample = fh.read(65536)
     text = sample.decode("utf-8-sig" if encoding == "utf-8" else "latin-1", errors="replace")
-    first = text.splitlines()[0] if text.splitlines() else ""
+    lines = text.splitlines()
+    skip = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    first = lines[skip] if skip < len(lines) else ""
     best, best_fields = ",", [first]
     for delim in DELIMITERS:
         fields = next(csv.reader(io.StringIO(first), delimiter=delim), [])
         if len(fields) > len(best_fields):
             best, best_fields = delim, fields
-    return [f.strip() for f in best_fields], best
+    return [f.strip() for f in best_fields], best, skip
 
 
 def _csv_error(path: Path, exc: Exception) -> InputError:
@@ -137,16 +141,40 @@ def _csv_error(path: Path, exc: Exception) -> InputError:
 def _csv_relation(path: Path, encoding: str | None = None) -> tuple[list[str], str]:
     """The header names and a `read_csv(?, ...)` call (bind the path) giving text columns c0..cN in file order."""
     encoding = encoding or _encoding(path)
-    columns, delim = _csv_header(path, encoding)
+    columns, delim, skip = _csv_header(path, encoding)
     if not any(columns):
-        raise InputError(f"{path.name}: the file has no header row")
+        raise InputError(f"{path.name}: the file has no header row (it is blank)")
     spec = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(columns)))
     # delimiter and encoding come from fixed allowlists; the path is a bound parameter
     if delim not in DELIMITERS or encoding not in ("utf-8", "latin-1"):  # never user text in the SQL below
         raise InputError(f"{path.name}: unsupported delimiter {delim!r} or encoding {encoding!r}")
     delim_sql = "\\t" if delim == "\t" else delim
     return columns, (f"read_csv(?, delim='{delim_sql}', quote='\"', escape='\"', header=true, auto_detect=false, "
-                     f"strict_mode=true, encoding='{encoding}', columns={{{spec}}})")
+                     f"strict_mode=true, encoding='{encoding}', skip={int(skip)}, columns={{{spec}}})")
+
+
+def literal_path(path: str | Path) -> str:
+    """`path` for DuckDB's file readers, which read `*`, `?` and `[` as glob patterns: each is put in brackets
+    (`[[]`), so `orders [final].csv` is that one file, never also `orders f.csv` beside it."""
+    return re.sub(r"([*?\[])", r"[\1]", str(path))
+
+
+def cdnow_relation(path: Path) -> tuple[list[str], str]:
+    """The CDNOW purchase log (whitespace-separated, no header: customer id, customer index, date YYYYMMDD, number of
+    CDs, the line's dollar total) as text columns c0..c4 = order_id, customer_id, ordered_at, quantity, unit_price:
+    one order per customer and day (as the CDNOW papers count purchases), ISO dates, the price of one CD. Values
+    that do not fit stay as written, so validation names them with their rows. Bind the path (`literal_path`)."""
+    parts = "string_split_regex(trim(line), '\\s+')"
+    date = "p[3]"
+    iso = (f"CASE WHEN regexp_matches({date}, '^[0-9]{{8}}$') THEN substr({date}, 1, 4) || '-' || "
+           f"substr({date}, 5, 2) || '-' || substr({date}, 7, 2) ELSE {date} END")
+    price = ("coalesce(CAST(TRY_CAST(p[5] AS DOUBLE) / nullif(TRY_CAST(p[4] AS DOUBLE), 0) AS VARCHAR), "
+             "CASE WHEN TRY_CAST(p[4] AS DOUBLE) = 0 THEN '0' ELSE p[5] END)")
+    relation = (f"(SELECT CASE WHEN len(p) = 5 THEN p[1] || '-' || p[3] END AS c0, p[1] AS c1, {iso} AS c2, "
+                f"p[4] AS c3, {price} AS c4 FROM (SELECT CASE WHEN trim(line) <> '' THEN {parts} END AS p "
+                "FROM read_csv(?, delim='|', quote='', escape='', header=false, auto_detect=false, "
+                "columns={'line': 'VARCHAR'})))")
+    return ["order_id", "customer_id", "ordered_at", "quantity", "unit_price"], relation
 
 
 def read_error(path: Path, exc: Exception) -> Exception:
@@ -161,7 +189,7 @@ def _stage_csv(con, path: Path, table: str, limit: int | None, encoding: str | N
     sql = (f"CREATE OR REPLACE TEMP TABLE {table}_csv AS SELECT * FROM {relation}"
            + (f" LIMIT {int(limit)}" if limit else ""))
     try:
-        con.execute(sql, [str(path)])
+        con.execute(sql, [literal_path(path)])
     except duckdb.Error as exc:  # a long text from the CSV reader; keep the useful part
         raise read_error(path, exc) from exc
     # rowids are in file order but start at an offset inside a transaction: number rows from the minimum
@@ -266,13 +294,17 @@ class Source:
             raise read_error(self.path, exc) from exc
 
 
-def open_source(con, path: str | Path, table: str, encoding: str | None = None) -> Source:
-    """A CSV as a `read_csv` relation (read later, in one pass, by the caller); other files staged into `table`."""
+def open_source(con, path: str | Path, table: str, encoding: str | None = None, fmt: str = "generic") -> Source:
+    """A CSV as a `read_csv` relation (read later, in one pass, by the caller); other files staged into `table`.
+    `fmt` "cdnow" reads the CDNOW purchase log (`cdnow_relation`)."""
     path = Path(path)
     file_type = sniff_type(path)
     if file_type == "csv":
-        columns, relation = _csv_relation(path, encoding)
-        return Source(path, relation, [str(path)], columns, file_type, None)
+        columns, relation = cdnow_relation(path) if fmt == "cdnow" else _csv_relation(path, encoding)
+        return Source(path, relation, [literal_path(path)], columns, file_type, None)
+    if fmt == "cdnow":
+        raise InputError(f"{path.name}: the cdnow layout is the CDNOW text log (whitespace-separated), not "
+                         f"{file_type.upper()}")
     staged = stage_file(con, path, table)
     return Source(path, table, [], staged.columns, file_type, staged)
 

@@ -28,6 +28,14 @@ class ImportReport:
     customers: int = 0  # distinct customer ids in the file
     products_new: int = 0  # products added to the products table
     products_updated: int = 0  # existing products changed by a products file
+    zero_price_lines: int = 0  # price 0, quantity > 0, not cancelled or returned: not counted as sales
+    negative_lines: int = 0  # quantity <= 0 or price < 0, not cancelled or returned: not counted as sales
+    not_sale_lines: int = 0  # every line the figures leave out (cancelled, returned, $0, negative)
+    customers_without_sales: int = 0  # customers whose every line is left out: in no figure of the shop
+    has_products: bool = True  # False: the file has no product column (orders only: no recommendations)
+    customers_in_shop: int = 0  # of `customers`, how many already have orders in the shop
+    orders_in_shop: int = 0  # of `orders`, how many order ids the shop already has
+    content_fingerprint: str = ""  # the typed rows (order-free): the same rows re-saved are recognised
     first_at: str | None = None  # earliest timestamp in the file
     last_at: str | None = None  # latest timestamp in the file
     skipped_as_already_imported: bool = False
@@ -52,6 +60,13 @@ class ImportReport:
                      ("cancelled lines", f"{self.cancellations:,}"), ("returned lines", f"{self.returns:,}"),
                      ("guest lines (no customer id)", f"{self.guest_lines:,}"),
                      ("non-product lines (postage, fees, ...)", f"{self.non_product_lines:,}"),
+                     ("$0 lines (not sales)", f"{self.zero_price_lines:,}"),
+                     ("negative lines (not sales)", f"{self.negative_lines:,}"),
+                     ("lines not counted as sales (all reasons)", f"{self.not_sale_lines:,}"),
+                     ("customers with no sale (in no figure)", f"{self.customers_without_sales:,}"),
+                     ("customers already in this shop", f"{self.customers_in_shop:,}"),
+                     ("orders already in this shop (same order id)", f"{self.orders_in_shop:,}"),
+                     ("products", "yes" if self.has_products else "none: orders only, no recommendations"),
                      ("new products", f"{self.products_new:,}"),
                      ("period", f"{self.first_at} .. {self.last_at}" if self.first_at else "")]
         elif self.kind == "products":
@@ -80,6 +95,16 @@ class ImportReport:
             lines.append(f"  returns        {self.returns:>10,}  (lines)")
             lines.append(f"  guest lines    {self.guest_lines:>10,}  (no customer id)")
             lines.append(f"  non-product    {self.non_product_lines:>10,}  (postage, fees, discounts, vouchers)")
+            lines.append(f"  $0 lines       {self.zero_price_lines:>10,}  (price 0: not counted as sales)")
+            lines.append(f"  negative       {self.negative_lines:>10,}  (quantity <= 0 or price < 0: not sales)")
+            lines.append(f"  not sales      {self.not_sale_lines:>10,}  (lines left out of every figure, all reasons)")
+            lines.append(f"  no-sale custs  {self.customers_without_sales:>10,}  (customers whose every line is left "
+                         "out: in no figure)")
+            if self.orders_in_shop:
+                lines.append(f"  warning: {self.orders_in_shop:,} of the file's {self.orders:,} order ids were already "
+                             "in this shop before this import (an overlapping export?)")
+            if not self.has_products:
+                lines.append("  products       none: orders only (manager metrics work; recommendations need products)")
             lines.append(f"  new products   {self.products_new:>10,}")
             if self.first_at:
                 lines.append(f"  period         {self.first_at} .. {self.last_at}")

@@ -5,6 +5,7 @@ file, the column and the first (up to 5) offending rows with their row numbers (
 from __future__ import annotations
 
 from recs.errors import InputError, format_rows
+from recs.importer import formats
 
 MAX_SHOWN = 5
 
@@ -34,13 +35,20 @@ def order_line_checks(cols: dict[str, int]) -> list[tuple[str, str, str, str]]:
 
     Defined once: the one-pass importer counts these conditions, and `validate_order_lines` explains them.
     """
-    checks = [
-        ("order_id", "order_id IS NULL", "order_id", "empty value (every line needs an order id)"),
-        ("product_id", "product_id IS NULL", "product_id", "empty value (every line needs a product id)"),
+    checks = [("order_id", "order_id IS NULL", "order_id", "empty value (every line needs an order id)")]
+    if "product_id" in cols:
+        checks.append(("product_id", "product_id IS NULL", "product_id", "empty value (every line needs a product id)"))
+    checks += [
         ("ordered_at", "ordered_at IS NULL", "ordered_at_raw",
          "not a date and time we can read (use e.g. 2024-03-31 14:05:00)"),
+        ("ordered_at", f"ordered_at < TIMESTAMP '{formats.FIRST_DATE}' OR ordered_at >= TIMESTAMP '{formats.LAST_DATE}'"
+                       " + INTERVAL 1 DAY", "CAST(ordered_at AS VARCHAR)",
+         f"date outside the accepted range {formats.FIRST_DATE} .. {formats.LAST_DATE}"),
         ("quantity", "quantity IS NULL OR NOT isfinite(quantity)", "quantity_raw", "not a number"),
         ("unit_price", "unit_price IS NULL OR NOT isfinite(unit_price)", "unit_price_raw", "not a number"),
+        ("unit_price", f"NOT (abs(quantity * unit_price) < {formats.MAX_LINE_AMOUNT:.0e})",
+         "CAST(quantity AS VARCHAR) || ' x ' || CAST(unit_price AS VARCHAR)",
+         f"quantity x unit price of {formats.MAX_LINE_AMOUNT:,.0f} or more (no real sale; such sums overflow)"),
     ]
     if "status" in cols:
         checks.append(("status", "status IS NULL", "status_raw", UNKNOWN_STATUS))

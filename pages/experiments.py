@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages.parts import common, frame
+from pages.parts import common, frame, metric_help
 from recs.errors import RepeatError
 from recs.experiments import analyze, charts, data, stats, verdict
 from recs.experiments import segments as segments_mod
@@ -19,6 +19,7 @@ st.caption("Did the treatment (e.g. recommendation e-mails) lift what customers 
 
 cur = common.require_orders()
 key = common.data_key(cur, with_assignments=True)
+shop = metric_help.shop_settings()
 
 
 @st.cache_data(show_spinner=False)
@@ -43,12 +44,13 @@ def _cumulative(_cur, key, experiment: str, window: int, pre: int, control: str)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _figure(kind: str, _cur, key, experiment: str, window: int, pre: int, control: str, metric: str = ""):
-    """The forest plot or the cumulative curves, built once per data version and choice and shared by every
-    session (the same object; st.plotly_chart only reads it)."""
+def _figure(kind: str, _cur, key, experiment: str, window: int, pre: int, control: str, metric: str = "",
+            currency: str | None = None):
+    """The forest plot or the cumulative curves, built once per data version, choice and currency and shared by
+    every session (the same object; st.plotly_chart only reads it)."""
     if kind == "forest":
-        return charts.forest_plot(_analysis(_cur, key, experiment, window, pre, control).table)
-    return charts.cumulative_plot(_cumulative(_cur, key, experiment, window, pre, control), metric)
+        return charts.forest_plot(_analysis(_cur, key, experiment, window, pre, control).table, currency)
+    return charts.cumulative_plot(_cumulative(_cur, key, experiment, window, pre, control), metric, currency)
 
 
 @st.cache_data(show_spinner=False)
@@ -94,7 +96,7 @@ except RepeatError as exc:
 # --- Verdict first -------------------------------------------------------------------------------------------
 treatments = [v for v in result.variants if v != result.control]
 for variant in treatments or [None]:
-    level, text = verdict.verdict(result, headline, variant)
+    level, text = verdict.verdict(result, headline, variant, currency=shop.currency)
     getattr(st, level)(text)
 g = result.guards
 end_text = "no orders" if g.data_end is None else f"{g.data_end:%Y-%m-%d %H:%M}"
@@ -105,29 +107,26 @@ for note in result.notes:
     st.warning(note)
 if len(result.flagged):
     with st.expander(f"{len(result.flagged):,} customer(s) assigned to more than one variant (excluded)"):
-        st.dataframe(result.flagged, hide_index=True, width="stretch")
+        metric_help.show(result.flagged, shop.currency, width="stretch")
         common.download_csv(result.flagged, f"abtest_{experiment}_two_variants.csv", key="dl-flagged")
 
 # p-values from 0.87 down to 1e-10 stay readable in a narrow column (two significant digits; the CSV keeps all)
-P_VALUE_COLUMNS = {c: st.column_config.NumberColumn(format="%.2g") for c in ("p_value", "p_value_holm")}
+P_VALUE_COLUMNS = {c: st.column_config.NumberColumn(format="%.2g") for c in ("p-value", "p-value (Holm)")}
 
 # --- Results table and forest plot ---------------------------------------------------------------------------
 st.subheader("Lift per metric")
 table = result.table
-shown = table[table["metric"] != "srm"].copy()
-shown["metric"] = shown["metric"].map(verdict.LABELS)
-st.dataframe(shown.drop(columns=["experiment_id"]), hide_index=True, width="stretch",
-             column_config={"lift_rel": st.column_config.NumberColumn(format="percent"),
-                            "rel_ci_low": st.column_config.NumberColumn(format="percent"),
-                            "rel_ci_high": st.column_config.NumberColumn(format="percent"),
-                            **P_VALUE_COLUMNS})
+st.dataframe(verdict.readable_table(table, shop.currency), hide_index=True, width="stretch",
+             column_config={"Metric": st.column_config.TextColumn(width="medium"),
+                            "Note": st.column_config.TextColumn(width="large"), **P_VALUE_COLUMNS})
 common.download_csv(table[analyze.COLUMNS], f"abtest_{experiment}_{window}d.csv", "Download CSV (CLI format)",
                     key="dl-abtest")
 if len(treatments) > 1:
-    st.caption("More than one treatment: read `p_value_holm` (Holm-corrected across treatments) for the verdict.")
+    st.caption("More than one treatment: read **p-value (Holm)** (Holm-corrected across treatments) for the "
+               "verdict.")
 if table["lift_rel"].notna().any() and table["p_value"].notna().any():
-    st.plotly_chart(_figure("forest", cur, key, experiment, int(window), int(pre), control), width="stretch",
-                    key="exp_forest")
+    st.plotly_chart(_figure("forest", cur, key, experiment, int(window), int(pre), control, "", shop.currency),
+                    width="stretch", key="exp_forest")
     st.caption("Relative lift with its 95% interval (delta method). Green: the whole interval above zero; "
                "red: below; grey: includes zero.")
 
@@ -137,7 +136,8 @@ cum_metric = st.radio("Metric", ["revenue_per_customer", "conversion", "orders_p
                       format_func=lambda m: verdict.LABELS[m], key="exp_cum_metric")
 cum = _cumulative(cur, key, experiment, int(window), int(pre), control)
 if len(cum):
-    st.plotly_chart(_figure("cumulative", cur, key, experiment, int(window), int(pre), control, cum_metric),
+    st.plotly_chart(_figure("cumulative", cur, key, experiment, int(window), int(pre), control, cum_metric,
+                            shop.currency),
                     width="stretch", key="exp_cum")
 common.download_csv(cum, f"abtest_{experiment}_cumulative.csv", key="dl-cum")
 
@@ -152,7 +152,10 @@ with left:
         "share": [n / total if total else np.nan for n in srm["counts"].values()],
         "planned_share": [srm["planned"][v] for v in srm["counts"]],
     })
-    st.dataframe(srm_frame, hide_index=True, width="stretch")
+    st.dataframe(srm_frame, hide_index=True, width="stretch",
+                 column_config={"variant": "Variant", "customers": st.column_config.NumberColumn("Customers"),
+                                "share": st.column_config.NumberColumn("Share", format="percent"),
+                                "planned_share": st.column_config.NumberColumn("Planned share", format="percent")})
     sentence, healthy = verdict.split_sentence(result)
     (st.success if healthy else st.error)(f"Chi-square = {srm['chi2']:.2f}: {sentence}.")
     common.download_csv(srm_frame, f"abtest_{experiment}_srm.csv", key="dl-srm")
@@ -166,7 +169,7 @@ with right:
     if len(raw) and len(adj):
         w_raw = float((raw["ci_high"] - raw["ci_low"]).iloc[0])
         w_adj = float((adj["ci_high"] - adj["ci_low"]).iloc[0])
-        st.write(f"95% interval width: £{w_raw:,.2f} plain, £{w_adj:,.2f} with CUPED "
+        st.write(f"95% interval width: {shop.money(w_raw)} plain, {shop.money(w_adj)} with CUPED "
                  f"(theta = {cuped['theta']:.3f}, covariate: revenue in the {result.pre_days} days before assignment).")
 
 # --- Exploratory segments ------------------------------------------------------------------------------------
@@ -178,8 +181,8 @@ if st.toggle("Show lift by RFM segment and new/returning customers (slow on a bi
                "correction is applied. RFM segment as of assignment "
                + ("(the Customers page's RFM rules)." if segment_source == "metrics"
                   else "(the experiments' own recency/frequency rules, docs/experiments.md)."))
-    st.dataframe(segments, hide_index=True, width="stretch",
-                 column_config={"lift_rel": st.column_config.NumberColumn(format="percent"), **P_VALUE_COLUMNS})
+    st.dataframe(verdict.readable_table(segments, shop.currency), hide_index=True, width="stretch",
+                 column_config=P_VALUE_COLUMNS)
     common.download_csv(segments, f"abtest_{experiment}_segments.csv", key="dl-seg")
 
 # --- Power / MDE ---------------------------------------------------------------------------------------------
@@ -198,8 +201,8 @@ try:
     m1, m2 = st.columns(2)
     m1.metric("Smallest detectable lift in conversion", f"{100 * mde_rate:.2f} pp",
               help=f"baseline {100 * rate:.2f}% (control, this window)")
-    m2.metric("Smallest detectable lift in revenue per customer", f"£{mde_rev:,.2f}",
-              help=f"baseline sd £{base_sd:,.2f} (control, this window)")
+    m2.metric("Smallest detectable lift in revenue per customer", shop.money(mde_rev),
+              help=f"baseline sd {shop.money(base_sd)} (control, this window)")
     want = st.number_input("Lift in conversion you want to detect (percentage points)", min_value=0.01,
                            value=max(round(100 * mde_rate, 2), 0.01), step=0.5, key="pw_lift")
     need = stats.sample_size(baseline_rate=rate, lift=want / 100, alpha=alpha, power=power)

@@ -70,9 +70,9 @@ def test_demo_shop_verdict_plot_and_downloads(use_db, demo_db):
     assert "dl-seg" not in [b.key for b in at.get("download_button")]
     at.toggle(key="exp_segments_on").set_value(True).run()
     assert not at.exception
-    segments = at.dataframe[-1].value
-    assert set(segments["split"]) == {"rfm_segment", "customer_type"}
-    assert set(segments.loc[segments["split"] == "customer_type", "segment"]) <= {"new", "returning"}
+    segments = at.dataframe[-1].value  # human labels on screen; the CSV keeps split/segment/lift_rel...
+    assert set(segments["Split"]) == {"RFM segment", "New or returning"}
+    assert set(segments.loc[segments["Split"] == "New or returning", "Segment"]) <= {"new", "returning"}
     assert "dl-seg" in [b.key for b in at.get("download_button")]
     assert any("Variance of revenue per customer removed" in m.label for m in at.metric)
 

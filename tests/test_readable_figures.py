@@ -127,3 +127,19 @@ def test_product_page_names_both_humps_and_labels_its_tables(demo_db, use_db):
     labels = {name: c.get("label") for name, c in json.loads(also.proto.columns).items()}
     assert labels["share"] == "Share of its buyers"  # a human label on screen; the CSV keeps `share`
     assert "None" not in also.value.astype(str).to_numpy()
+
+
+def test_experiments_page_speaks_the_shops_currency_with_human_labels(small_cohort_shop, use_db):
+    con = connect(small_cohort_shop)
+    save_settings(con, currency="USD")
+    con.close()
+    use_db(small_cohort_shop)
+    at = open_page("pages/experiments.py")
+    lift = at.dataframe[0].value
+    machine = {"lift_rel", "rel_ci_low", "rel_ci_high", "p_value", "p_value_holm", "ci_low", "experiment_id"}
+    assert not machine & set(lift.columns)
+    assert "None" not in lift.astype(str).to_numpy()
+    money = lift.loc[lift["Metric"] == "revenue per customer", "Value"]
+    assert len(money) and all(v.startswith("$") for v in money)
+    assert not any("£" in t.value for t in [*at.success, *at.info, *at.markdown])
+    assert any(m.value.startswith("$") for m in at.metric if "revenue per customer" in m.label)

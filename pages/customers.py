@@ -19,6 +19,7 @@ st.caption(f"RFM {metric_help.definition('rfm')}. Segment rules: docs/metrics.md
 
 cur = common.require_orders()
 key = common.data_key(cur)
+shop = metric_help.shop_settings()
 ALL_COUNTRIES, ALL_CATEGORIES = "All countries", "All categories"
 SHOWN = 1_000  # rows of a segment drawn on screen
 ADVICE = {
@@ -78,9 +79,9 @@ st.markdown(f"**{len(frame):,} customers.** Champions are {champions['customer_s
             f"**{slipping['revenue_share'].sum():.0%} of revenue** to win back.")
 
 left, right = st.columns(2)
-left.plotly_chart(charts.segment_treemap(summary), width="stretch", key="segment_treemap")
+left.plotly_chart(charts.segment_treemap(summary, shop.currency), width="stretch", key="segment_treemap")
 right.plotly_chart(charts.segment_bars(summary), width="stretch", key="segment_bars")
-metric_help.table("segment_summary", summary)
+metric_help.table("segment_summary", summary, shop.currency)
 metric_help.download("segment_summary", summary, "rfm_segments_summary.csv", key="dl-cust-summary")
 
 st.subheader("Customers of a segment")
@@ -92,7 +93,7 @@ members = frame[frame["segment"] == segment].sort_values("monetary", ascending=F
 if len(members) > SHOWN:  # a whole segment of a big shop is too much for the browser; the CSV keeps everyone
     st.caption(f"Showing the first {SHOWN:,} of {len(members):,} customers by monetary value; the download below "
                "has all of them.")
-metric_help.table("rfm", members.head(SHOWN))
+metric_help.table("rfm", members.head(SHOWN), shop.currency)
 metric_help.download("rfm", members, f"rfm_{segment.lower().replace(' ', '_')}.csv", key="dl-cust-members")
 whole_shop = (start, end_day, country, category, as_of) == (first_day, last_day, ALL_COUNTRIES, ALL_CATEGORIES, None)
 if st.button(f"Recommend products to {segment}", icon=":material/campaign:", key="cust-campaign",

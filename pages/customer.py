@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from pages.parts import common, frame, model_runs, rules_form
+from pages.parts import common, frame, metric_help, model_runs, rules_form
 from recs import preview
 from recs.errors import RepeatError
 
@@ -17,7 +17,7 @@ frame.enter()
 st.title("Customer")
 st.caption("One customer's orders and purchases, their RFM segment, and the chosen model's suggestions with "
            "the reason for each. Compare two models side by side.")
-cur = common.require_orders()
+cur = common.products_needed(common.require_orders())
 key = common.data_key(cur)
 
 
@@ -61,7 +61,8 @@ segment = _segments(cur, key).get(customer, "—")
 cols = st.columns(5)
 cols[0].metric("Segment", segment)
 cols[1].metric("Orders", f"{facts['orders']:,}")
-cols[2].metric("Revenue", f"{facts['revenue']:,.2f}")
+shop = metric_help.shop_settings()  # money in the shop's currency (Settings page)
+cols[2].metric("Revenue", shop.money(facts["revenue"]))
 cols[3].metric("First order", f"{pd.Timestamp(facts['first_order']):%Y-%m-%d}")
 cols[4].metric("Last order", f"{pd.Timestamp(facts['last_order']):%Y-%m-%d}")
 
@@ -69,7 +70,7 @@ left, right = st.columns(2)
 with left:
     st.subheader("Orders over time")
     fig = px.scatter(timeline, x="ordered_at", y="revenue", size="items", hover_data=["order_id", "lines"],
-                     labels={"ordered_at": "Order time", "revenue": "Order value"})
+                     labels={"ordered_at": "Order time", "revenue": shop.label("Order value")})
     fig.update_traces(mode="lines+markers", line={"width": 1})
     first, last = pd.Timestamp(timeline["ordered_at"].min()), pd.Timestamp(timeline["ordered_at"].max())
     if last - first < pd.Timedelta(days=30):  # one order (or a few days' worth): show a month around them
@@ -79,7 +80,7 @@ with left:
     common.download_csv(timeline, f"orders-{customer}.csv", key="dl-customer-orders")
 with right:
     st.subheader("Purchased products")
-    st.dataframe(bought, hide_index=True, width="stretch", height=320)
+    metric_help.show(bought, shop.currency, width="stretch", height=320)
     common.download_csv(bought, f"products-{customer}.csv", key="dl-customer-products")
 
 st.subheader("Recommendations")
@@ -105,8 +106,8 @@ for panel, name in zip(panels, shown, strict=True):
             common.show_error(exc)
             continue
         st.markdown(f"**{name}** · trained on {found.train_until or 'all data'}")
-        st.dataframe(recs_frame[["rank", "product_id", "product_name", "score", "reason"]], hide_index=True,
-                     width="stretch")
+        metric_help.show(recs_frame[["rank", "product_id", "product_name", "score", "reason"]], shop.currency,
+                         width="stretch")  # the reason column wide enough to read
         common.download_csv(recs_frame, f"recommendations-{customer}-{name}.csv", key=f"dl-customer-recs-{name}")
         if len(recs_frame):
             pick = st.selectbox("Why this product?", list(recs_frame["product_id"]), key=f"customer-why-{name}",

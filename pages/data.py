@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from pages.parts import common, frame
-from recs import db, importer
+from recs import db, importer, shops
 from recs.errors import RepeatError
 
 frame.enter()
@@ -48,18 +49,58 @@ def _show_reports(reports: list[importer.ImportReport], verb: str) -> None:
         st.dataframe(_report_frame(report), hide_index=True)
 
 
+def _delete_section(history: pd.DataFrame) -> None:
+    """Delete one import (one transaction; the figures are rebuilt), after saying what it removes."""
+    done = st.session_state.pop("data_deleted", None)
+    if done:
+        st.success(done)
+    imports = history[history["kind"] != "deletion"]
+    if imports.empty:
+        return
+    st.markdown("**Delete an import**")
+    labels = {int(r.id): f"#{r.id} {r.kind}: {r.file_name} ({r.rows_kept:,} rows)" for r in imports.itertuples()}
+    chosen = st.selectbox("Import to delete", list(labels), format_func=labels.get, key="data_delete_id")
+    row = imports[imports["id"] == chosen].iloc[0]
+    if row["kind"] == "products":
+        st.caption("A products file cannot be deleted: its names and categories were merged into the products "
+                   "table. Import a corrected products file instead.")
+        return
+    what = "assignments" if row["kind"] == "assignments" else "order lines"
+    st.warning(f"Deleting import #{chosen} ({common.literal(row['file_name'])}) removes its {int(row['rows_kept']):,} "
+               f"{what} from the shop {common.literal(shops.shop_name(common.db_path()))} in one transaction: the "
+               "orders and product figures are rebuilt, and models trained before become out of date. Importing "
+               "the same file again brings it back.")
+    sure = st.checkbox("Yes, delete this import", key=f"data_delete_sure-{chosen}")
+    if st.button("Delete import", key="data_delete", icon=":material/delete:", disabled=not sure):
+        try:
+            deletion = importer.delete_import(cur, chosen)
+        except RepeatError as exc:
+            common.show_error(exc)
+            return
+        st.cache_data.clear()
+        st.session_state.pop("data_check_key", None)
+        st.session_state["data_deleted"] = deletion.to_text()
+        st.rerun()
+
+
 def _mapping_widgets(header: list[str], kind: str, fmt: str) -> dict[str, str]:
     """Selectboxes mapping our column names to the file's, shown when required names are missing."""
     layout = importer.layout_for(kind, fmt)
     suggested = importer.suggest_mapping(header, kind, fmt)
     missing = [c for c in layout.required if suggested.get(c) is None]
-    if not missing:
+    orders_only = "product_id" in layout.optional and suggested.get("product_id") is None
+    if orders_only and not missing:
+        st.warning("The file has no product column, so it imports as **orders only**: every manager metric works, "
+                   "recommendations need products. If a column holds product ids under another name, pick it as "
+                   "product_id below.")
+    if not missing and not orders_only:
         with st.expander("Column mapping (found automatically)"):
             st.dataframe(pd.DataFrame({"our column": list(suggested), "file column": [v or NONE for v in
                                                                                     suggested.values()]}),
                          hide_index=True)
         return {}
-    st.warning(f"The file has no column named {', '.join(missing)}. Pick which file column holds each one.")
+    if missing:
+        st.warning(f"The file has no column named {', '.join(missing)}. Pick which file column holds each one.")
     options = [NONE, *header]
     mapping: dict[str, str] = {}
     cols = st.columns(3)
@@ -71,6 +112,44 @@ def _mapping_widgets(header: list[str], kind: str, fmt: str) -> dict[str, str]:
         if choice != NONE:
             mapping[ours] = choice
     return mapping
+
+
+def _when(value) -> str:
+    return f"{value:%Y-%m-%d}" if value else "?"
+
+
+def _target_widgets(reports: list[importer.ImportReport], file_name: str) -> Path | None | bool:
+    """New shop or this shop, defaulting to the advice of `shops.placement`, with what the import will do shown
+    first. Returns the new shop's path, None to add to this shop, or False when the new shop's name is unusable."""
+    advice = shops.placement(cur, reports)
+    orders = next(r for r in reports if r.kind == "orders" and not r.skipped_as_already_imported)
+    here = shops.shop_name(common.db_path())
+    labels = {"new": "New shop from this file", "add": f"Add to this shop ({here})"}
+    choice = st.radio("Where should the data go?", list(labels), index=0 if advice.new_shop else 1,
+                      format_func=labels.get, horizontal=True, key=f"data_target-{here}")
+    st.caption(f"Suggested: {labels['new' if advice.new_shop else 'add'].lower()}, because {advice.reason}.")
+    period = f"{orders.first_at[:10]} .. {orders.last_at[:10]}" if orders.first_at else "no dates"
+    if choice == "new":
+        stem = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(file_name).stem).strip("-_").lower() or "shop"
+        name = st.text_input("Name of the new shop", value=stem, key="data_new_shop_name")
+        try:
+            path = shops.new_shop_path(common.home_db_path().parent, name)
+        except RepeatError as exc:
+            common.show_error(exc)
+            return False
+        st.info(f"Import will create the shop {common.literal(shops.shop_name(path))} (file {common.literal(path)}) "
+                f"with {orders.rows_kept:,} lines: {orders.orders:,} orders of {orders.customers:,} customers, "
+                f"{period}; then this browser tab switches to it. The shop {common.literal(here)} stays as it is.")
+        return path
+    first = min(filter(None, [advice.shop_first, datetime.fromisoformat(orders.first_at) if orders.first_at else None]),
+                default=None)
+    last = max(filter(None, [advice.shop_last, datetime.fromisoformat(orders.last_at) if orders.last_at else None]),
+               default=None)
+    st.info(f"Import will add {orders.rows_kept:,} lines ({orders.orders:,} orders, {period}) to the shop "
+            f"{common.literal(here)}: {orders.customers_in_shop:,} of the file's {orders.customers:,} customers "
+            f"already buy here; the shop's period becomes {_when(first)} .. {_when(last)}. Models trained before "
+            "become out of date; the import can be deleted later below.")
+    return None
 
 
 def _preview(file_id: str, path: Path):
@@ -110,7 +189,8 @@ def _import_section() -> None:
         mapping = _mapping_widgets(list(preview.columns), kind, fmt)
         files = {kind: path}
         version = db.data_version(cur) if kind == "assignments" else db.orders_version(cur)  # a holdout export
-        check_key = (upload.file_id, kind, fmt, replace, tuple(sorted(mapping.items())), version)  # keeps the check
+        check_key = (upload.file_id, kind, fmt, replace, tuple(sorted(mapping.items())), version,
+                     str(common.db_path()))  # keeps the check
         st.markdown("**Validation**")
         if st.session_state.get("data_check_key") != check_key:
             try:
@@ -128,16 +208,26 @@ def _import_section() -> None:
         _show_reports(result, "ready to import")
         if all(r.skipped_as_already_imported for r in result):
             return
-        if st.button("Import", type="primary", key="data_import", icon=":material/upload:"):
+        target = _target_widgets(result, upload.name) if kind == "orders" else None
+        if st.button("Import", type="primary", key="data_import", icon=":material/upload:", disabled=target is False):
             bar = st.progress(0.0, text="Starting the import")
+            show = lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m)  # noqa: E731
             try:
-                reports = importer.import_files(cur, **files, fmt=fmt, replace=replace, mapping=mapping or None,
-                                                progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+                if isinstance(target, Path):  # a new shop: its own file, then this session looks at it
+                    reports = shops.create_shop(target, **files, fmt=fmt, mapping=mapping or None, progress=show)
+                    common.switch_shop(target)
+                else:
+                    reports = importer.import_files(cur, **files, fmt=fmt, replace=replace, mapping=mapping or None,
+                                                    progress=show)
             except RepeatError as exc:
                 common.show_error(exc)
                 return
             bar.progress(1.0, text="Import finished")
             st.cache_data.clear()
+            if isinstance(target, Path):
+                st.session_state["data_new_shop"] = (str(target), reports)
+                st.session_state.pop("data_check_key", None)
+                st.rerun()  # the sidebar and every page now show the new shop
             st.session_state["data_last"] = reports
             st.session_state.pop("data_check_key", None)
             _show_reports(reports, "imported")
@@ -145,13 +235,18 @@ def _import_section() -> None:
 
 with st.container(border=True):
     st.subheader("Import a file")
+    created = st.session_state.pop("data_new_shop", None)
+    if created:
+        st.success(f"New shop {common.literal(shops.shop_name(created[0]))} created; this tab now shows it "
+                   "(switch shops in the sidebar).")
+        _show_reports(created[1], "imported")
     _import_section()
 
 st.subheader("What the warehouse holds")
 counts = db.table_counts(cur)
 for col, (table, n) in zip(st.columns(len(counts)), counts.items(), strict=True):
     col.metric(table.replace("_", " "), f"{n:,}")
-st.caption(f"Database file: {common.db_path()}")
+st.caption(f"Shop {common.literal(shops.shop_name(common.db_path()))}, database file: {common.literal(common.db_path())}")
 
 st.subheader("Import history")
 history = importer.import_history(cur)
@@ -160,3 +255,4 @@ if history.empty:
 else:
     st.dataframe(history, hide_index=True)
     common.download_csv(history, "imports.csv", label="Download import history (CSV)", key="dl-imports")
+    _delete_section(history)

@@ -17,7 +17,7 @@ frame.enter()
 st.title("Product")
 st.caption("Products like this one, what its buyers also bought, the customers most likely to buy it next "
            "(a targeting list) and how long customers take to buy it again.")
-cur = common.require_orders()
+cur = common.products_needed(common.require_orders())
 key = common.data_key(cur)
 shop = metric_help.shop_settings()
 

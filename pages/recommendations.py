@@ -20,7 +20,7 @@ frame.enter()
 st.title("Recommendations")
 st.caption("Which products to put in front of which customer to bring them back — trained on your own history, "
            "compared against strong simple baselines, with business rules and a campaign list to take away.")
-cur = common.require_orders()
+cur = common.products_needed(common.require_orders())
 
 
 @st.cache_data(show_spinner=False)

@@ -13,13 +13,50 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from recs import db
+from recs import db, shops
 from recs.errors import DatabaseBusy, RepeatError
+
+SHOP_KEY = "shop_path"  # this browser session's shop (a path), chosen in the sidebar or by a new-shop import
+
+
+def home_db_path() -> Path:
+    """The shop the app opens with ($REPEAT_DB or data/demo.duckdb); the other shops are the .duckdb files beside
+    it."""
+    return db.default_db_path().resolve()
 
 
 def db_path() -> Path:
-    """The warehouse this app serves ($REPEAT_DB or data/demo.duckdb)."""
-    return db.default_db_path().resolve()
+    """The shop this browser session looks at: its own choice (sidebar, new-shop import), else the app's default.
+    Per session: one session's switch never shows in another."""
+    chosen = st.session_state.get(SHOP_KEY)
+    if chosen and Path(chosen).is_file():
+        return Path(chosen)
+    return home_db_path()
+
+
+def switch_shop(path: str | Path) -> None:
+    """Make `path` this session's shop from the next rerun on."""
+    st.session_state[SHOP_KEY] = str(Path(path).resolve())
+
+
+def shop_switcher() -> None:
+    """The sidebar's shop picker: the shop files of the data folder (`data/*.duckdb` beside the default shop), the
+    current one marked as the demo when it is, and its file path as text."""
+    current = db_path()
+    found = shops.list_shops(home_db_path().parent, current)
+    choice = st.selectbox("Shop", found, index=found.index(current), format_func=shops.shop_name,
+                          key=f"shop-switch-{current}", help="Each shop is its own database file; switching changes "
+                          "this browser tab's view only. New shops come from the Data page.")
+    if choice != current:
+        switch_shop(choice)
+        st.rerun()
+    try:
+        demo = shops.is_demo(cursor())
+    except RepeatError:
+        demo = False
+    if demo:
+        st.caption("The demo shop: made-up orders for trying things out.")
+    st.text(str(current))  # as text: a path is not Markdown (and st.code loads a highlighter)
 
 
 @st.cache_resource(show_spinner=False)
@@ -57,6 +94,20 @@ def require_orders(cur=None):
             f"The database **{db_path().name}** has no orders yet. Load your shop's export on the "
             "**Data** page, or create the demo shop with `python -m recs demo`."
         )
+        st.page_link("pages/data.py", label="Go to the Data page", icon=":material/upload:")
+        st.stop()
+    return cur
+
+
+def products_needed(cur=None):
+    """Return the cursor when the shop has products to recommend; otherwise say why the page needs them and stop
+    (an orders-only shop: every manager metric works, recommendations do not)."""
+    cur = cur if cur is not None else cursor()
+    if db.has_orders(cur) and not shops.has_products(cur):
+        st.info(f"The shop **{shops.shop_name(db_path())}** has orders but no products: its data came without a "
+                "product column (orders only). Recommendations suggest products, so this page needs order lines "
+                "with product ids. The Overview, Retention and Customers pages work on this shop as it is; import "
+                "order lines with a `product_id` column on the Data page to recommend.")
         st.page_link("pages/data.py", label="Go to the Data page", icon=":material/upload:")
         st.stop()
     return cur

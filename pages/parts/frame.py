@@ -59,8 +59,7 @@ def run() -> None:
     navigation = st.navigation(pages())
     with st.sidebar:
         login.draw_logout()
-        st.caption("Database")
-        st.text(str(common.db_path()))  # as text: a path is not Markdown (and st.code loads a highlighter)
+        common.shop_switcher()  # this session's shop among data/*.duckdb, its file path as text
     _state.inside = True
     try:
         navigation.run()

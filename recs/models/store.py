@@ -104,6 +104,8 @@ def _problem(exc: BaseException, path: Path) -> str:
         return "the model file is empty"
     if isinstance(exc, zipfile.BadZipFile):
         return f"the model file is truncated or not a model file ({exc})"
+    if isinstance(exc, ValueError) and "pickle" in str(exc):  # numpy's guess for a file that is neither zip nor .npy
+        return "the file is not a model file (not a NumPy .npz archive)"
     if isinstance(exc, json.JSONDecodeError):
         return f"the model's metadata is not valid JSON ({exc})"
     if isinstance(exc, KeyError):

@@ -17,6 +17,8 @@ import streamlit as st
 from pages.parts import common, frame
 from recs import db, importer, shops
 from recs.errors import RepeatError
+from recs.service.spool import default_spool_dir
+from recs.service.spool_import import import_spool, pending_counts
 
 frame.enter()
 
@@ -241,6 +243,22 @@ with st.container(border=True):
                    "(switch shops in the sidebar).")
         _show_reports(created[1], "imported")
     _import_section()
+
+spool_dir = default_spool_dir(common.db_path())
+if spool_dir.is_dir():  # orders and A/B assignments posted to `python -m recs api` (docs/api.md)
+    st.subheader("Orders from the API service")
+    pending_orders, pending_assignments = pending_counts(spool_dir)
+    st.caption(f"{pending_orders:,} order(s) and {pending_assignments:,} experiment assignment(s) posted to the API "
+               "service are waiting to be imported (one transaction; orders already here are skipped).")
+    if st.button("Import the service's orders", key="data_import_spool", icon=":material/move_to_inbox:",
+                 disabled=not (pending_orders or pending_assignments)):
+        try:
+            spool_report = import_spool(cur, spool_dir)
+        except RepeatError as exc:
+            common.show_error(exc)
+        else:
+            st.cache_data.clear()
+            st.success(spool_report.to_text())
 
 st.subheader("What the warehouse holds")
 counts = db.table_counts(cur)

@@ -89,15 +89,21 @@ with tab_train:
     from pages.parts import run_list
 
     run_list.runs_section(cur)  # every stored run: use one, delete one
+    from recs.service.status import serving_status  # the API service: last full training, orders folded since
+
+    serving = serving_status(common.db_path())
+    if serving.service_used:
+        st.caption(serving.sentence() + " `python -m recs refresh` retrains it in full.")
 
 # ------------------------------------------------------------------------------------------------ rules
 now = model_runs.chosen(cur)
 with tab_rules:
     st.write("These rules apply the same way to the preview, the Customer and Product pages, the evaluation "
              "and the exported campaign list.")
-    rules = rules_form.rules_form(_categories(cur, key), data=None if now is None else now.model.data_)
+    rules, rule_notes = rules_form.rules_form(_categories(cur, key), model=None if now is None else now.model)
     for line in rules.describe():
-        st.markdown(f"- {line}")
+        st.markdown(f"- {common.literal(line)}")  # product ids and categories come from files: shown as text
+    rules_form.show_notes(None if now is None else now.model, rules, rule_notes)
     st.subheader("Preview for one customer")
     if now is None:
         st.info("Train or load a model to preview its recommendations.")
@@ -160,13 +166,18 @@ with tab_eval:
         frame: pd.DataFrame = evaluation["frame"]
         st.caption(f"Cutoff {evaluation['cutoff']}, {evaluation['horizon']}-day horizon, "
                    f"{int(frame['customers'].max()) if len(frame) else 0:,} test customers.")
-        for mode in ("new", "all"):
-            part = frame[frame["mode"] == mode]
-            if len(part):
-                best = part.sort_values("ndcg", ascending=False).iloc[0]
-                st.markdown(f"- **{mode}**: best is **{best['model']}** with NDCG@{int(best['k'])} "
+        from recs.evaluation import best_models, blank_notes
+        from recs.evaluation.evaluate import FIGURES
+
+        for mode, best_name in best_models(frame).items():  # highest NDCG; a tie: first name alphabetically
+            if best_name is not None:
+                best = frame[(frame["mode"] == mode) & (frame["model"] == best_name)].iloc[0]
+                st.markdown(f"- **{mode}**: best is **{best_name}** with NDCG@{int(best['k'])} "
                             f"{best['ndcg']:.3f} (hit rate {best['hit_rate']:.0%}).")
-        st.dataframe(frame, hide_index=True, width="stretch")
+        for note in blank_notes(frame):
+            st.info("Blank figures: " + common.literal(note), icon=":material/info:")
+        st.dataframe(frame.style.format({c: "{:.4f}" for c in FIGURES if c in frame}, na_rep=""),
+                     hide_index=True, width="stretch")
         common.download_csv(frame, f"evaluation-{evaluation['cutoff']}.csv", key="dl-eval")
         metrics = [m for m in ("ndcg", "recall", "precision", "map", "hit_rate") if m in frame]
         long = frame.melt(id_vars=["model", "mode"], value_vars=metrics, var_name="metric", value_name="value")
@@ -213,14 +224,23 @@ with tab_export:
             else:
                 bar.empty()
                 st.session_state["reco_campaign"] = {"campaign": campaign, "model": now.name}
+        from recs.rules import INTENTS, intent_of
+
+        st.caption(f"Campaign intent: **{INTENTS[intent_of(rules)]}** (change it under **Rules and preview**).")
+        rules_form.show_notes(now.model, rules, [])
         built = st.session_state.get("reco_campaign")
         if built is not None:
             campaign = built["campaign"]
-            text = f"**{campaign.customers:,}** customers × up to {int(campaign.frame['rank'].max() or 0)} products"
+            most = int(campaign.frame["rank"].max()) if campaign.rows else 0  # an empty list has no rank
+            text = f"**{campaign.customers:,}** customers × up to {most} products"
             if campaign.held_out:
                 text += (f"; **{campaign.held_out:,}** held out as control in experiment "
                          f"**{campaign.experiment_id}** (see the Experiments page after the campaign)")
             st.markdown(text + ".")
+            if campaign.without:
+                who = ("No customer got any product" if campaign.without == campaign.customers
+                       else f"{campaign.without:,} of {campaign.customers:,} customers got no product")
+                st.warning(f"{who}: {campaign.empty_reason}.", icon=":material/info:")
             st.dataframe(campaign.frame.head(200), hide_index=True, width="stretch")
             common.download_csv(campaign.frame, f"campaign-{built['model']}-{campaign.segment or 'all'}.csv",
                                 label="Download campaign list", key="dl-campaign")

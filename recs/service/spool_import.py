@@ -154,3 +154,13 @@ def import_spool(con: Any, folder: str | Path) -> SpoolReport:
     for path, end in ends.items():  # after the commit: a crash before this only means a re-read, skipped by id
         write_done(path, DoneMark(end, mark_id))
     return report
+
+
+def pending_counts(folder: str | Path) -> tuple[int, int]:
+    """(orders, assignments) spooled by the service and not imported yet (0, 0 when there is no spool)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return 0, 0
+    records, _ = pending_records(folder)
+    orders = {str(r.data.get("order_id")) for r in records if r.kind == "order"}
+    return len(orders), sum(r.kind == "assignment" for r in records)

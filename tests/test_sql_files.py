@@ -18,7 +18,9 @@ from recs import sql
 from recs.db import connect
 from tests.conftest import REPO
 
-SQL_START = re.compile(r"^\s*(SELECT|WITH|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|COPY|PRAGMA|ATTACH|DETACH)\b", re.I)
+# DELETE only with FROM: a CLI word such as `imports delete` or `models delete` is not a query
+SQL_START = re.compile(r"^\s*(SELECT|WITH|INSERT|UPDATE|DELETE\s+FROM|CREATE|DROP|ALTER|COPY|PRAGMA|ATTACH|DETACH)\b",
+                       re.I)
 ALLOWED = ("recs/importer/", "recs/demo/")
 
 

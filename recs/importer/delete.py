@@ -29,7 +29,7 @@ class Deletion:
 
     def to_text(self) -> str:
         what = "assignments" if self.kind == "assignments" else "order lines"
-        extra = f", {self.products_removed:,} products no longer sold" if self.products_removed else ""
+        extra = f", {self.products_removed:,} product(s) no longer sold" if self.products_removed else ""
         return (f"deleted import #{self.import_id} ({self.kind}, {self.file_name}): {self.lines_removed:,} {what} "
                 f"removed{extra}; recorded as #{self.record_id}. Models trained before now are out of date.")
 

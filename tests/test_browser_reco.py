@@ -70,7 +70,7 @@ def test_direct_page_urls_need_the_login(demo_db: Path, tmp_path: Path, streamli
         wait_for_app(page)
         main = page.inner_text('[data-testid="stMain"]')
         assert "log in" in main.lower() or "password" in main.lower(), main[:300]
-        assert "Purchased products" not in main and "Similar products" not in main and "Stored models" not in main
+        assert "Purchased products" not in main and "Similar products" not in main and "Model runs" not in main
     page.close()
 
 

@@ -349,3 +349,25 @@ def test_damaged_and_stale_runs_on_every_page(app_shop) -> None:
     assert loaded and "It knew" in loaded[0] and "products bought" in loaded[0] and _model(fresh) == "popular"
     customer = _open("pages/customer.py")
     assert not customer.error and customer.selectbox(key="customer-model").value == "repeat"  # the app's default
+
+
+def test_an_evaluation_keeps_its_figures_beside_the_run(shop) -> None:
+    from recs.evaluation import evaluate_models
+    from recs.runs import evaluation_figures
+
+    con = connect(shop)
+    run = train_model(con, shop, "popular")
+    frame = evaluate_models(con, pd.Timestamp("2024-03-01"), horizon_days=30, k=5, models=["popular", "repeat"],
+                            params={"popular": run.params})
+    con.close()
+    figures = evaluation_figures(frame, "popular", "2024-03-01", 30)
+    assert evaluation_figures(frame, "ease", "2024-03-01", 30) is None
+    row = frame[(frame["model"] == "popular") & (frame["mode"] == "new")].iloc[0]
+    assert figures["ndcg_new"] == row["ndcg"] and figures["eval_k"] == 5 and figures["eval_cutoff"] == "2024-03-01"
+    stamp = store.stored_stamp(shop)
+    store.record_figures(shop, run.run_id, figures)
+    assert store.stored_stamp(shop) == stamp  # figures are not a new model version
+    listed = store.list_models(shop).iloc[0]
+    assert listed["run_id"] == run.run_id and listed["ndcg_new"] == row["ndcg"] and listed["eval_k"] == 5
+    with pytest.raises(NotFound):
+        store.record_figures(shop, "20200101-000000-popular-0000", figures)

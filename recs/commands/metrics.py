@@ -62,6 +62,17 @@ def _filters(args: argparse.Namespace) -> metrics.Filters:
     )
 
 
+def _check_country(con, country: str | None) -> None:
+    """Refuse a country the shop has no valid order from (a typo would otherwise give a table of zeros)."""
+    if not country:
+        return
+    known = metrics.countries(con)
+    if country not in known:
+        shown = ", ".join(repr(c) for c in known[:40]) + (" ..." if len(known) > 40 else "")
+        raise InputError(f"--country {country!r}: no valid order from that country in this shop; known countries: "
+                         f"{shown or '(none: the shop has no country column)'}")
+
+
 def compute(con, args: argparse.Namespace) -> pd.DataFrame:
     """The CSV table of `args.metric` with the contract's columns, in order."""
     filters = _filters(args)
@@ -93,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if not db.has_schema(con):
             raise InputError(f"{path} is not a Repeat database (no order_lines table); import orders first")
+        _check_country(con, args.country)
         frame = compute(con, args)
     finally:
         con.close()

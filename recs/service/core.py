@@ -7,7 +7,6 @@ Every request takes the snapshots it needs once; nothing per request is stored o
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from recs.rules import Rules
 from recs.service.experiments import KEEP, ExperimentBook, assign
 from recs.service.online import FoldCache, Overlay, Purchase, recommend_online
 from recs.service.schemas import Order
-from recs.service.serving import ModelRegistry, Served, Watcher
+from recs.service.serving import PRECOMPUTED_K, ModelRegistry, Served, Watcher, items_of
 from recs.service.spool import Spool, imported_through
 
 NO_MODEL = "no trained model: cold-start list"
@@ -51,12 +50,6 @@ class Answer:
 
     body: dict[str, Any]
     cold_start_reason: str | None = None
-
-
-def items_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{"product_id": str(r.product_id), "product_name": str(r.product_name),
-             "score": float(r.score) if math.isfinite(r.score) else 0.0, "reason": str(r.reason)}
-            for r in frame.itertuples()]
 
 
 class Service:
@@ -139,6 +132,9 @@ class Service:
         run = served.run
         purchases = self.overlay.since(customer_id, run.data_version)
         known = run.model.data_.customer_index(customer_id) is not None or bool(purchases)
+        ready = served.lists.get(customer_id) if k == PRECOMPUTED_K and not purchases else None
+        if ready is not None:
+            return Answer({"model": served.name, "version": served.version, "items": ready, "experiment": assigned})
         if not known and product_id is not None:
             frame = self._similar_frame(served, product_id, k)
         else:

@@ -9,17 +9,61 @@ reference, so no request waits for a load or fails during one.
 from __future__ import annotations
 
 import logging
+import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from recs.errors import NotFound, RepeatError
 from recs.models.store import load_model, stored_metas, stored_stamp
+from recs.rules import Rules
 from recs.runs import TrainedModel
 from recs.service.bundle import Bundle, bundle_from_model, read_bundle
 
 log = logging.getLogger("recs.service")
+
+
+PRECOMPUTED_K = 10  # the default list length: computed for every known customer when a model is loaded
+PRECOMPUTE_MAX_CUSTOMERS = 500_000
+
+
+def items_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A recommendation frame as the API's items (product_id, product_name, score, reason)."""
+    cols = frame[["product_id", "product_name", "score", "reason"]].to_dict("list")
+    return [{"product_id": str(p), "product_name": str(n), "score": float(s) if math.isfinite(s) else 0.0,
+             "reason": str(r)} for p, n, s, r in zip(cols["product_id"], cols["product_name"], cols["score"],
+                                                      cols["reason"], strict=True)]
+
+
+class Lists:
+    """The top-10 list of every known customer under the served rules, computed in one batch pass after a model
+    loads (the same `model.recommend`, at batch speed), so the commonest request is a lookup. Filled once, then
+    read-only; until then (and for other k, new customers, customers with new orders) lists are computed live."""
+
+    def __init__(self) -> None:
+        self._by_customer: dict[str, list[dict[str, Any]]] | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self._by_customer is not None
+
+    def fill(self, model: Any, rules: Rules) -> None:
+        if model.data_.n_customers > PRECOMPUTE_MAX_CUSTOMERS:
+            return
+        frame = model.recommend(None, k=PRECOMPUTED_K, rules=rules)
+        customers = frame["customer_id"].to_numpy()
+        starts = np.flatnonzero(np.r_[True, customers[1:] != customers[:-1]]) if len(customers) else []
+        items = items_of(frame)
+        bounds = [*list(starts), len(items)]
+        self._by_customer = {str(customers[a]): items[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)}
+
+    def get(self, customer_id: str) -> list[dict[str, Any]] | None:
+        found = self._by_customer
+        return None if found is None else found.get(customer_id)
 
 
 @dataclass(frozen=True)
@@ -29,6 +73,7 @@ class Served:
     run: TrainedModel
     version: str
     bundle: Bundle
+    lists: Lists = field(default_factory=Lists, compare=False)
 
     @property
     def name(self) -> str:
@@ -60,9 +105,18 @@ class ModelRegistry:
         self._bundle: Bundle | None = None
         self.swaps = 0
 
-    def _load(self, name: str, bundle: Bundle | None) -> Served:
+    def _load(self, name: str, bundle: Bundle | None, precompute: bool = False) -> Served:
         run = load_model(self.db_path, name)
-        return Served(run, run_version(run), bundle or bundle_from_model(run))
+        served = Served(run, run_version(run), bundle or bundle_from_model(run))
+        if precompute:
+            served.lists.fill(run.model, served.bundle.rules)
+        return served
+
+    def precompute(self) -> None:
+        """Fill the lists of the models loaded at start (the watcher thread calls it once, in the background)."""
+        for served in list(self._served.values()):
+            if not served.lists.ready:
+                served.lists.fill(served.run.model, served.bundle.rules)
 
     def start(self) -> None:
         """Load the default model (if any) before the service answers."""
@@ -113,7 +167,7 @@ class ModelRegistry:
         fresh: dict[str, Served] = {}
         for name in {*self._served, *([default] if default else [])}:
             try:
-                fresh[name] = self._load(name, bundle)
+                fresh[name] = self._load(name, bundle, precompute=True)  # before the swap: no slow first minute
             except (RepeatError, OSError, ValueError, KeyError) as exc:  # deleted or being written: keep the old
                 log.warning("model %s not reloaded: %s", name, type(exc).__name__)
                 if name in self._served:
@@ -156,6 +210,10 @@ class Watcher:
         self._thread.join(timeout=5)
 
     def _loop(self) -> None:
+        try:
+            self.registry.precompute()
+        except Exception:  # noqa: BLE001 - lists are an optimisation: requests compute them live instead
+            log.exception("precomputing lists")
         while not self._stop.wait(self.interval):
             try:
                 self.registry.check()

@@ -84,14 +84,14 @@ with right:
     common.download_csv(bought, f"products-{customer}.csv", key="dl-customer-products")
 
 st.subheader("Recommendations")
-rules = rules_form.current_rules()
 c1, c2, c3 = st.columns([2, 2, 1])
 with c1:
     first = model_runs.model_select("Model", key="customer-model", default=model_runs.preview_default(cur))
 with c2:
     second = model_runs.model_select("Compare with", key="customer-compare", allow_none=True)
 k = c3.number_input("How many", value=10, min_value=1, max_value=50, step=1, key="customer-k")
-st.caption("Rules in force: " + "; ".join(rules.describe()) + ". Change them on the Recommendations page.")
+st.caption("Each model's list follows the session's rules with that model's campaign intent (re-buy or "
+           "discovery); change them on the Recommendations page.")
 
 shown = [first] + ([second] if second and second != first else [])
 panels = st.columns(len(shown))
@@ -100,12 +100,19 @@ for panel, name in zip(panels, shown, strict=True):
         found = model_runs.model_for_preview(cur, name, "customer")
         if found is None:
             continue
+        rules, notes = rules_form.rules_for(found.model)
         try:
             recs_frame = found.model.recommend([customer], k=int(k), rules=rules)
         except RepeatError as exc:
             common.show_error(exc)
             continue
         st.markdown(f"**{name}** · trained on {found.train_until or 'all data'}")
+        st.caption("Rules in force: " + common.literal("; ".join(rules.describe())))
+        rules_form.show_notes(found.model, rules, notes)
+        if recs_frame.empty:  # say why, e.g. Discovery on a one-product shop
+            from recs.rules import why_empty
+
+            st.info("No product for this customer: " + why_empty(found.model.data_, rules) + ".")
         metric_help.show(recs_frame[["rank", "product_id", "product_name", "score", "reason"]], shop.currency,
                          width="stretch")  # the reason column wide enough to read
         common.download_csv(recs_frame, f"recommendations-{customer}-{name}.csv", key=f"dl-customer-recs-{name}")

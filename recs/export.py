@@ -7,6 +7,8 @@ Who is in the list: every customer with at least one valid order line strictly b
 model's training cutoff), or, with a segment, those of them whose RFM segment as of the cutoff is that one.
 With a holdout share, a seeded random control group is drawn by `recs.experiments.holdout.assign_holdout`,
 every customer's variant is recorded in `assignments`, and the control customers are left out of the file.
+A customer the rules leave without any product (e.g. Discovery on a one-product shop) has no row; the Campaign
+counts them and says why (`Campaign.without`, `empty_reason`). Scores keep every digit.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import pandas as pd
 from recs import sql
 from recs.errors import InputError
 from recs.interactions import to_timestamp
-from recs.rules import Rules
+from recs.rules import Rules, why_empty
 from recs.runs import TrainedModel
 
 EXPORT_COLUMNS = ["customer_id", "rank", "product_id", "score", "product_name", "reason"]
@@ -39,6 +41,20 @@ class Campaign:
     experiment_id: str | None
     segment: str | None
     cutoff: pd.Timestamp | None
+    without: int = 0  # customers in the list who got no product at all (the rules left none)
+    empty_reason: str | None = None  # why, in words, when `without` > 0
+
+    @property
+    def rows(self) -> int:
+        return len(self.frame)
+
+    def summary(self) -> str:
+        """One line saying what the list holds: customers, rows, and who got nothing and why."""
+        text = f"{self.customers:,} customers, {self.rows:,} rows"
+        if self.without:
+            who = "every customer" if self.without == self.customers else f"{self.without:,} customers"
+            text += f"; {who} got no product: {self.empty_reason}"
+        return text
 
 
 def check_k(k: Any) -> int:
@@ -143,7 +159,7 @@ def recommendations_frame(model: Any, customer_ids: list[str], k: int, rules: Ru
     order = {c: i for i, c in enumerate(customer_ids)}
     frame = frame.assign(_o=frame["customer_id"].map(order)).sort_values(["_o", "rank"], kind="stable")
     frame["rank"] = frame["rank"].astype("int64")
-    frame["score"] = frame["score"].astype(float).round(6)
+    frame["score"] = frame["score"].astype(float)  # every digit: the file rounds nothing
     return frame[EXPORT_COLUMNS].reset_index(drop=True)
 
 
@@ -171,5 +187,7 @@ def campaign_list(con: Any, model: Any, k: int = 10, rules: Rules | None = None,
         customers = [c for c in customers if c in treated]
     frame = recommendations_frame(model, customers, k, rules, progress)
     seg = None if segment in (None, ALL_CUSTOMERS) else segment
+    without = len(customers) - int(frame["customer_id"].nunique())
+    reason = why_empty(model.data_, rules or Rules()) if without else None
     return Campaign(frame=frame, customers=len(customers), held_out=held_out, experiment_id=experiment,
-                    segment=seg, cutoff=cutoff)
+                    segment=seg, cutoff=cutoff, without=without, empty_reason=reason)

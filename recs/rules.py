@@ -9,11 +9,19 @@ Order of application (for each customer row):
 4. buried products go after every non-buried one;
 5. at most `max_per_category` products of one category (pinned ones count too); products with no category
    form one group "(none)".
+
+Campaign intent (what `exclude_purchased` means to a merchandiser): a "re-buy campaign" lets products the customer
+bought come back, "discovery" leaves them out. The default fits the model (`default_intent`): a model built on the
+customer's own re-purchases (Buy again, the hybrid) defaults to re-buy, every other model to discovery, so the
+default never silently turns "Buy again" into a popularity list.
+
+A rule that names a product or category the model's data does not know is left out by `Rules.usable(data)`,
+which names it; the other rules still apply (`check` refuses such a rule set, for API callers).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -23,6 +31,38 @@ import scipy.sparse as sp
 from recs.errors import InputError
 
 NO_CATEGORY = "(none)"
+REBUY = "rebuy"
+DISCOVERY = "discovery"
+INTENTS = {REBUY: "Re-buy campaign: products they bought may come back",
+           DISCOVERY: "Discovery: only products they have not bought"}
+
+
+def default_intent(model: Any) -> str:
+    """The campaign intent that fits a model (class or instance): its `intent` attribute, else discovery."""
+    intent = getattr(model, "intent", DISCOVERY)
+    return intent if intent in INTENTS else DISCOVERY
+
+
+def intent_of(rules: Rules) -> str:
+    """REBUY when purchased products may come back, else DISCOVERY."""
+    return DISCOVERY if rules.exclude_purchased else REBUY
+
+
+def with_intent(rules: Rules, intent: str) -> Rules:
+    """The same rules for a campaign intent (REBUY allows purchased products, DISCOVERY leaves them out)."""
+    if intent not in INTENTS:
+        raise InputError(f"unknown campaign intent {intent!r}; known: {', '.join(INTENTS)}")
+    return replace(rules, exclude_purchased=intent == DISCOVERY)
+
+
+def intent_warning(model: Any, rules: Rules) -> str | None:
+    """A plain-language warning when the intent works against the model (discovery on a re-buy model)."""
+    if default_intent(model) == REBUY and rules.exclude_purchased:
+        label = getattr(model, "label", "") or getattr(model, "name", "this model")
+        return (f"{label} suggests products the customer bought before; with Discovery they are all left out and "
+                "the lists fall back to other products (mostly popular ones). Choose a re-buy campaign to use "
+                "what the model is good at.")
+    return None
 
 
 @dataclass
@@ -86,6 +126,37 @@ class Rules:
             lines.append(f"At most {self.max_per_category} per category")
         return lines
 
+    def usable(self, data: Any) -> tuple[Rules, list[str]]:
+        """(the rules without the product ids and categories `data` does not know, one note per rule left out):
+        the other rules still apply. An include-only list with no known category is dropped whole (with a note)
+        rather than leaving nothing to recommend."""
+        notes: list[str] = []
+
+        def known_ids(ids: list[str], what: str) -> list[str]:
+            unknown = [p for p in ids if data.product_index(p) is None]
+            if unknown:
+                notes.append(f"{what}: {', '.join(repr(p) for p in unknown[:10])} not among the model's products, "
+                             "not applied")
+            return [p for p in ids if p not in unknown]
+
+        known = set(_categories(data.products))
+
+        def known_cats(cats: list[str] | None, what: str) -> list[str] | None:
+            if not cats:
+                return cats
+            missing = [c for c in cats if c not in known]
+            if missing:
+                notes.append(f"{what}: {', '.join(repr(c) for c in missing)} not a category of the model's products, "
+                             "not applied")
+            return [c for c in cats if c in known] or None
+
+        boost_ok = set(known_ids(list(self.boost), "Boost"))
+        out = replace(self, pin=known_ids(self.pin, "Pin"), bury=known_ids(self.bury, "Bury"),
+                      boost={p: f for p, f in self.boost.items() if p in boost_ok},
+                      include_categories=known_cats(self.include_categories, "Only these categories"),
+                      exclude_categories=known_cats(self.exclude_categories, "Never these categories"))
+        return out, notes
+
     def check(self, data: Any) -> None:
         """Refuse product ids and categories the data does not know (InputError naming them)."""
         unknown = [p for p in [*self.pin, *self.boost, *self.bury] if data.product_index(p) is None]
@@ -97,6 +168,24 @@ class Rules:
         if missing:
             raise InputError(f"rules name unknown categories: {', '.join(missing)}; known: "
                              + ", ".join(sorted(known)[:30]))
+
+
+def known_categories(data: Any) -> list[str]:
+    """The categories of the model's products (what the category rules can name), sorted; "(none)" last."""
+    cats = set(_categories(data.products).tolist())
+    return sorted(cats - {NO_CATEGORY}) + ([NO_CATEGORY] if NO_CATEGORY in cats else [])
+
+
+def why_empty(data: Any, rules: Rules) -> str:
+    """Why the rules leave a customer without any recommendation, in words for the page and the CLI."""
+    allowed = int(allowed_mask(data, rules).sum())
+    if allowed == 0:
+        return ("the rules leave no product to recommend (" + "; ".join(rules.describe()[1:] or ["no rule"])
+                + "): loosen them")
+    if rules.exclude_purchased:
+        return (f"they already bought all {allowed:,} product(s) the rules allow, and Discovery leaves purchased "
+                "products out: choose a re-buy campaign (--intent rebuy in the CLI) or loosen the rules")
+    return "the model scored no product for these customers"
 
 
 def parse_ids(text: str | None) -> list[str]:

@@ -201,7 +201,8 @@ def test_cli_prints_csv(tmp_path: Path) -> None:
                    "--out", "-")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
-    assert lines[0] == "model,mode,k,precision,recall,ndcg,map,hit_rate,coverage,novelty,diversity,customers,fit_seconds"
+    assert lines[0] == ("model,mode,k,precision,recall,ndcg,map,hit_rate,coverage,novelty,diversity,customers,"
+                        "fit_seconds,note")
     assert len(lines) == 5 and lines[1].startswith("popular,new,5,")
 
 

@@ -130,3 +130,43 @@ def test_a_tie_running_past_the_candidates_is_settled_on_the_whole_row() -> None
     pop[[37, 39, 21]] = [3.0, 2.0, 1.0]  # all three lie outside the first k + 16 columns of a naive pick
     idx, _ = apply_rules(scores, big.matrix, big, Rules(), 4, tiebreak=pop)
     assert idx.tolist() == [[5, 37, 39, 21]]
+
+
+def test_usable_leaves_out_and_names_what_the_data_does_not_know(data) -> None:
+    rules = Rules(exclude_categories=["Fees", "x"], include_categories=["nope"], pin=["A", "Z"], bury=["Q"],
+                  boost={"B": 2.0, "W": 3.0}, max_per_category=2, max_price=10)
+    usable, notes = rules.usable(data)
+    assert usable.exclude_categories == ["x"] and usable.include_categories is None
+    assert usable.pin == ["A"] and usable.bury == [] and usable.boost == {"B": 2.0}
+    assert usable.max_per_category == 2 and usable.max_price == 10  # the others still apply
+    text = "\n".join(notes)
+    for words in ("'Fees'", "'nope'", "'Z'", "'Q'", "'W'"):
+        assert words in text
+    usable.check(data)  # what is left is valid
+    assert Rules().usable(data) == (Rules(), [])
+    assert run(data, usable)[0] == [[], []]  # x excluded (pin A too: pins never pass the filters), price <= 10
+    from dataclasses import replace
+
+    assert run(data, replace(usable, max_price=None))[0][1] == ["D", "C"]
+
+
+def test_known_categories_and_why_a_list_is_empty(data) -> None:
+    from recs.rules import known_categories, why_empty
+
+    assert known_categories(data) == ["x", "y", "(none)"]
+    assert "already bought all 5 product(s)" in why_empty(data, Rules())
+    assert "rules leave no product" in why_empty(data, Rules(include_categories=["x"], min_price=50))
+
+
+def test_campaign_intent_defaults_to_the_model() -> None:
+    from recs.models import get_class
+    from recs.rules import DISCOVERY, REBUY, default_intent, intent_of, intent_warning, with_intent
+
+    assert default_intent(get_class("repeat")) == REBUY and default_intent(get_class("hybrid")) == REBUY
+    assert default_intent(get_class("item_knn")) == DISCOVERY and default_intent(object()) == DISCOVERY
+    assert intent_of(with_intent(Rules(), REBUY)) == REBUY and not with_intent(Rules(), REBUY).exclude_purchased
+    assert "with Discovery they are all left out" in intent_warning(get_class("repeat"), Rules())
+    assert intent_warning(get_class("repeat"), with_intent(Rules(), REBUY)) is None
+    assert intent_warning(get_class("item_knn"), Rules()) is None
+    with pytest.raises(InputError, match="unknown campaign intent"):
+        with_intent(Rules(), "bogus")

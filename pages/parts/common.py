@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from recs import db, shops
+from recs import db, shops, spreadsheet
 from recs.errors import DatabaseBusy, RepeatError
 
 SHOP_KEY = "shop_path"  # this browser session's shop (a path), chosen in the sidebar or by a new-shop import
@@ -125,7 +125,7 @@ def download_csv(frame: pd.DataFrame | Callable[[], pd.DataFrame], file_name: st
 
     def data() -> bytes:
         table = frame() if callable(frame) else frame
-        return table.to_csv(index=False, lineterminator="\n").encode("utf-8")
+        return spreadsheet.csv_bytes(table)  # formulas neutralised, as the CLI writes it
 
     st.download_button(label, data=data, file_name=safe, mime="text/csv", key=key or f"dl-{safe}",
                        icon=":material/download:", on_click="ignore")

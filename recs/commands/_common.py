@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from recs.db import default_db_path
+from recs.spreadsheet import neutralise_formulas
 
 
 def add_db_argument(parser: argparse.ArgumentParser) -> None:
@@ -28,7 +29,9 @@ def add_out_argument(parser: argparse.ArgumentParser, required: bool = False) ->
 
 
 def write_csv(frame: pd.DataFrame, out: str | None) -> None:
-    """Write a result table as CSV (header, no index) to a file or standard output ('-')."""
+    """Write a result table as CSV (header, no index) to a file or standard output ('-'); text cells a spreadsheet
+    would run as a formula are neutralised (recs.spreadsheet)."""
+    frame = neutralise_formulas(frame)
     if out in (None, "-"):
         frame.to_csv(sys.stdout, index=False, lineterminator="\n")
     else:

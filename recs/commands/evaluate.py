@@ -1,7 +1,8 @@
 """`python -m recs evaluate`: compare recommenders on a temporal split, one CSV row per (model, mode).
 
 Columns: model, mode (new | all), k, precision, recall, ndcg, map, hit_rate, coverage, novelty, diversity,
-customers, fit_seconds (definitions in docs/models.md). `--gaps FILE` also writes each model's paired NDCG gap
+customers, fit_seconds, note (why a row is blank; definitions in docs/models.md). Progress and a one-line summary
+(rows, the best model per mode) go to standard error. `--gaps FILE` also writes each model's paired NDCG gap
 to the best model of its mode with a 95 % interval and a verdict (`recs.evaluation.compare_to_best`).
 """
 
@@ -12,6 +13,7 @@ import sys
 
 from recs import db
 from recs.commands._common import add_db_argument, add_out_argument, db_path, write_csv
+from recs.commands._progress import StderrProgress, summary
 from recs.errors import InputError
 
 
@@ -32,12 +34,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--gaps", default=None, metavar="FILE",
                         help="also write each model's NDCG gap to the best with its 95%% interval (CSV; '-' for "
                         "standard output when --out is a file)")
+    parser.add_argument("--quiet", action="store_true", help="no progress or summary on standard error")
     add_out_argument(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from recs.evaluation import evaluate_models
+    from recs.evaluation import best_models, blank_notes, evaluate_models
 
     path = db_path(args)
     if not path.exists():
@@ -48,17 +51,20 @@ def run(args: argparse.Namespace) -> int:
     con = db.connect(path)
     per_customer: dict | None = {} if args.gaps is not None else None
     try:
-        def progress(fraction: float, message: str) -> None:
-            print(f"[{fraction:4.0%}] {message}", file=sys.stderr, flush=True)
-
         table = evaluate_models(con, args.cutoff, horizon_days=args.horizon_days, k=args.k, models=models,
-                                tune=args.tune, progress=progress if args.out not in (None, "-") else None,
-                                per_customer=per_customer)
+                                tune=args.tune, progress=StderrProgress(args.quiet), per_customer=per_customer)
     finally:
         con.close()
     write_csv(table, args.out)
+    for note in blank_notes(table):
+        print(f"note: blank figures: {note}", file=sys.stderr)
+    best = ", ".join(f"best {mode}: {name or 'none'}" for mode, name in best_models(table).items())
+    summary(args.out, f"{len(table):,} rows ({table['model'].nunique()} models x {table['mode'].nunique()} modes, "
+                      f"k {args.k}); {best}", args.quiet)
     if per_customer is not None:
         from recs.evaluation import compare_to_best
 
-        write_csv(compare_to_best(per_customer), args.gaps)
+        gaps = compare_to_best(per_customer)
+        write_csv(gaps, args.gaps)
+        summary(args.gaps, f"{len(gaps):,} rows of NDCG gaps to the best model", args.quiet)
     return 0

@@ -1,8 +1,11 @@
 """`python -m recs recommend`: a campaign list CSV (customer_id, rank, product_id, score, product_name, reason).
 
 The model is trained on the fly on valid lines strictly before --train-until (all data by default), with its
-default parameters or those given with --param / --weighting; stored models are not reused, so the output
-depends only on the data and the request.
+default parameters or those given with --param / --weighting (or a stored run with --run). The campaign intent
+(--intent rebuy | discovery) defaults to what fits the model. Progress goes to standard error for work over two
+seconds, then one line saying what was written. A list in which no customer got any product (e.g. discovery on
+a one-product shop) is an error (exit 2, nothing written) naming why; customers who alone got none are counted
+in a note.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import argparse
 import sys
 
 from recs.commands._common import add_db_argument, add_out_argument, db_path, write_csv
+from recs.commands._progress import StderrProgress, summary
 from recs.errors import InputError
 from recs.interactions import WEIGHTINGS
 
@@ -36,8 +40,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="how purchases are weighted (default: the model's own)")
     parser.add_argument("--train-until", default=None, metavar="DATE",
                         help="train on lines strictly before this date (default: all data)")
+    parser.add_argument("--intent", default=None, choices=["rebuy", "discovery"],
+                        help="campaign intent: rebuy (products the customer bought may come back) or discovery "
+                             "(only products they have not bought); default: what fits the model (rebuy for "
+                             "repeat and hybrid, discovery for the others)")
     parser.add_argument("--include-purchased", action="store_true",
-                        help="allow products the customer already bought (excluded by default)")
+                        help="the same as --intent rebuy")
+    parser.add_argument("--quiet", action="store_true", help="no progress or summary on standard error")
     parser.add_argument("--segment", default=None, help="only customers of this RFM segment (e.g. 'At risk')")
     parser.add_argument("--holdout", default=None, metavar="SHARE",
                         help="hold out this share of customers as a control group (0 < SHARE < 1)")
@@ -64,10 +73,12 @@ def run(args: argparse.Namespace) -> int:
     from recs.export import campaign_list, check_holdout, check_k, check_orders, fit_model
     from recs.interactions import to_timestamp
     from recs.models import get_model
-    from recs.rules import Rules
+    from recs.rules import REBUY, Rules, default_intent, with_intent
     from recs.training import parse_params
 
     k = check_k(args.k)
+    if args.include_purchased and args.intent not in (None, REBUY):
+        raise InputError("--include-purchased means --intent rebuy: give one of them")
     if args.experiment is not None and args.holdout is None:
         raise InputError("--experiment is only used with --holdout SHARE")
     share, experiment = check_holdout(args.holdout, args.experiment)
@@ -86,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         con = connect(path, read_only=share is None)  # a holdout records assignments
     except duckdb.Error as exc:  # e.g. a CSV or text file passed as --db
         raise InputError(f"cannot open {path} as a DuckDB database: {exc}") from exc
+    progress = StderrProgress(args.quiet)
     try:
         if args.run is not None:  # a stored run: its own model, settings and cutoff; refused when stale
             from recs.model_choice import run_for_export
@@ -95,13 +107,22 @@ def run(args: argparse.Namespace) -> int:
         else:
             check_orders(con, until)
             model = fit_model(con, args.model, params=parse_params(args.param), until=until,
-                              weighting=args.weighting).model
-        rules = Rules(exclude_purchased=not args.include_purchased)
+                              weighting=args.weighting, progress=progress).model
+        intent = REBUY if args.include_purchased else (args.intent or default_intent(model))
+        rules = with_intent(Rules(), intent)
         campaign = campaign_list(con, model, k=k, rules=rules, segment=args.segment, holdout=share,
-                                 experiment_id=experiment, seed=args.seed, cutoff=until)
+                                 experiment_id=experiment, seed=args.seed, cutoff=until, progress=progress)
     finally:
         con.close()
+    if campaign.customers and not campaign.rows:  # a header-only file would look like success to a script
+        recorded = (f" (the {campaign.held_out:,} control customers of experiment {experiment!r} are recorded)"
+                    if share is not None else "")
+        raise InputError(f"no recommendations for any of the {campaign.customers:,} customers, nothing written: "
+                         f"{campaign.empty_reason}{recorded}")
     write_csv(campaign.frame, args.out)
+    if campaign.without:
+        print(f"note: {campaign.without:,} of {campaign.customers:,} customers got no product: "
+              f"{campaign.empty_reason}", file=sys.stderr)
     if campaign.customers == 0:
         who = f"in segment {args.segment!r}" if args.segment else "seen before the cutoff"
         print(f"note: no customers {who}: the file has only its header", file=sys.stderr)
@@ -109,4 +130,6 @@ def run(args: argparse.Namespace) -> int:
         total = campaign.customers + campaign.held_out
         print(f"held out {campaign.held_out:,} of {total:,} customers as the control group of experiment "
               f"{experiment!r} (recorded in assignments, left out of the file)", file=sys.stderr)
+    summary(args.out, f"{campaign.rows:,} rows for {campaign.customers:,} customers (up to {k} each), model "
+                      f"{model.name}, {intent} campaign", args.quiet)
     return 0

@@ -4,6 +4,11 @@ Every model is fitted on valid lines strictly before the cutoff, asked for top-k
 scored by `recs.evaluation.metrics` in both modes ("new": purchased products excluded from the lists and from
 the relevant set; "all": re-buys count and purchased products may be recommended). A caller's Rules apply in
 both modes except `exclude_purchased`, which the mode sets.
+
+Blank, never 0: a mode with no test customer has blank figures, and a model that cannot learn from the shop
+(ModelCannotFit) blank figures for both modes; the `note` column says why (`blank_notes` words it for people).
+The best model of a mode is the one with the highest NDCG, a tie going to the first name alphabetically
+(`best_models`, the rule `compare_to_best` uses too).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from recs import db
-from recs.errors import InputError
+from recs.errors import InputError, ModelCannotFit
 from recs.evaluation.scoring import Scorer, model_lists
 from recs.evaluation.split import MODES, temporal_split, to_timestamp
 from recs.evaluation.training_data import WarehouseData
@@ -26,7 +31,12 @@ from recs.models.base import check_k
 from recs.rules import Rules
 
 COLUMNS = ["model", "mode", "k", "precision", "recall", "ndcg", "map", "hit_rate", "coverage", "novelty",
-           "diversity", "customers", "fit_seconds"]
+           "diversity", "customers", "fit_seconds", "note"]
+FIGURES = ["precision", "recall", "ndcg", "map", "hit_rate", "coverage", "novelty", "diversity"]
+NO_TEST_CUSTOMERS = {
+    "new": "no test customer bought a product they had not bought before the cutoff: nothing to score",
+    "all": "no test customer bought anything in the test window: nothing to score",
+}
 Progress = Callable[[float, str], None]
 
 
@@ -48,7 +58,7 @@ def evaluate_models(con: Any, cutoff: Any, horizon_days: int = 30, k: int = 10, 
     """Fit each model on lines before `cutoff`, score it on the next `horizon_days`: one row per (model, mode).
 
     Columns: model, mode, k, precision, recall, ndcg, map, hit_rate, coverage, novelty, diversity, customers,
-    fit_seconds. `params` maps a model name to parameters; `tune=True` first picks parameters per model by a
+    fit_seconds, note (why a row's figures are blank; empty otherwise). `params` maps a model name to parameters; `tune=True` first picks parameters per model by a
     small grid search on a validation window before the cutoff (`recs.evaluation.tuning`), overriding `params`.
     When a dict is passed as `per_customer`, it receives NDCG@k per test customer for each (model, mode), for
     `recs.evaluation.compare.compare_to_best`.
@@ -71,17 +81,48 @@ def evaluate_models(con: Any, cutoff: Any, horizon_days: int = 30, k: int = 10, 
         report(n * step + 0.2 * step, f"{name}: fitting")
         data = cache.get(getattr(cls, "default_weighting", "binary"))
         start = time.perf_counter()
-        model = cls(**chosen).fit(data)
+        try:
+            model = cls(**chosen).fit(data)
+        except ModelCannotFit as exc:  # the others are still compared; this one's row says why it is blank
+            rows.extend({"model": name, "mode": mode, "k": k, **dict.fromkeys(FIGURES, np.nan),
+                         "customers": len(scorer.customers(mode)), "fit_seconds": np.nan, "note": str(exc)}
+                        for mode in MODES)
+            continue
         fit_seconds = time.perf_counter() - start
         for mode in MODES:
             report(n * step + (0.5 if mode == "new" else 0.8) * step, f"{name}: scoring ({mode})")
             lists = model_lists(model, scorer.customers(mode), k, mode, rules)
             scores, ndcg = scorer.score_detail(lists, mode)
-            rows.append({"model": name, "mode": mode, "k": k, **scores, "fit_seconds": fit_seconds})
-            if per_customer is not None:
+            note = "" if scores["customers"] else NO_TEST_CUSTOMERS[mode]
+            rows.append({"model": name, "mode": mode, "k": k, **scores, "fit_seconds": fit_seconds, "note": note})
+            if per_customer is not None and scores["customers"]:
                 per_customer[(name, mode)] = ndcg
     report(1.0, "done")
     out = pd.DataFrame(rows, columns=COLUMNS)
     out["customers"] = out["customers"].astype(np.int64)
     out["k"] = out["k"].astype(np.int64)
+    out["note"] = out["note"].fillna("").astype(str)
     return out
+
+
+def best_models(table: pd.DataFrame) -> dict[str, str | None]:
+    """The best model of each mode, by one rule used everywhere (page, CLI, `compare_to_best`): the highest NDCG;
+    a tie goes to the first model name alphabetically; a mode where no model has a figure has none (None)."""
+    out: dict[str, str | None] = {}
+    for mode in dict.fromkeys(table["mode"]):
+        part = table[(table["mode"] == mode) & table["ndcg"].notna()]
+        out[mode] = (None if part.empty else
+                     min(zip(part["ndcg"], part["model"], strict=True), key=lambda t: (-t[0], t[1]))[1])
+    return out
+
+
+def blank_notes(table: pd.DataFrame) -> list[str]:
+    """One plain-language line per reason a figure is blank: a mode without test customers, a model that could
+    not learn from the shop."""
+    lines = []
+    for note, part in table[table["note"] != ""].groupby("note", sort=False):
+        if note in NO_TEST_CUSTOMERS.values():
+            lines.append(f"{', '.join(dict.fromkeys(part['mode']))}: {note}")
+        else:
+            lines.append(note)
+    return lines

@@ -87,10 +87,10 @@ def per_customer_metrics(lists: Mapping[str, Sequence[str]], relevant: Mapping[s
 def mean_ranking_metrics(lists: Mapping[str, Sequence[str]], relevant: Mapping[str, set[str]], k: int,
                          computed: tuple[list[str], dict[str, np.ndarray]] | None = None) -> dict:
     """Mean of `ranking_scores` over every customer in `relevant` (a missing list scores zero); `computed` reuses
-    a `per_customer_metrics` result for the same arguments."""
+    a `per_customer_metrics` result for the same arguments. No customer with a relevant product: NaN (blank)."""
     customers, arrays = computed if computed is not None else per_customer_metrics(lists, relevant, k)
-    if not customers:
-        return {**dict.fromkeys(RANKING_METRICS, 0.0), "customers": 0}
+    if not customers:  # nothing to score: blank (NaN), never a 0 that reads as "the model missed everything"
+        return {**dict.fromkeys(RANKING_METRICS, float("nan")), "customers": 0}
     # summed one customer after another, in order: the same digits as a running total
     out = {name: sum(arrays[name].tolist()) / len(customers) for name in RANKING_METRICS}
     out["customers"] = len(customers)
@@ -140,8 +140,8 @@ def diversity(lists: Mapping[str, Sequence[str]], vectors: sparse.csc_matrix, in
     """
     rows = [[index[item] for item in list(ranked)[:k] if item in index] for ranked in lists.values()]
     rows = [r for r in rows if len(r) >= 2]
-    if not rows:
-        return 0.0
+    if not rows:  # no list of two products: diversity is undefined (blank), not 0
+        return float("nan")
     used = np.unique(np.concatenate([np.asarray(r, dtype=np.int64) for r in rows]))
     if len(used) > DENSE_GRAM_MAX:
         return float(np.mean([_list_diversity(vectors, r) for r in rows]))

@@ -49,6 +49,9 @@ class Scorer:
         lists = {c: list(lists.get(c, ()))[: self.k] for c in relevant}
         computed = metrics.per_customer_metrics(lists, relevant, self.k)
         out = metrics.mean_ranking_metrics(lists, relevant, self.k, computed=computed)
+        if not out["customers"]:  # no test customer in this mode: every figure is blank, not 0
+            out.update(coverage=float("nan"), novelty=float("nan"), diversity=float("nan"))
+            return (out, *computed)
         out["coverage"] = metrics.coverage(lists, self.data.n_products, self.k)
         out["novelty"] = metrics.novelty(lists, self._buyers, self.data.n_customers, self.k)
         out["diversity"] = metrics.diversity(lists, self._vectors, self._index, self.k)
@@ -70,4 +73,5 @@ def lists_from_frame(recs: pd.DataFrame) -> dict[str, list[str]]:
 def model_lists(model: Any, customers: list[str], k: int, mode: str, rules: Rules | None = None) -> dict:
     """Top-k lists of a fitted registry model for `customers` in `mode` (rules' exclude_purchased set by mode)."""
     rules = dataclasses.replace(rules or Rules(), exclude_purchased=(mode == "new"))
+    rules = rules.usable(model.data_)[0]  # a pin or category the data before the cutoff lacks is left out
     return lists_from_frame(model.recommend(customers, k=k, rules=rules, reasons=False))

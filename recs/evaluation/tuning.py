@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from recs.errors import ModelCannotFit
 from recs.evaluation.scoring import Scorer, model_lists
 from recs.evaluation.split import MODES, split_frames, to_timestamp
 from recs.evaluation.training_data import DataCache, load_lines
@@ -53,12 +54,18 @@ def tune_model(lines: pd.DataFrame, products: pd.DataFrame, cutoff: Any, name: s
     for n, params in enumerate(combos):
         if progress:
             progress(n / len(combos), f"{name}: trying {params}")
-        model = cls(**params).fit(data)
+        try:
+            model = cls(**params).fit(data)
+        except ModelCannotFit:  # this combination cannot learn from the window: it is not a candidate
+            continue
         ndcg = {mode: scorer.score(model_lists(model, scorer.customers(mode), k, mode), mode)["ndcg"]
                 for mode in MODES}
+        scored = [v for v in ndcg.values() if v == v]  # a mode without test customers (NaN) does not count
         rows.append({"params": params, "ndcg_new": ndcg["new"], "ndcg_all": ndcg["all"],
-                     "score": (ndcg["new"] + ndcg["all"]) / 2})
-    table = pd.DataFrame(rows)
+                     "score": sum(scored) / len(scored) if scored else float("nan")})
+    table = pd.DataFrame(rows, columns=empty["table"].columns)
+    if table["score"].isna().all():
+        return {"params": {}, "table": table}
     best = table.loc[table["score"].idxmax(), "params"]
     return {"params": dict(best), "table": table}
 

@@ -3,13 +3,15 @@
 `python -m recs metrics retention --out FILE` writes `csv_bytes("retention", frame)` and the Retention page's
 download button serves `csv_bytes("retention", frame)` for the same frame, so the two files are the same bytes.
 Columns come in the metric's metadata order (`<name>.toml`); date columns print as YYYY-MM-DD (empty when
-missing); booleans as True/False; undefined values as empty cells.
+missing); booleans as True/False; undefined values as empty cells; text cells a spreadsheet would run as a formula
+get a leading ' (recs.spreadsheet).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from recs import spreadsheet
 from recs.metrics.meta import definition
 
 
@@ -27,4 +29,4 @@ def export_frame(name: str, frame: pd.DataFrame) -> pd.DataFrame:
 
 def csv_bytes(name: str, frame: pd.DataFrame) -> bytes:
     """The CSV file of metric `name` for `frame`, as UTF-8 bytes with a header and \\n line ends."""
-    return export_frame(name, frame).to_csv(index=False, lineterminator="\n").encode("utf-8")
+    return spreadsheet.csv_bytes(export_frame(name, frame))

@@ -1,7 +1,7 @@
 """The one recommender interface (in the spirit of implicit's RecommenderBase and Surprise's AlgoBase).
 
 A model is a subclass with class metadata (name, label, description, params, param_grid, default_weighting,
-order, why) and these override points, and no others:
+order, why, intent) and these override points, and no others:
 
 required
 - `_fit(data)`: learn from an Interactions; fitted state goes in attributes ending in `_` (the base has already set
@@ -72,6 +72,7 @@ class Recommender(ABC):
     default_weighting: ClassVar[str] = "binary"
     order: ClassVar[int] = 100  # position in model_names()
     why: ClassVar[str] = "often bought together"  # the words after "Because they bought A and B"
+    intent: ClassVar[str] = "discovery"  # the campaign it fits: "rebuy" when built on the customer's own re-purchases
 
     def __init__(self, **params: Any) -> None:
         unknown = sorted(set(params) - set(self.params))

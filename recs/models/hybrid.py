@@ -62,6 +62,7 @@ class Hybrid(Recommender):
     param_grid = {"windows": [1, 2], "learning_rate": [0.05, 0.1]}
     default_weighting = "binary"
     order = 90
+    intent = "rebuy"  # its lists are the customer's own products: a re-buy campaign
     max_ease_items = 8000
 
     # ---- fitting -----------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ class Repeat(Recommender):
     param_grid = {"half_life_days": [90.0, 365.0], "cycle_weight": [0.0, 0.3, 1.0], "popularity_weight": [1.0, 3.0]}
     default_weighting = "count"
     order = 20
+    intent = "rebuy"  # its lists are the customer's own products: a re-buy campaign
 
     def _fit(self, data: Interactions) -> None:
         pop = recency_popularity(data, self.popular_half_life_days)

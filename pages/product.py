@@ -135,8 +135,11 @@ else:
     cols[1].metric("Middle half", f"{cycle['p25_days']:.0f}–{cycle['p75_days']:.0f} days")
     cols[2].metric("Customers who re-bought", f"{cycle['repeat_customers']:,}")
     (st.info if shape.humps == 2 else st.caption)(shape.advice)
-    marks = ([(shape.early_median, "early group"), (shape.late_median, "late group")] if shape.humps == 2 else None)
-    fig = days_histogram(cycle["gaps"]["gap_days"], cycle["median_days"], "Days since the previous purchase",
+    two = shape.humps == 2  # then each group's median is marked, not the overall one between them
+    marks = [(shape.early_median, f"early: {shape.early_median:.0f} d"),
+             (shape.late_median, f"later: {shape.late_median:.0f} d")] if two else None
+    fig = days_histogram(cycle["gaps"]["gap_days"], None if two else cycle["median_days"],
+                         "Days since the previous purchase",
                          unit="repeat purchases", median_text="median", target_bins=40,
                          marks=marks)  # bins, not every gap
     st.plotly_chart(fig, width="stretch")

@@ -150,7 +150,8 @@ def retention_heatmap(frame: pd.DataFrame, grain: str = "month", value: str = "r
             name="incomplete: period not over at the data end (*)", hoverinfo="skip"), row=1, col=2)
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_yaxes(title_text="cohort (size)", row=1, col=1)
-    fig.update_xaxes(title_text=f"{grain}s since first order", dtick=1 if len(periods) <= 40 else 4, row=1, col=2)
+    fig.update_xaxes(title_text=f"{grain}s since first order", dtick=1 if len(periods) <= 40 else 4,
+                     range=[-0.5, len(periods) - 0.5], row=1, col=2)
     fig.update_xaxes(side="bottom", row=1, col=1)
     fig.update_layout(height=max(320, 22 * len(cohorts) + 120), margin=dict(l=10, r=10, t=30, b=10),
                       legend=dict(orientation="h", y=1.06), plot_bgcolor="white")
@@ -240,7 +241,7 @@ def days_histogram(days: np.ndarray, median: float | None, x_title: str, weights
                       annotation_text=median_text or f"median {median:.1f} days", annotation_position="top right")
     for x, text in marks or []:
         fig.add_vline(x=x, line_dash="dot", line_color=RATE_COLOR, annotation_text=text,
-                      annotation_position="top left")
+                      annotation_position="top right")
     fig.update_xaxes(title_text=x_title)
     fig.update_yaxes(title_text=unit)
     fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), bargap=0.05)

@@ -143,3 +143,16 @@ def test_experiments_page_speaks_the_shops_currency_with_human_labels(small_coho
     assert len(money) and all(v.startswith("$") for v in money)
     assert not any("£" in t.value for t in [*at.success, *at.info, *at.markdown])
     assert any(m.value.startswith("$") for m in at.metric if "revenue per customer" in m.label)
+
+
+def test_customers_and_customer_pages_label_money_with_the_currency(demo_db, use_db):
+    use_db(demo_db)
+    at = open_page("pages/customers.py")
+    labels = {name: c.get("label") for name, c in json.loads(at.dataframe[0].proto.columns).items()}
+    assert labels["revenue"] == "Revenue (GBP)"
+    at = open_page("pages/customer.py")
+    assert {m.label: m.value for m in at.metric}["Revenue"].startswith("£")
+    bought = at.dataframe[0]
+    labels = {name: c.get("label") for name, c in json.loads(bought.proto.columns).items()}
+    assert labels["product_name"] == "Name" and labels["revenue"] == "Revenue (GBP)"
+    assert "None" not in bought.value.astype(str).to_numpy()

@@ -101,3 +101,10 @@ def test_settings_page_saves_and_other_pages_follow(shop, use_db):
     at.switch_page("pages/overview.py")
     at.run()
     assert {m.label: m.value for m in at.metric}["Average order value"].startswith("$")
+
+
+def test_settings_page_on_an_empty_shop(empty_db, use_db):
+    use_db(empty_db)
+    at = open_page("pages/settings.py")
+    assert at.text_input(key="settings_currency").value == ""
+    assert at.number_input(key="settings_min_cohort").value == DEFAULT_MIN_COHORT

@@ -17,7 +17,7 @@ frame.enter()
 st.title("Customers")
 st.caption(f"RFM {metric_help.definition('rfm')}. Segment rules: docs/metrics.md.")
 
-cur = common.require_orders()
+cur = common.metrics_cursor()  # DuckDB, or Spark with REPEAT_ENGINE=spark
 key = common.data_key(cur)
 shop = metric_help.shop_settings()
 ALL_COUNTRIES, ALL_CATEGORIES = "All countries", "All categories"

@@ -30,6 +30,7 @@ st.caption("Load your shop's export as CSV, Parquet or Excel (.xlsx). Each impor
            "with a problem changes nothing, and the same file twice is recognised. Columns and formats: "
            "docs/data-format.md.")
 
+common.warehouse_page_note()
 cur = common.cursor()
 
 

@@ -17,6 +17,7 @@ st.title("Experiments")
 st.caption("Did the treatment (e.g. recommendation e-mails) lift what customers bought in the window after "
            "assignment? Statistics and their limits: docs/experiments.md.")
 
+common.warehouse_page_note()
 cur = common.require_orders()
 key = common.data_key(cur, with_assignments=True)
 shop = metric_help.shop_settings()

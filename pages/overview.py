@@ -14,7 +14,7 @@ frame.enter()
 st.title("Overview")
 st.caption(f"The whole shop at a glance: {metric_help.definition('summary')}. Definitions: docs/metrics.md.")
 
-cur = common.require_orders()
+cur = common.metrics_cursor()  # DuckDB, or Spark with REPEAT_ENGINE=spark
 key = common.data_key(cur)
 shop = metric_help.shop_settings()
 

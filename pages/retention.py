@@ -19,7 +19,7 @@ st.title("Retention")
 st.caption("Returning customers, cohort retention, repeat within N days and time to second order. Every chart and "
            "table follows the filters. Definitions and SQL: docs/metrics.md.")
 
-cur = common.require_orders()
+cur = common.metrics_cursor()  # DuckDB, or Spark with REPEAT_ENGINE=spark
 key = common.data_key(cur)
 shop = metric_help.shop_settings()
 WEEKS_SHOWN = 26  # a weekly grid's default width: half a year of columns stays readable

@@ -6,6 +6,7 @@ One connection per process (st.cache_resource), a fresh cursor per rerun.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,7 @@ import streamlit as st
 
 from recs import db, shops, spreadsheet
 from recs.errors import DatabaseBusy, RepeatError
+from recs.spark.choice import app_engine, is_spark
 
 SHOP_KEY = "shop_path"  # this browser session's shop (a path), chosen in the sidebar or by a new-shop import
 
@@ -75,7 +77,30 @@ def cursor():
 
 def detached_cursor(path: str):
     """A new cursor for work done after the rerun (a download built on click), with no Streamlit call in it."""
-    return _connection(path).cursor()
+    engine = app_engine()  # REPEAT_ENGINE=spark: the manager figures' downloads come from Spark too
+    return engine if engine is not None else _connection(path).cursor()
+
+
+def metrics_cursor():
+    """What the manager pages (Overview, Retention, Customers) compute on: the Spark engine over the lake when the
+    app runs with REPEAT_ENGINE=spark (the page then says so), else a cursor on the shop with orders."""
+    try:
+        engine = app_engine()
+    except RepeatError as exc:
+        st.error(str(exc))
+        st.stop()
+    if engine is None:
+        return require_orders()
+    st.caption(f"Figures computed by {engine.label} (REPEAT_ENGINE=spark).")
+    return engine
+
+
+def warehouse_page_note() -> None:
+    """On a page that reads the warehouse file itself (Data, Experiments), say so when the app runs on Spark."""
+    if os.environ.get("REPEAT_ENGINE", "").strip().lower() == "spark":
+        st.info(f"This page reads the warehouse file {db_path()} (DuckDB), not the Spark lake: imports, experiments "
+                "and assignments live there. With REPEAT_ENGINE=spark only Overview, Retention and Customers are "
+                "computed on Spark; export the lake again (python -m recs export-lake) after an import.")
 
 
 def data_key(cur=None, with_assignments: bool = False) -> tuple[str, int]:
@@ -83,6 +108,8 @@ def data_key(cur=None, with_assignments: bool = False) -> tuple[str, int]:
     holdout export (an assignments import) leaves order metrics cached; the Experiments page, which reads the
     assignments, passes `with_assignments=True` and keys by the last import of any kind."""
     cur = cur if cur is not None else cursor()
+    if is_spark(cur):  # the lake and the warehouse version it was exported from
+        return (cur.label, cur.orders_version)
     return (str(db_path()), db.data_version(cur) if with_assignments else db.orders_version(cur))
 
 

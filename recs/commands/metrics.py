@@ -17,6 +17,8 @@ import pandas as pd
 from recs import db, metrics
 from recs.commands._common import add_db_argument, add_out_argument, db_path
 from recs.errors import InputError
+from recs.spark.choice import add_engine_arguments, choice_from_args
+from recs.spark.engine import open_engine, stop_engines
 
 NAMES = ("summary", "retention", "repurchase", "repeat_within", "time_to_second", "rfm")
 
@@ -34,6 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               "See docs/metrics.md.")
         add_db_argument(sub)
         add_out_argument(sub)
+        add_engine_arguments(sub)
         sub.add_argument("--start", help="first day counted, YYYY-MM-DD (orders with start <= time)")
         sub.add_argument("--end", help="first day NOT counted, YYYY-MM-DD (orders with time < end)")
         sub.add_argument("--country", help="only orders of this country")
@@ -99,15 +102,23 @@ def run(args: argparse.Namespace) -> int:
         metrics.check_grain(args.grain)
     if getattr(args, "days", None) is not None:
         metrics.parse_days(args.days)
-    path = db_path(args)
-    con = db.connect(path, read_only=True)
-    try:
-        if not db.has_schema(con):
-            raise InputError(f"{path} is not a Repeat database (no order_lines table); import orders first")
-        _check_country(con, args.country)
-        frame = compute(con, args)
-    finally:
-        con.close()
+    choice = choice_from_args(args)
+    if choice.is_spark:  # the same metric SQL, transpiled, on the lake (recs/spark); only the result comes back
+        print(f"starting Spark on {choice.master} over the lake {choice.lake} ...", file=sys.stderr)
+        try:
+            frame = compute(open_engine(choice.lake, choice.master), args)
+        finally:
+            stop_engines()
+    else:
+        path = db_path(args)
+        con = db.connect(path, read_only=True)
+        try:
+            if not db.has_schema(con):
+                raise InputError(f"{path} is not a Repeat database (no order_lines table); import orders first")
+            _check_country(con, args.country)
+            frame = compute(con, args)
+        finally:
+            con.close()
     data = metrics.csv_bytes(args.metric, frame)
     if args.out in (None, "-"):
         sys.stdout.write(data.decode("utf-8"))

@@ -9,6 +9,7 @@ from recs import db
 from recs.commands._common import add_db_argument, db_path
 from recs.errors import InputError
 from recs.interactions import WEIGHTINGS
+from recs.spark.choice import add_engine_arguments
 from recs.training import parse_params, train_model
 
 
@@ -28,10 +29,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="interaction weighting (default: the model's own)")
     parser.add_argument("--half-life-days", type=float, default=90.0, help="half-life for --weighting recency")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    add_engine_arguments(parser)  # --engine spark --lake PATH: Spark MLlib ALS on a lake (recs/spark/train_cli.py)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "engine", "duckdb") == "spark":
+        from recs.spark.train_cli import run_spark_train
+
+        return run_spark_train(args)
     path = db_path(args)
     if not path.exists():
         raise InputError(f"database not found: {path}")

@@ -3,7 +3,7 @@ WITH
 {{base}},
 members AS (
     SELECT customer_id, date_trunc($grain, first_at) AS cohort, first_at,
-           (epoch(second_at) - epoch(first_at)) / 86400.0 AS days_to_second
+           date_diff('microsecond', first_at, second_at) / 86400e6 AS days_to_second
     FROM first_two
     WHERE ($start IS NULL OR first_at >= $start) AND ($end IS NULL OR first_at < $end)
 ),
@@ -15,7 +15,8 @@ SELECT
     h.days                                                                  AS days,
     count(*)                                                                AS customers,
     count(*) FILTER (WHERE m.days_to_second <= h.days) / count(*)           AS within,
-    max(m.first_at) + to_microseconds(CAST(round(h.days * 86400e6) AS BIGINT)) <= first(d.end_at) AS complete
+    date_diff('microsecond', max(m.first_at), first(d.end_at)) >= CAST(round(h.days * 86400e6) AS BIGINT)
+                                                                            AS complete
 FROM members AS m
 CROSS JOIN horizons AS h
 CROSS JOIN data_end AS d

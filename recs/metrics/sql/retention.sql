@@ -13,7 +13,9 @@ activity AS (           -- per customer and period: revenue of their orders in t
     GROUP BY ALL
 ),
 cells AS (
-    SELECT cohort, date_diff($grain, cohort, period_start) AS period,
+    SELECT cohort,
+           CASE WHEN $grain = 'month' THEN date_diff('month', cohort, period_start)
+                ELSE date_diff('week', cohort, period_start) END AS period,   -- units are keywords in Spark SQL
            count(*) AS customers, CAST(sum(CAST(revenue AS DECIMAL(38, 6))) AS DOUBLE) AS revenue
     FROM activity
     GROUP BY ALL
@@ -23,10 +25,15 @@ cohorts AS (
     FROM cohort_members
     GROUP BY cohort
 ),
-grid AS (               -- every offset from 0 to the period holding the data end, so empty cells show as 0
+last_periods AS (       -- per cohort, the offset of the period holding the data end
     SELECT c.cohort, c.cohort_size,
-           unnest(generate_series(0, date_diff($grain, c.cohort, date_trunc($grain, d.end_at)))) AS period
+           CASE WHEN $grain = 'month' THEN date_diff('month', c.cohort, date_trunc('month', d.end_at))
+                ELSE date_diff('week', c.cohort, date_trunc('week', d.end_at)) END AS last_period
     FROM cohorts AS c, data_end AS d
+),
+grid AS (               -- every offset from 0 to the period holding the data end, so empty cells show as 0
+    SELECT cohort, cohort_size, last_period, unnest(generate_series(0, last_period)) AS period
+    FROM last_periods
 )
 SELECT
     CAST(g.cohort AS DATE)                                       AS cohort,
@@ -36,11 +43,9 @@ SELECT
     coalesce(x.customers, 0) / g.cohort_size                     AS retention,
     coalesce(x.revenue, 0)                                       AS revenue,
     coalesce(x.revenue, 0) / x0.revenue                          AS revenue_retention,
-    -- complete: the whole period cohort+k lies before the data end
-    (CASE WHEN $grain = 'month' THEN g.cohort + to_months(CAST(g.period + 1 AS INTEGER))
-          ELSE g.cohort + to_days(CAST(7 * (g.period + 1) AS INTEGER)) END) <= d.end_at AS complete
+    -- complete: the whole period cohort+k lies before the data end, i.e. the period holding the data end is later
+    g.period < g.last_period                                     AS complete
 FROM grid AS g
 LEFT JOIN cells AS x ON x.cohort = g.cohort AND x.period = g.period
 LEFT JOIN cells AS x0 ON x0.cohort = g.cohort AND x0.period = 0
-CROSS JOIN data_end AS d
 ORDER BY cohort, period

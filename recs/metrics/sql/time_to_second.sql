@@ -8,7 +8,7 @@ SELECT
     CAST(first_at AS DATE)                                    AS first_order_at,
     second_order_id,
     CAST(second_at AS DATE)                                   AS second_order_at,
-    (epoch(second_at) - epoch(first_at)) / 86400.0            AS days_to_second
+    date_diff('microsecond', first_at, second_at) / 86400e6            AS days_to_second
 FROM first_two
 WHERE ($start IS NULL OR first_at >= $start) AND ($end IS NULL OR first_at < $end)
 ORDER BY cohort, customer_id

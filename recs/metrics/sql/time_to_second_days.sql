@@ -2,7 +2,7 @@
 WITH
 {{base}}
 SELECT
-    CAST(floor((epoch(second_at) - epoch(first_at)) / 86400.0) AS INTEGER) AS days,
+    CAST(floor(date_diff('microsecond', first_at, second_at) / 86400e6) AS INTEGER) AS days,
     count(*)                                                               AS customers
 FROM first_two
 WHERE second_at IS NOT NULL

@@ -2,7 +2,7 @@
 WITH
 {{base}},
 members AS (
-    SELECT date_trunc($grain, first_at) AS cohort, (epoch(second_at) - epoch(first_at)) / 86400.0 AS days
+    SELECT date_trunc($grain, first_at) AS cohort, date_diff('microsecond', first_at, second_at) / 86400e6 AS days
     FROM first_two
     WHERE ($start IS NULL OR first_at >= $start) AND ($end IS NULL OR first_at < $end)
 )

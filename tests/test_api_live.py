@@ -157,3 +157,16 @@ def test_variant_shares_are_within_the_binomial_interval_over_10000_customers():
     half_width = 3.29 * math.sqrt(0.3 * 0.7 / n)  # 99.9 % interval
     assert abs(control / n - 0.3) < half_width
     assert all(assign(experiment, f"customer-{i}") == assign(experiment, f"customer-{i}") for i in range(100))
+
+
+def test_refresh_retrains_the_served_model_only_past_the_drift(shop):
+    def refresh(*extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "recs", "refresh", "--db", str(shop), *extra], cwd=REPO,
+                              capture_output=True, text=True, timeout=120)
+
+    calm = refresh("--model", "item_knn", "--if-drift", "0.5")
+    assert calm.returncode == 0 and "not retrained" in calm.stdout
+    done = refresh("--model", "item_knn", "--if-drift", "0")
+    assert done.returncode == 0 and "retrained" in done.stdout and "not retrained" not in done.stdout
+    bad = refresh("--if-drift", "lots")
+    assert bad.returncode == 2 and "error: --if-drift" in bad.stderr and "Traceback" not in bad.stderr

@@ -212,6 +212,7 @@ def test_a_stale_run_feeds_an_export_only_when_allowed(shop, tmp_path, capsys) -
     out = tmp_path / "campaign.csv"
     assert main(["recommend", "--db", str(shop), "--run", run.run_id, "--k", "3", "--out", str(out)]) == 0
     current = out.read_text()
+    capsys.readouterr()
     _add_order(shop)
     assert main(["recommend", "--db", str(shop), "--run", run.run_id, "--k", "3", "--out", str(out)]) == 2
     err = capsys.readouterr().err
@@ -313,7 +314,7 @@ def test_damaged_and_stale_runs_on_every_page(app_shop) -> None:
         if key:
             assert at.selectbox(key=key).value == "popular"
     at = _open("pages/recommendations.py")
-    assert _model(at) == "popular" and at.session_state["reco_model_choice"].chosen == good.run_id
+    assert _model(at) == "popular" and at.session_state["reco_model_choice"][str(app_shop.resolve())].chosen == good.run_id
     table = at.dataframe[0].value.set_index("Run")
     assert table.loc[bad.run_id, "Status"] == "damaged" and "truncated" in table.loc[bad.run_id, "Problem"]
     assert table.loc["als", "Problem"] == "the model file is empty"

@@ -18,7 +18,7 @@ from recs.errors import RepeatError
 from recs.model_choice import Choice
 from recs.runs import ModelShelf, TrainedModel
 
-CHOICE = "reco_model_choice"  # session key: this session's recs.model_choice.Choice
+CHOICE = "reco_model_choice"  # session key: this session's recs.model_choice.Choice per shop (database path)
 RUNNING = "reco_training_running"  # session key: the name of a model whose training this session started
 DEFAULT_MODEL = "repeat"
 
@@ -34,10 +34,11 @@ def shelf() -> ModelShelf:
 
 
 def choice() -> Choice:
-    """This session's choice of runs (created empty on first use)."""
-    if not isinstance(st.session_state.get(CHOICE), Choice):
-        st.session_state[CHOICE] = Choice()
-    return st.session_state[CHOICE]
+    """This session's choice of runs in the shop it looks at (created empty on first use; a session that switches
+    shops finds its choice again when it comes back)."""
+    if not isinstance(st.session_state.get(CHOICE), dict):
+        st.session_state[CHOICE] = {}
+    return st.session_state[CHOICE].setdefault(str(common.db_path()), Choice())
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -19,7 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from recs.errors import InputError
+from recs.errors import InputError, RepeatError
 from recs.service.core import FieldError, Service, Settings
 from recs.service.schemas import Order, OrderAccepted, Recommendations, Similar
 
@@ -170,6 +170,10 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(InputError)
     async def input_error(request: Request, exc: InputError) -> JSONResponse:
         return JSONResponse(error_body("request", str(exc)), status_code=422)
+
+    @app.exception_handler(RepeatError)
+    async def repeat_error(request: Request, exc: RepeatError) -> JSONResponse:  # e.g. a damaged model file
+        return JSONResponse(error_body("model", str(exc)), status_code=503)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

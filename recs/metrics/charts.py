@@ -159,12 +159,12 @@ def retention_heatmap(frame: pd.DataFrame, grain: str = "month", value: str = "r
 
 
 def retention_curves(frame: pd.DataFrame, cohorts: list, grain: str = "month", value: str = "retention") -> go.Figure:
-    """One line per chosen cohort (named with its size); open markers where the period was not over at the data end."""
+    """One line per chosen cohort (its size in the hover); open markers where the period was not over at the data
+    end."""
     fig = go.Figure()
     for c in cohorts:
         part = frame[frame["cohort"] == c].sort_values("period")
-        size = int(part["cohort_size"].iloc[0]) if len(part) else 0
-        fig.add_scatter(x=part["period"], y=part[value], mode="lines+markers", name=f"{_label(c, grain)} (n={size:,})",
+        fig.add_scatter(x=part["period"], y=part[value], mode="lines+markers", name=_label(c, grain),
                         marker={"symbol": ["circle" if ok else "circle-open" for ok in part["complete"]], "size": 8},
                         customdata=part[["customers", "cohort_size"]].to_numpy(),
                         hovertemplate="offset %{x}: %{y:.1%} (%{customdata[0]:,} of %{customdata[1]:,})"

@@ -183,3 +183,15 @@ def test_a_public_address_without_a_key_is_refused(empty_db):
                             cwd=REPO, capture_output=True, text=True, env={"PATH": "/usr/bin"}, timeout=60)
     assert result.returncode == 2 and "without an API key" in result.stderr and "Traceback" not in result.stderr
     assert KEY not in result.stderr
+
+
+@pytest.mark.parametrize("model", ["item_knn", "als"])
+def test_a_new_customers_first_order_personalises_their_list(api, model):
+    customer = f"first-time-{model}"
+    cold = api.get(f"/v1/recommendations?customer_id={customer}&k=10&model={model}")[1]["items"]
+    assert api.post("/v1/orders", order(f"first-{model}", customer, ["PET-009"]))[0] == 201
+    after = api.get(f"/v1/recommendations?customer_id={customer}&k=10&model={model}")[1]["items"]
+    assert [i["product_id"] for i in after] != [i["product_id"] for i in cold]  # folded in, not the cold list
+    assert "PET-009" not in [i["product_id"] for i in after]
+    if model == "item_knn":  # the scores now come from what they bought
+        assert any("Clumping Cat Litter 10L" in i["reason"] for i in after)

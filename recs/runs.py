@@ -217,6 +217,7 @@ def evaluation_figures(frame: pd.DataFrame, model_name: str, cutoff: Any, horizo
     for mode in ("new", "all"):
         row = part[part["mode"] == mode]
         if len(row):
-            out[f"ndcg_{mode}"] = float(row["ndcg"].iloc[0])
-            out[f"hit_rate_{mode}"] = float(row["hit_rate"].iloc[0])
+            for name in ("ndcg", "hit_rate"):  # blank (no test customers) stays blank: None, not NaN
+                value = row[name].iloc[0]
+                out[f"{name}_{mode}"] = None if pd.isna(value) else float(value)
     return out

@@ -4,6 +4,7 @@ app sessions that never see each other's choice. Real warehouse files, the real 
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import zipfile
@@ -352,7 +353,7 @@ def test_damaged_and_stale_runs_on_every_page(app_shop) -> None:
     assert not customer.error and customer.selectbox(key="customer-model").value == "repeat"  # the app's default
 
 
-def test_an_evaluation_keeps_its_figures_beside_the_run(shop) -> None:
+def test_an_evaluation_keeps_its_figures_beside_the_run(shop, capsys) -> None:
     from recs.evaluation import evaluate_models
     from recs.runs import evaluation_figures
 
@@ -372,3 +373,17 @@ def test_an_evaluation_keeps_its_figures_beside_the_run(shop) -> None:
     assert listed["run_id"] == run.run_id and listed["ndcg_new"] == row["ndcg"] and listed["eval_k"] == 5
     with pytest.raises(NotFound):
         store.record_figures(shop, "20200101-000000-popular-0000", figures)
+
+    # the same from the CLI, for a run trained with other parameters
+    con = connect(shop)
+    other = train_model(con, shop, "popular", params={"half_life_days": 3})
+    con.close()
+    argv = ["models", "evaluate", "--db", str(shop), "--run", other.run_id, "--cutoff", "2024-03-01", "--k", "5"]
+    assert main([*argv, "--quiet"]) == 0
+    printed = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert printed["model"].tolist() == ["popular", "popular"] and printed["k"].tolist() == [5, 5]
+    listed = store.list_models(shop).set_index("run_id")
+    assert listed.loc[other.run_id, "ndcg_new"] == pytest.approx(printed.loc[printed["mode"] == "new", "ndcg"].iloc[0])
+    for bad, words in ((argv[:-4], "needs --cutoff"), (["models", "evaluate", "--db", str(shop)], "needs --run ID"),
+                       ([*argv[:5], "nope", *argv[6:]], "no model run 'nope'")):
+        assert main(bad) == 2 and words in capsys.readouterr().err

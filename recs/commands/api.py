@@ -45,6 +45,14 @@ def run(args: argparse.Namespace) -> int:
                          "as the X-API-Key header), or use --host 127.0.0.1")
     if not 0 < args.port < 65536:
         raise InputError(f"--port must be between 1 and 65535, got {args.port}")
+    import socket
+
+    with socket.socket() as probe:  # say it plainly instead of uvicorn's log line and exit 1
+        try:
+            probe.bind((args.host, args.port))
+        except OSError as exc:
+            raise InputError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc} (another service "
+                             "there? choose another --port)") from None
     path = db_path(args)
     if args.model is not None and args.model not in {name for name, _ in stored_metas(path)}:
         raise InputError(f"--model {args.model!r}: no stored model of that name beside {path} "

@@ -155,12 +155,12 @@ def _target_widgets(reports: list[importer.ImportReport], file_name: str) -> Pat
     return None
 
 
-def _preview(file_id: str, path: Path):
+def _preview(file_id: str, path: Path, fmt: str = "generic"):
     """The first 20 rows, read once per upload (an Excel file is parsed whole to show them: seconds on a big one),
     not again on every click of the page."""
     cached = st.session_state.get("data_preview")
-    if cached is None or cached[0] != file_id:
-        cached = (file_id, importer.preview_file(path, n=20))
+    if cached is None or cached[0] != (file_id, fmt):
+        cached = ((file_id, fmt), importer.preview_file(path, n=20, fmt=fmt))
         st.session_state["data_preview"] = cached
     return cached[1]
 
@@ -173,7 +173,8 @@ def _import_section() -> None:
         fmt = c2.selectbox("Layout", importer.FORMATS, key="data_fmt",
                            help="generic: order_id, customer_id, ordered_at, product_id, quantity, unit_price "
                                 "(+ status, product_name, category, country). online-retail: the UCI Online Retail "
-                                "(II) export (InvoiceNo, StockCode, Description, Quantity, InvoiceDate, ...).")
+                                "(II) export (InvoiceNo, StockCode, Description, Quantity, InvoiceDate, ...). cdnow: the CDNOW "
+                                "purchase log (whitespace-separated text, no header; orders only).")
     upload = st.file_uploader("File (CSV, Parquet or .xlsx; at most 200 MB)", type=["csv", "tsv", "txt", "parquet",
                                                                                    "xlsx"], key="data_upload")
     replace = st.checkbox("If this exact file was imported before, replace that import", key="data_replace")
@@ -183,13 +184,13 @@ def _import_section() -> None:
         path = Path(tmp) / _safe_name(upload.name)
         path.write_bytes(upload.getbuffer())
         try:
-            preview = _preview(upload.file_id, path)
+            preview = _preview(upload.file_id, path, fmt)
         except RepeatError as exc:
             common.show_error(exc)
             return
         st.markdown("**First rows of the file**, exactly as written")
         st.dataframe(preview, hide_index=True)
-        mapping = _mapping_widgets(list(preview.columns), kind, fmt)
+        mapping = {} if fmt == "cdnow" else _mapping_widgets(list(preview.columns), kind, fmt)
         files = {kind: path}
         version = db.data_version(cur) if kind == "assignments" else db.orders_version(cur)  # a holdout export
         check_key = (upload.file_id, kind, fmt, replace, tuple(sorted(mapping.items())), version,

@@ -15,7 +15,7 @@ import numpy as np
 
 from recs.errors import InputError
 from recs.importer import formats, validate
-from recs.importer.readers import FIRST_DATA_ROW, Source
+from recs.importer.readers import Source
 
 LINES = "_imp_lines"
 SPANS = "_imp_spans"
@@ -113,7 +113,7 @@ def _explain(con, src: Source, cols: dict[str, int]) -> None:
     """Raise the first failed check with its rows' raw values, read from the typed rows (`_imp_lines` keeps the
     text of every value that failed to convert) through a view: nothing is staged or read again."""
     con.execute(f"""CREATE OR REPLACE TEMP VIEW {CHECKED} AS
-        SELECT CAST(rowid - (SELECT min(rowid) FROM {LINES}) + {FIRST_DATA_ROW} AS BIGINT) AS _row, order_id,
+        SELECT CAST(rowid - (SELECT min(rowid) FROM {LINES}) + {int(src.first_row)} AS BIGINT) AS _row, order_id,
                product_id, ordered_at, _ts_raw AS ordered_at_raw, quantity, _quantity_raw AS quantity_raw,
                unit_price, _unit_price_raw AS unit_price_raw, status, _status_raw AS status_raw
         FROM {LINES} WHERE NOT _blank""")

@@ -283,6 +283,7 @@ class Source:
     columns: list[str]
     file_type: str
     staged: Staged | None
+    first_row: int = FIRST_DATA_ROW  # the row number of the first data row (1 for a file without a header)
 
     def execute(self, con, sql: str, params: list | None = None):
         """Run `sql`, which names `self.relation` once; a CSV reading error becomes an InputError."""
@@ -301,7 +302,8 @@ def open_source(con, path: str | Path, table: str, encoding: str | None = None, 
     file_type = sniff_type(path)
     if file_type == "csv":
         columns, relation = cdnow_relation(path) if fmt == "cdnow" else _csv_relation(path, encoding)
-        return Source(path, relation, [literal_path(path)], columns, file_type, None)
+        return Source(path, relation, [literal_path(path)], columns, file_type, None, 1 if fmt == "cdnow" else
+                      FIRST_DATA_ROW)
     if fmt == "cdnow":
         raise InputError(f"{path.name}: the cdnow layout is the CDNOW text log (whitespace-separated), not "
                          f"{file_type.upper()}")
@@ -323,10 +325,16 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
-def preview_file(path: str | Path, n: int = 20) -> pd.DataFrame:
-    """The first `n` data rows of a file, as text exactly as written (for the Data page)."""
+def preview_file(path: str | Path, n: int = 20, fmt: str = "generic") -> pd.DataFrame:
+    """The first `n` data rows of a file, as text exactly as written (for the Data page); the CDNOW log (`fmt`
+    "cdnow") as the columns it is read into."""
     con = duckdb.connect()
     try:
+        if fmt == "cdnow":
+            src = open_source(con, path, "_preview", fmt=fmt)
+            frame = src.execute(con, f"SELECT * FROM {src.relation} LIMIT ?", [n]).df()
+            frame.columns = src.columns
+            return frame
         staged = stage_file(con, path, "_preview", limit=n)
         frame = con.execute("SELECT * EXCLUDE (_row) FROM _preview ORDER BY _row LIMIT ?", [n]).df()
     finally:

@@ -112,7 +112,7 @@ for panel, name in zip(panels, shown, strict=True):
         if recs_frame.empty:  # say why, e.g. Discovery on a one-product shop
             from recs.rules import why_empty
 
-            st.info("No product for this customer: " + why_empty(found.model.data_, rules) + ".")
+            st.info("No product for this customer: " + common.plain(why_empty(found.model.data_, rules)) + ".")
         metric_help.show(recs_frame[["rank", "product_id", "product_name", "score", "reason"]], shop.currency,
                          width="stretch")  # the reason column wide enough to read
         common.download_csv(recs_frame, f"recommendations-{customer}-{name}.csv", key=f"dl-customer-recs-{name}")

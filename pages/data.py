@@ -45,7 +45,7 @@ def _report_frame(report: importer.ImportReport) -> pd.DataFrame:
 def _show_reports(reports: list[importer.ImportReport], verb: str) -> None:
     for report in reports:
         if report.skipped_as_already_imported:
-            st.info(f"{common.literal(report.file_name)}: {report.message}")
+            st.info(f"{common.literal(report.file_name)}: {common.plain(report.message)}")
             continue
         st.success(f"{common.literal(report.file_name)}: {verb} {report.rows_kept:,} of {report.rows_read:,} rows "
                    f"({report.kind}, {report.format}, {report.file_type}).")
@@ -130,7 +130,7 @@ def _target_widgets(reports: list[importer.ImportReport], file_name: str) -> Pat
     labels = {"new": "New shop from this file", "add": f"Add to this shop ({here})"}
     choice = st.radio("Where should the data go?", list(labels), index=0 if advice.new_shop else 1,
                       format_func=labels.get, horizontal=True, key=f"data_target-{here}")
-    st.caption(f"Suggested: {labels['new' if advice.new_shop else 'add'].lower()}, because {advice.reason}.")
+    st.caption(f"Suggested: {labels['new' if advice.new_shop else 'add'].lower()}, because {common.plain(advice.reason)}.")
     period = f"{orders.first_at[:10]} .. {orders.last_at[:10]}" if orders.first_at else "no dates"
     if choice == "new":
         stem = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(file_name).stem).strip("-_").lower() or "shop"
@@ -207,7 +207,7 @@ def _import_section() -> None:
             st.session_state["data_check_key"] = check_key
         status, result = st.session_state["data_check"]
         if status == "error":
-            st.error(result)
+            st.error(common.plain(result))  # the file's own values, shown as text
             return
         _show_reports(result, "ready to import")
         if all(r.skipped_as_already_imported for r in result):
@@ -260,7 +260,7 @@ if spool_dir.is_dir():  # orders and A/B assignments posted to `python -m recs a
             common.show_error(exc)
         else:
             st.cache_data.clear()
-            st.success(spool_report.to_text())
+            st.success(common.plain(spool_report.to_text()))
 
 st.subheader("What the warehouse holds")
 counts = db.table_counts(cur)

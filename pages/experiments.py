@@ -98,14 +98,14 @@ except RepeatError as exc:
 treatments = [v for v in result.variants if v != result.control]
 for variant in treatments or [None]:
     level, text = verdict.verdict(result, headline, variant, currency=shop.currency)
-    getattr(st, level)(text)
+    getattr(st, level)(common.plain(text))  # experiment and variant names come from a file: shown as text
 g = result.guards
 end_text = "no orders" if g.data_end is None else f"{g.data_end:%Y-%m-%d %H:%M}"
 st.caption(f"{g.included:,} of {g.assigned:,} assigned customers analysed · {g.in_two_variants:,} in two variants "
            f"(excluded) · {g.past_data_end:,} whose {window}-day window runs past the data's end ({end_text}) "
            "(excluded) · customers with no orders count as zeros.")
 for note in result.notes:
-    st.warning(note)
+    st.warning(common.plain(note))
 if len(result.flagged):
     with st.expander(f"{len(result.flagged):,} customer(s) assigned to more than one variant (excluded)"):
         metric_help.show(result.flagged, shop.currency, width="stretch")
@@ -158,7 +158,7 @@ with left:
                                 "share": st.column_config.NumberColumn("Share", format="percent"),
                                 "planned_share": st.column_config.NumberColumn("Planned share", format="percent")})
     sentence, healthy = verdict.split_sentence(result)
-    (st.success if healthy else st.error)(f"Chi-square = {srm['chi2']:.2f}: {sentence}.")
+    (st.success if healthy else st.error)(f"Chi-square = {srm['chi2']:.2f}: {common.plain(sentence)}.")
     common.download_csv(srm_frame, f"abtest_{experiment}_srm.csv", key="dl-srm")
 with right:
     st.subheader("CUPED variance reduction")
@@ -210,4 +210,4 @@ try:
     st.write(f"To detect +{want:.2f} pp on a {100 * rate:.2f}% baseline you need about **{need:,} customers per "
              f"arm** (normal approximation, two-sided test at α = {alpha}, power {power:.0%}).")
 except ValueError as exc:
-    st.warning(f"Cannot compute power: {exc}")
+    st.warning(f"Cannot compute power: {common.plain(exc)}")

@@ -68,7 +68,7 @@ except RepeatError as exc:
     common.show_error(exc)
     st.stop()
 cols = st.columns(5)
-cols[0].metric("Category", info["category"] or "—")
+cols[0].metric("Category", common.plain(info["category"]) if info["category"] else "—")
 cols[1].metric("Price", "—" if info["unit_price"] is None else shop.money(info["unit_price"]))
 cols[2].metric("Buyers", f"{info['buyers'] or 0:,}")
 cols[3].metric("Orders", f"{info['orders'] or 0:,}")
@@ -90,7 +90,7 @@ with left:
         try:
             similar = found.model.similar_items(product, k=int(k))
         except RepeatError as exc:
-            st.info(f"{exc} — the models only know real products bought before their cutoff.")
+            st.info(f"{common.plain(exc)} — the models only know real products bought before their cutoff.")
         else:
             metric_help.show(similar, shop.currency, {"score": ("Similarity", "number", "%.3f")}, width="stretch")
             common.download_csv(similar, f"similar-{product}-{name}.csv", key="dl-product-similar")
@@ -115,7 +115,7 @@ if found is not None:
         buyers = _likely(cur, found.model, (str(common.db_path()), *found.identity()), product, int(n_buyers),
                          exclude)
     except RepeatError as exc:
-        st.info(str(exc))
+        st.info(common.plain(exc))
     else:
         metric_help.show(buyers, shop.currency, {"orders": ("Orders in all", "number", "localized")},
                          width="stretch", height=300)

@@ -240,7 +240,7 @@ with tab_export:
             if campaign.without:
                 who = ("No customer got any product" if campaign.without == campaign.customers
                        else f"{campaign.without:,} of {campaign.customers:,} customers got no product")
-                st.warning(f"{who}: {campaign.empty_reason}.", icon=":material/info:")
+                st.warning(f"{who}: {common.plain(campaign.empty_reason)}.", icon=":material/info:")
             st.dataframe(campaign.frame.head(200), hide_index=True, width="stretch")
             common.download_csv(campaign.frame, f"campaign-{built['model']}-{campaign.segment or 'all'}.csv",
                                 label="Download campaign list", key="dl-campaign")

@@ -182,6 +182,17 @@ def literal(text: object) -> str:
     return f"`{clean}`" if clean.strip() else "(nothing)"
 
 
+MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]<>$~])")
+
+
+def plain(text: object) -> str:
+    """A message holding text from a user or a file (ids, names, categories, rows of a file) for a Markdown
+    element (st.error/info/warning/markdown/caption/metric): the characters that make links, images, HTML, code,
+    emphasis, LaTeX and Streamlit's colour directives are backslash-escaped, so `![b](http://host/x.png)` is shown
+    as typed and no browser fetches the URL. Underscores and the rest stay (`product_id` reads the same)."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
 def show_error(exc: RepeatError) -> None:
-    """Show a user-facing error from `recs` as a red box (never a traceback)."""
-    st.error(str(exc))
+    """Show a user-facing error from `recs` as a red box (never a traceback); its text shown as text (`plain`)."""
+    st.error(plain(exc))

@@ -10,6 +10,7 @@ time to recommend for every customer (at the middle cutoff), and the 95 % interv
 per-customer NDCG gap (how much of a ratio is the test window's noise).
 
 Environment: BENCH_MODELS (comma list of registry models, default all), BENCH_CUTOFFS (comma list of dates).
+Last: every model's paired gap to the best of its cutoff and mode, with its 95 % interval.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import pandas as pd
 
 from bench import baselines
 from recs.db import connect
-from recs.evaluation.compare import paired_interval
+from recs.evaluation.compare import compare_to_best, paired_interval
 from recs.evaluation.scoring import Scorer, model_lists
 from recs.evaluation.split import temporal_split
 from recs.evaluation.training_data import DataCache, load_lines
@@ -118,6 +119,17 @@ def ratios(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def gaps(table: pd.DataFrame) -> pd.DataFrame:
+    """Every model's (and baseline's) paired per-customer NDCG gap to the best of its cutoff and mode, with the
+    95 % interval (recs.evaluation.compare.compare_to_best)."""
+    out = []
+    for cutoff, g in table.groupby("cutoff"):
+        per = {(row["model"], mode): row[f"per_customer_{mode}"] for _, row in g.iterrows() for mode in ("new", "all")}
+        out.append(compare_to_best(per).assign(cutoff=cutoff))
+    cols = ["cutoff", "mode", "model", "ndcg", "gap_to_best", "ci_low", "ci_high", "best"]
+    return pd.concat(out)[cols] if out else pd.DataFrame(columns=cols)
+
+
 def main() -> None:
     names = _env_list("BENCH_MODELS", model_names())
     cutoffs = _env_list("BENCH_CUTOFFS", list(CUTOFFS))
@@ -142,6 +154,8 @@ def main() -> None:
     print("\nBest Repeat model / best baseline (targets: new >= 1.10, all >= 1.05); ratio_low..ratio_high: 95 % "
           "interval of the ratio from the paired per-customer gap (the test window's own noise)")
     print(ratios(table).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    print("\nEvery model's paired NDCG@10 gap to the best model of its cutoff and mode (ci_low..ci_high: 95 % interval)")
+    print(gaps(table).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
 
 
 if __name__ == "__main__":

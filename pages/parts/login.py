@@ -1,6 +1,6 @@
 """The one login gate: who may see the pages, the login form, the Log out button.
 
-The decisions (which method, password check, delay after a failure) live in `recs.auth`; this module draws them.
+The decisions (which method, password check, limits on wrong passwords) live in `recs.auth`; this module draws them.
 Only `pages.parts.frame` calls it, before any page draws.
 """
 
@@ -16,9 +16,14 @@ AUTHENTICATED = "authenticated"  # session key: the visitor gave the right passw
 
 
 @st.cache_resource(show_spinner=False)
-def _failed_logins() -> dict[str, int]:
-    """Process-wide count of consecutive failed password tries (a new session does not reset it)."""
-    return {"count": 0}
+def _throttle() -> auth.LoginThrottle:
+    """The process-wide wrong-password limits (per client address and global; a new session does not reset)."""
+    return auth.LoginThrottle()
+
+
+def _client() -> str:
+    """This visitor's address as the throttle knows it (st.context: the connection, or a trusted proxy's header)."""
+    return auth.client_key(st.context.ip_address, dict(st.context.headers))
 
 
 def method() -> str:
@@ -52,13 +57,16 @@ def draw_login() -> None:
         given = st.text_input("Password", type="password", key="password")
         submitted = st.form_submit_button("Log in", type="primary")
     if submitted:
-        failures = _failed_logins()
+        throttle, client = _throttle(), _client()
+        wait = throttle.attempt(client)
+        if wait > 0:  # refused at once, before the password is compared: no server thread is held
+            st.error(auth.wait_message(wait))
+            return
         if auth.check_password(given, auth.configured_password() or ""):
-            failures["count"] = 0
+            throttle.succeeded(client)
             st.session_state[AUTHENTICATED] = True
             st.rerun()
-        failures["count"] += 1
-        time.sleep(auth.failure_delay(failures["count"]))
+        time.sleep(throttle.failed(client))  # this client's wait (1, 2, 4, 8 s); other clients are not held
         st.error("Wrong password.")
 
 

@@ -28,6 +28,7 @@ def pages() -> dict[str, list[st.Page]]:
             st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
             st.Page("pages/retention.py", title="Retention", icon=":material/replay:"),
             st.Page("pages/customers.py", title="Customers", icon=":material/groups:"),
+            st.Page("pages/predict.py", title="Predict", icon=":material/online_prediction:"),
         ],
         "Recommend": [
             st.Page("pages/recommendations.py", title="Recommendations", icon=":material/recommend:"),

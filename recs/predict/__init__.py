@@ -6,8 +6,8 @@ table); `due_to_rebuy(con, until, days)` -> products each customer is due to buy
 `learned`, `best` (the default) and the naive baselines, one module each.
 """
 
-from recs.predict.backtest import BACKTEST_COLUMNS, Backtest, backtest
+from recs.predict.backtest import BACKTEST_COLUMNS, Backtest, backtest, recent_backtest
 from recs.predict.forecast import FORECAST_COLUMNS, Forecast, forecast
 from recs.predict.registry import CHOICES
 
-__all__ = ["BACKTEST_COLUMNS", "CHOICES", "FORECAST_COLUMNS", "Backtest", "Forecast", "backtest", "forecast"]
+__all__ = ["BACKTEST_COLUMNS", "CHOICES", "FORECAST_COLUMNS", "Backtest", "Forecast", "backtest", "forecast", "recent_backtest"]

@@ -98,3 +98,13 @@ def backtest(con, until, horizon_days=90, models: tuple[str, ...] = BACKTEST_MOD
                     pd.DataFrame(columns=CALIBRATION_COLUMNS),
                     cutoff=cutoff, horizon_days=horizon, best_choice=choice, actual_orders=float(actual.sum()),
                     actual_revenue=revenue_actual, notes=tuple(n for n in (bg.note_, bg.spend_note_) if n))
+
+
+def recent_backtest(con, horizon_days=90, shop: ShopData | None = None) -> Backtest:
+    """The backtest whose judged window is the last H days of data (cutoff = the day after the last order - H):
+    how right each model would have been on the most recent days it could be judged on."""
+    shop = shop if shop is not None else ShopData(con)
+    from recs.predict.data import check_horizon, default_cutoff
+
+    horizon = check_horizon(horizon_days)
+    return backtest(con, default_cutoff(shop) - pd.Timedelta(days=horizon), horizon, shop=shop)

@@ -39,6 +39,8 @@ class Forecast:
     notes: tuple[str, ...] = field(default=())  # e.g. a regularised BG/NBD fit
     choice_scores: dict = field(default_factory=dict)  # best: each candidate's MAE on the window before
     fit_seconds: float = 0.0
+    revenue_to_date: pd.Series | None = None  # each customer's revenue before the cutoff (frame order)
+    history_days: int = 0  # days of orders before the cutoff
 
 
 def churn_band(p_alive: np.ndarray) -> np.ndarray:
@@ -99,4 +101,6 @@ def forecast(con, until=None, horizon_days=90, model: str = "best", shop: ShopDa
     return Forecast(frame=frame, cutoff=cutoff, horizon_days=horizon, model=model,
                     used=getattr(predictor, "choice_", model), notes=notes,
                     choice_scores=dict(getattr(predictor, "scores_", {})),
-                    fit_seconds=time.perf_counter() - started)
+                    fit_seconds=time.perf_counter() - started,
+                    revenue_to_date=shop.history(cutoff)["revenue"].reset_index(drop=True),
+                    history_days=(cutoff - shop.data_range()[0].normalize()).days)

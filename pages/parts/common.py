@@ -58,6 +58,7 @@ def shop_switcher() -> None:
         demo = False
     if demo:
         st.caption("The demo shop: made-up orders for trying things out.")
+    st.caption("Database file")
     st.text(str(current))  # as text: a path is not Markdown (and st.code loads a highlighter)
 
 

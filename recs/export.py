@@ -95,12 +95,23 @@ def check_orders(con: Any, cutoff: Any = None) -> pd.Timestamp | None:
     if sql.run(con, "export/count_before", [None, None]).fetchone()[0] == 0:
         raise InputError("the database has no orders by known customers: import orders first (Data page or "
                          "`python -m recs import`)")
+    require_products(con)
     param = None if stamp is None else stamp.to_pydatetime()
     if stamp is not None and sql.run(con, "export/count_before", [param, param]).fetchone()[0] == 0:
         first = sql.run(con, "export/first_order").fetchone()[0]
         raise InputError(f"no orders before {stamp:%Y-%m-%d}: the first order is on {first:%Y-%m-%d}; "
                          "choose a later train-until date")
     return stamp
+
+
+def require_products(con: Any) -> None:
+    """InputError when the shop has orders but no product sold (orders-only data): recommendations need products."""
+    from recs.shops import has_products
+
+    if not has_products(con):
+        raise InputError("this shop has orders but no products (its data came without a product column): every "
+                         "manager metric works, but recommendations, their training and evaluation need product "
+                         "ids; import order lines with a product column")
 
 
 def campaign_customers(con: Any, cutoff: Any = None, segment: str | None = None) -> list[str]:

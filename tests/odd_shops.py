@@ -1,5 +1,6 @@
 """Small odd shops as real DuckDB files, imported through the real importer: one product, one customer, $0 lines
-only for some customers, data that ends today, and text a spreadsheet or Markdown would run."""
+only for some customers, data that ends today, orders only (no product columns), and text a spreadsheet or
+Markdown would run."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ HOSTILE = {  # values a probe planted in a file: a spreadsheet formula or Markdo
     "category": "![b](http://host/cat.png)",
 }
 KINDS = ("one_product", "one_customer", "zero_lines", "ends_today")
+ORDERS_ONLY = "orders_only"  # no product columns at all: manager metrics only
 
 
 def order_lines(kind: str, seed: int = 7) -> pd.DataFrame:
@@ -66,7 +68,10 @@ def build_shop(kind: str, folder: Path) -> Path:
 
     folder.mkdir(parents=True, exist_ok=True)
     csv = folder / f"{kind}.csv"
-    order_lines(kind).to_csv(csv, index=False)
+    lines = order_lines("zero_lines" if kind == ORDERS_ONLY else kind)
+    if kind == ORDERS_ONLY:  # one line per order: order, customer, time, amount
+        lines = lines.drop(columns=["product_id", "product_name", "category"]).drop_duplicates("order_id")
+    lines.to_csv(csv, index=False)
     path = folder / f"{kind}.duckdb"
     con = connect(path)
     try:

@@ -2,8 +2,9 @@
 
 Every page (AppTest, each page file through the app's frame) and every CLI command (in process, through
 `recs.cli.main`, the same entry as `python -m recs`) on each shop: no exception, and where something cannot be
-done the page shows a box and the CLI prints one `error:` line and exits 2. Orders-only shops (no product
-columns) are covered by the importer's own tests (tests/test_import_*.py); the servers (`serve`, `api`) by theirs.
+done the page shows a box and the CLI prints one `error:` line and exits 2. An orders-only shop (no product
+columns) opens every page and runs every command too: recommending and evaluating say they need products. The
+servers (`serve`, `api`) have their own tests.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from streamlit.testing.v1 import AppTest
 
 from recs import cli
 from tests.conftest import REPO
-from tests.odd_shops import KINDS, build_shop
+from tests.odd_shops import KINDS, ORDERS_ONLY, build_shop
+
+ALL_KINDS = (*KINDS, ORDERS_ONLY)
 
 PAGES = sorted(p.name for p in (REPO / "pages").glob("*.py") if p.name != "__init__.py")
 
@@ -25,7 +28,7 @@ PAGES = sorted(p.name for p in (REPO / "pages").glob("*.py") if p.name != "__ini
 @pytest.fixture(scope="module")
 def shops(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("odd")
-    return {kind: build_shop(kind, folder) for kind in KINDS}
+    return {kind: build_shop(kind, folder) for kind in ALL_KINDS}
 
 
 @pytest.fixture
@@ -42,7 +45,7 @@ def _cutoff(kind: str) -> str:
     return str(dt.date.today() - dt.timedelta(days=30)) if kind == "ends_today" else "2024-06-01"
 
 
-@pytest.mark.parametrize("shop", KINDS, indirect=True)
+@pytest.mark.parametrize("shop", ALL_KINDS, indirect=True)
 def test_every_page_opens(shop):
     for page in PAGES:
         at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
@@ -108,7 +111,7 @@ def _cli(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
-@pytest.mark.parametrize("shop", KINDS, indirect=True)
+@pytest.mark.parametrize("shop", ALL_KINDS, indirect=True)
 def test_every_cli_command(shop, capsys, tmp_path):
     kind = shop.stem
     db = ["--db", str(shop)]
@@ -127,11 +130,15 @@ def test_every_cli_command(shop, capsys, tmp_path):
         assert code in (0, 2), err
         if kind == "one_product" and model == "item_knn":  # discovery on one product: nothing, and why
             assert code == 2 and "already bought all 1 product(s)" in err
+        if kind == ORDERS_ONLY:
+            assert code == 2 and "orders but no products" in err
         if code == 0:
             assert out.startswith("customer_id,rank,product_id,score,product_name,reason")
     code, out, err = _cli(capsys, "evaluate", *db, "--cutoff", _cutoff(kind), "--models", "popular,als,repeat",
                           "--out", "-")
     assert code in (0, 2), err
+    if kind == ORDERS_ONLY:
+        assert code == 2 and "orders but no products" in err
     if kind == "one_product":
         assert code == 0 and "note: blank figures: new: no test customer" in err
         assert ",0," in out and "wrote standard output" in err

@@ -26,6 +26,7 @@ from recs.evaluation.scoring import Scorer, model_lists
 from recs.evaluation.split import MODES, temporal_split, to_timestamp
 from recs.evaluation.training_data import WarehouseData
 from recs.evaluation.tuning import tune_model
+from recs.export import require_products
 from recs.models import get_class, model_names
 from recs.models.base import check_k
 from recs.rules import Rules
@@ -48,6 +49,7 @@ def check_request(con: Any, k: Any, models: Sequence[str] | None) -> tuple[int, 
         get_class(name)  # unknown -> InputError listing the known models
     if not db.has_orders(con):
         raise InputError("the database has no orders: import an order file first")
+    require_products(con)
     return k, names
 
 

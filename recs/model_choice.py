@@ -3,8 +3,8 @@
 The rules, in one place for the Recommendations, Customer and Product pages:
 - a session's choice (`Choice`: its chosen run, and the run it uses for each model name) changes only by what
   the session does (train, "Use this run", first sight), never by another session's training;
-- a new session opens on the newest readable run trained on the data now (`recs.training.newest_current_run`),
-  and keeps it from then on (pinned in its choice);
+- a new session opens on the newest readable run trained on the data now (`recs.training.current_runs`), and
+  keeps it from then on (pinned in its choice); a run that turns out damaged on loading is skipped (and said once);
 - a preview of model NAME uses the chosen run when it is NAME, else the session's run of NAME, else the newest
   current run of NAME (pinned too);
 - a chosen run stays chosen when new data arrives: it is then stale, which the pages say (and an export asks to
@@ -20,8 +20,9 @@ from typing import Any
 
 from recs.errors import NotFound
 from recs.models import store
+from recs.models.store import DamagedRun
 from recs.runs import ModelShelf, TrainedModel
-from recs.training import newest_current_run
+from recs.training import current_runs
 
 
 @dataclass
@@ -30,6 +31,8 @@ class Choice:
 
     chosen: str | None = None
     by_name: dict[str, str] = field(default_factory=dict)
+    unreadable: dict[str, str] = field(default_factory=dict)  # runs found damaged on loading: id -> message
+    news: list[str] = field(default_factory=list)  # messages about such runs a page has not shown yet
 
     def choose(self, run: TrainedModel) -> None:
         """Make `run` this session's chosen run (and its run of that model name)."""
@@ -63,13 +66,28 @@ def resolve(shelf: ModelShelf, db_path: str | Path, run_id: str | None) -> Train
 
 
 def _pinned(shelf: ModelShelf, db_path: str | Path, choice: Choice, run_id: str | None) -> TrainedModel | None:
+    """The run `run_id` of this session; a run gone or damaged (noted once in `choice.news`) is dropped."""
+    if run_id is None or run_id in choice.unreadable:
+        return None
     run = None
     try:
         run = resolve(shelf, db_path, run_id)
-    finally:
-        if run is None and run_id is not None:
-            choice.forget(run_id)
+    except DamagedRun as exc:  # the header read fine, the arrays did not: skip it from now on
+        choice.unreadable[run_id] = str(exc)
+        choice.news.append(str(exc))
+    if run is None:
+        choice.forget(run_id)
     return run
+
+
+def _newest(shelf: ModelShelf, con: Any, db_path: str | Path, choice: Choice, name: str | None,
+            fingerprint: dict[str, Any] | None) -> TrainedModel | None:
+    """The newest current run (of `name`, or any) this session can load."""
+    for info in current_runs(con, db_path, name=name, fingerprint=fingerprint):
+        run = _pinned(shelf, db_path, choice, info.run_id)
+        if run is not None:
+            return run
+    return None
 
 
 def session_run(shelf: ModelShelf, con: Any, db_path: str | Path, choice: Choice,
@@ -79,8 +97,7 @@ def session_run(shelf: ModelShelf, con: Any, db_path: str | Path, choice: Choice
     run = _pinned(shelf, db_path, choice, choice.chosen)
     if run is not None:
         return run
-    newest = newest_current_run(con, db_path, fingerprint=fingerprint)
-    run = None if newest is None else _pinned(shelf, db_path, choice, newest.run_id)
+    run = _newest(shelf, con, db_path, choice, None, fingerprint)
     if run is not None:
         choice.choose(run)
     return run
@@ -92,8 +109,7 @@ def run_for_name(shelf: ModelShelf, con: Any, db_path: str | Path, name: str, ch
     run = _pinned(shelf, db_path, choice, choice.by_name.get(name))  # the chosen run is its name's run too
     if run is not None:
         return run
-    newest = newest_current_run(con, db_path, name=name, fingerprint=fingerprint)
-    run = None if newest is None else _pinned(shelf, db_path, choice, newest.run_id)
+    run = _newest(shelf, con, db_path, choice, name, fingerprint)
     if run is not None:
         choice.by_name[name] = run.key
     return run

@@ -41,15 +41,21 @@ def staleness(run: TrainedModel | RunInfo, fingerprint: dict[str, Any]) -> str |
     return (f"it was trained on {describe_data(run.fingerprint)}; the shop now has {describe_data(fingerprint)}")
 
 
+def current_runs(con: Any, db_path: str | Path, name: str | None = None,
+                 fingerprint: dict[str, Any] | None = None) -> list[RunInfo]:
+    """The readable stored runs (of model `name`, or any) trained on the data in the warehouse now, newest
+    first. `fingerprint` is the data now when the caller has it."""
+    now = fingerprint or data_fingerprint(con)
+    return [info for info in list_runs(db_path)
+            if not info.damaged and (name is None or info.name == name) and fingerprint_matches(info.fingerprint, now)]
+
+
 def newest_current_run(con: Any, db_path: str | Path, name: str | None = None,
                        fingerprint: dict[str, Any] | None = None) -> RunInfo | None:
     """The readable stored run (of model `name`, or any) trained most recently on the data in the warehouse now;
     None when every such run is stale or damaged, or there is none."""
-    now = fingerprint or data_fingerprint(con)
-    for info in list_runs(db_path):  # newest first
-        if not info.damaged and (name is None or info.name == name) and fingerprint_matches(info.fingerprint, now):
-            return info
-    return None
+    found = current_runs(con, db_path, name=name, fingerprint=fingerprint)
+    return found[0] if found else None
 
 
 def newest_current_model(con: Any, db_path: str | Path) -> str | None:

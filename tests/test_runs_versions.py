@@ -387,3 +387,21 @@ def test_an_evaluation_keeps_its_figures_beside_the_run(shop, capsys) -> None:
     for bad, words in ((argv[:-4], "needs --cutoff"), (["models", "evaluate", "--db", str(shop)], "needs --run ID"),
                        ([*argv[:5], "nope", *argv[6:]], "no model run 'nope'")):
         assert main(bad) == 2 and words in capsys.readouterr().err
+
+
+def test_a_run_found_damaged_only_on_loading_is_skipped_and_said_once(shop) -> None:
+    from recs.model_choice import Choice, run_for_name, session_run
+    from recs.runs import ModelShelf
+
+    con = connect(shop)
+    older = train_model(con, shop, "popular", params={"half_life_days": 7})
+    newer = train_model(con, shop, "popular")
+    _damage(newer.path, "missing array")  # the header reads fine: listed as readable
+    assert not {r.run_id: r for r in store.list_runs(shop)}[newer.run_id].damaged
+    shelf, choice = ModelShelf(), Choice()
+    assert session_run(shelf, con, shop, choice).run_id == older.run_id  # the newest that loads
+    assert len(choice.news) == 1 and f"model run {newer.run_id} is damaged" in choice.news[0]
+    choice.news.clear()
+    assert run_for_name(shelf, con, shop, "popular", choice).run_id == older.run_id
+    assert session_run(shelf, con, shop, choice).run_id == older.run_id and choice.news == []  # said once
+    con.close()

@@ -85,6 +85,16 @@ def chosen(cur: Any) -> TrainedModel | None:
     except RepeatError as exc:
         common.show_error(exc)
         return None
+    finally:
+        report_unreadable()
+
+
+def report_unreadable() -> None:
+    """Say once which runs turned out damaged on loading (they are skipped from then on)."""
+    mine = choice()
+    while mine.news:
+        st.warning(f"{mine.news.pop(0)}. It is skipped; delete it on the Recommendations page.",
+                   icon=":material/broken_image:")
 
 
 def progress_callback(bar: Any):
@@ -147,9 +157,10 @@ def model_for_preview(cur: Any, name: str, key_prefix: str) -> TrainedModel | No
     """
     try:
         found = model_choice.run_for_name(shelf(), cur, common.db_path(), name, choice(), fingerprint(cur))
-    except RepeatError as exc:  # a damaged run: say so, offer training below
+    except RepeatError as exc:  # cannot happen for a damaged run (skipped, reported below); any other: say so
         common.show_error(exc)
         found = None
+    report_unreadable()
     if found is not None:
         warning = stale_text(cur, found)
         if warning is not None:

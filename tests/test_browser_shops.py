@@ -1,13 +1,16 @@
-"""Shops in headless Chromium: upload a second shop beside the demo, switch between them in the sidebar (one tab's
+"""Shops in headless Chromium: a workbook with a far stray cell refused (the server lives on), upload a second shop
+beside the demo, switch between them in the sidebar (one tab's
 switch never shows in another), and delete an import."""
 
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 from conftest import wait_for_app
+from openpyxl import Workbook
 
 HEADER = "order_id,customer_id,ordered_at,product_id,quantity,unit_price"
 
@@ -39,6 +42,15 @@ def test_a_second_shop_switch_and_delete_in_chromium(demo_db: Path, streamlit_se
     page.goto(f"{url}/data")
     wait_for_app(page)
     assert "The demo shop" in sidebar_text(page)
+    far = tmp_path / "far_cell.xlsx"  # one stray cell at XFD1048576 used to kill the server (549 GB asked)
+    book = Workbook()
+    book.active.append(HEADER.split(","))
+    book.active["XFD1048576"] = "x"
+    book.save(far)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(far))
+    page.get_by_text("cell as far as XFD1048576").wait_for(timeout=60_000)
+    wait_for_app(page)
+    assert list(Path(tempfile.gettempdir()).glob("repeat-upload-*/far_cell.xlsx")) == []
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(upload))
     page.get_by_text("ready to import").wait_for(timeout=60_000)
     wait_for_app(page)

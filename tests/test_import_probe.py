@@ -137,3 +137,23 @@ def test_a_failing_check_names_rows_from_the_typed_pass(empty_db: Path, tmp_path
             import_files(con, orders=path)
     finally:
         con.close()
+
+
+def test_cli_paths_and_filters_that_cannot_work_are_errors_not_tracebacks(empty_db: Path, tmp_path: Path,
+                                                                           capsys: pytest.CaptureFixture) -> None:
+    from recs.cli import main
+
+    orders = tmp_path / "orders.csv"
+    orders.write_text(HEADER + "\n" + ROWS)
+    assert main(["import", "--db", str(empty_db), "--orders", str(orders), "--quiet"]) == 0
+    cases = [
+        (["metrics", "summary", "--db", str(empty_db), "--out", str(tmp_path)], "Is a directory"),
+        (["metrics", "summary", "--db", str(empty_db), "--out", "/proc/x.csv"], "/proc/x.csv"),
+        (["import", "--db", str(empty_db), "--orders", str(tmp_path)], "not a file"),
+        (["metrics", "summary", "--db", str(empty_db), "--country", "Narnia"], "known countries: (none"),
+    ]
+    for args, message in cases:
+        capsys.readouterr()
+        assert main(args) == 2, args
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and message in err and "Traceback" not in err, (args, err)

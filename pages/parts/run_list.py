@@ -15,7 +15,7 @@ from recs.models import store
 LABELS = {"run_id": "Run", "name": "Model", "status": "Status", "problem": "Problem", "trained_at": "Trained (UTC)",
           "data": "Trained on", "train_cutoff": "Lines before", "weighting": "Weighting", "fit_seconds": "Fit (s)",
           "customers": "Customers", "products": "Products", "params": "Parameters", "ndcg_new": "NDCG new",
-          "ndcg_all": "NDCG all", "eval_cutoff": "Evaluated at cutoff"}
+          "ndcg_all": "NDCG all", "eval_cutoff": "Evaluated at cutoff", "size_bytes": "Size (MB)"}
 STATUS = {"current": "current", "stale": "stale: older data", "damaged": "damaged", "ok": "ok"}
 MESSAGE = "run-list-message"  # session key: what the last delete did, shown on the next run
 
@@ -50,6 +50,7 @@ def runs_section(cur: Any) -> None:
         return
     shown = frame[list(LABELS)].rename(columns=LABELS)
     shown["Status"] = frame["status"].map(STATUS).fillna(frame["status"])
+    shown["Size (MB)"] = frame["size_bytes"].astype("Float64") / 1e6
     shown["Trained (UTC)"] = frame["trained_at"].fillna("").str.replace("T", " ").str[:16]  # the CSV: every digit
     shown["Lines before"] = frame["train_cutoff"].fillna("").str.replace("T00:00:00", "").str.replace("T", " ")
     for text in ("Problem", "Evaluated at cutoff", "Trained on", "Weighting", "Parameters"):
@@ -58,7 +59,10 @@ def runs_section(cur: Any) -> None:
         shown = shown.drop(columns="Problem")
     st.dataframe(shown, hide_index=True, width="stretch", column_config={"Fit (s)": st.column_config.NumberColumn(
         format="%.2f"), "NDCG new": st.column_config.NumberColumn(format="%.3f"),
-        "NDCG all": st.column_config.NumberColumn(format="%.3f")})
+        "NDCG all": st.column_config.NumberColumn(format="%.3f"),
+        "Size (MB)": st.column_config.NumberColumn(format="%.1f")})
+    st.caption(f"{len(frame):,} run(s), {frame['size_bytes'].sum() / 1e6:,.1f} MB on disk. Runs are never deleted "
+               "automatically: delete the ones you no longer need below.")
     common.download_csv(frame, "model-runs.csv", key="dl-stored")
     damaged = frame[frame["status"] == "damaged"]
     if len(damaged):

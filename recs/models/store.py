@@ -247,7 +247,7 @@ def stored_metas(db_path: str | Path) -> list[tuple[str, dict[str, Any]]]:
 
 RUN_COLUMNS = ["run_id", "name", "model", "status", "problem", "trained_at", "data", "train_cutoff", "weighting",
                "fit_seconds", "customers", "products", "params", "eval_cutoff", "eval_k", "ndcg_new", "ndcg_all",
-               "hit_rate_new", "hit_rate_all", "eval_customers"]
+               "hit_rate_new", "hit_rate_all", "eval_customers", "size_bytes"]
 
 
 def runs_frame(runs: list[RunInfo], fingerprint: dict[str, Any] | None = None) -> pd.DataFrame:
@@ -267,13 +267,21 @@ def runs_frame(runs: list[RunInfo], fingerprint: dict[str, Any] | None = None) -
         figures = info.figures or {}
         row.update({c: figures.get(c) for c in RUN_COLUMNS if c.startswith("eval_") or "_new" in c or "_all" in c})
         row.update(run_id=info.run_id, name=info.name or None, status=status, problem=info.problem,
+                   size_bytes=_size(info.path),
                    data=describe_data(info.fingerprint) if not info.damaged or info.fingerprint else None,
                    params=json.dumps(meta.get("params", {}), sort_keys=True) if meta else None)
         rows.append(row)
     frame = pd.DataFrame(rows, columns=RUN_COLUMNS)
-    for col in ("customers", "products", "eval_k", "eval_customers"):
+    for col in ("customers", "products", "eval_k", "eval_customers", "size_bytes"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("Int64")
     return frame
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
 
 
 def list_models(db_path: str | Path, fingerprint: dict[str, Any] | None = None) -> pd.DataFrame:

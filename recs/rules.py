@@ -184,7 +184,8 @@ def why_empty(data: Any, rules: Rules) -> str:
                 + "): loosen them")
     if rules.exclude_purchased:
         return (f"they already bought all {allowed:,} product(s) the rules allow, and Discovery leaves purchased "
-                "products out: choose a re-buy campaign (--intent rebuy in the CLI) or loosen the rules")
+                "products out: choose a re-buy campaign (Campaign intent on the page, --intent rebuy in the CLI) or loosen the "
+                "rules")
     return "the model scored no product for these customers"
 
 

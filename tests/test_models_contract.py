@@ -374,3 +374,19 @@ def test_factors_that_come_out_nan_are_a_model_cannot_fit() -> None:
     """implicit's ModelFitError (NaN factors: no regularization on one product) becomes one line naming the shop."""
     with pytest.raises(ModelCannotFit, match=r"model als cannot learn .*30 customers and 1 product.*regularization"):
         get_model("als", regularization=0.0).fit(tiny_data(30, 1))
+
+
+def test_a_nested_model_that_cannot_fit_is_named_with_its_parent() -> None:
+    """A model built on another (as the hybrid on als) says whose part could not learn, in one line."""
+
+    class Nested(Recommender):
+        name = "nested_probe"
+
+        def _fit(self, data: Interactions) -> None:
+            self.base_ = get_model("als", regularization=0.0).fit(data)
+
+        def score(self, rows: np.ndarray) -> np.ndarray:
+            return self.base_.score(rows)
+
+    with pytest.raises(ModelCannotFit, match=r"^model nested_probe cannot be trained because its part model als "):
+        Nested().fit(tiny_data(30, 1))

@@ -138,7 +138,12 @@ class Recommender(ABC):
             self.data_ = data
             self.popularity_ = recency_popularity(data, COLD_HALF_LIFE_DAYS)
             self.recent_buyers_ = recency_popularity_count(data, RECENT_DAYS)
-            self._fit(data)
+            try:
+                self._fit(data)
+            except ModelCannotFit as exc:  # a nested model (the hybrid's als) could not: say whose part it is
+                if str(exc).startswith(f"model {self.name} "):
+                    raise
+                raise ModelCannotFit(f"model {self.name} cannot be trained because its part {exc}") from exc
             self._prepare()
             self._check_scores()
             self._progress(1.0, f"{self.label or self.name}: done")

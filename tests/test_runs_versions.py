@@ -341,6 +341,11 @@ def test_damaged_and_stale_runs_on_every_page(app_shop) -> None:
     at.run()
     _ok(at)
     assert at.session_state["reco_campaign"]["model"] == "popular"
+    at.switch_page("pages/customer.py")  # the same session's stale run, marked on the preview pages too
+    at.run()
+    _ok(at)
+    assert at.selectbox(key="customer-model").value == "popular"
+    assert any(f"Run {good.run_id} of **popular** is stale" in w.value for w in at.warning)
     fresh = _open("pages/recommendations.py")  # a new session: no current run, so no choice
     assert _model(fresh) is None
     fresh.selectbox(key="stored-choice").set_value(good.run_id)

@@ -65,6 +65,25 @@ shop = metric_help.shop_settings()  # money in the shop's currency (Settings pag
 cols[2].metric("Revenue", shop.money(facts["revenue"]))
 cols[3].metric("First order", f"{pd.Timestamp(facts['first_order']):%Y-%m-%d}")
 cols[4].metric("Last order", f"{pd.Timestamp(facts['last_order']):%Y-%m-%d}")
+try:  # the shop-wide forecast (Predict page), fitted once per data version and shared by every page
+    from recs.predict.shelf import shared_forecast
+
+    with st.spinner("Predicting every customer…"):
+        predicted = shared_forecast(cur, key, 90, "best").frame.set_index("customer_id")
+except RepeatError as exc:
+    st.caption(f"No prediction for this shop: {exc}")
+else:
+    if customer in predicted.index:
+        mine = predicted.loc[customer]
+        cols = st.columns(5)
+        cols[0].metric("Still a customer", f"{mine['p_alive']:.0%}", help="p_alive: the chance they have not "
+                       "left for good (Predict page; docs/predict.md)")
+        cols[1].metric("Expected orders, 90 days", f"{mine['expected_orders']:.2f}")
+        cols[2].metric("12-month value", shop.money(mine["clv_12m"]), help="Expected revenue over 12 months, "
+                       "discounted 10 % a year")
+        cols[3].metric("Next order by", mine["expected_next_order_at"], help="When they have an even chance of "
+                       "having ordered again")
+        cols[4].metric("Churn risk", str(mine["churn_risk"]))
 
 left, right = st.columns(2)
 with left:

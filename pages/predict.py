@@ -10,6 +10,7 @@ from recs import predict
 from recs.errors import RepeatError
 from recs.predict import charts, report
 from recs.predict.forecast import HIGH_RISK_BELOW, MEDIUM_RISK_BELOW
+from recs.predict.shelf import shared_forecast
 
 frame.enter()
 
@@ -24,10 +25,10 @@ currency = metric_help.shop_settings().currency
 SHOWN = 200  # at-risk customers drawn on screen (the CSV has them all)
 
 
-# Shared by every session and never copied (the page only reads them): one fit per database version and choice.
-@st.cache_resource(show_spinner="Fitting the models on every order so far…", max_entries=8)
+# Shared by every session and page and never copied (read only): one fit per database version and choice.
 def _forecast(_cur, key, horizon: int, model: str):
-    return predict.forecast(_cur, None, horizon, model)
+    with st.spinner("Fitting the models on every order so far…"):
+        return shared_forecast(_cur, key, horizon, model)
 
 
 @st.cache_resource(show_spinner="Backtesting on the last days of data…", max_entries=4)

@@ -144,3 +144,26 @@ else:
                          marks=marks)  # bins, not every gap
     st.plotly_chart(fig, width="stretch")
     common.download_csv(cycle["gaps"], f"repurchase-gaps-{product}.csv", key="dl-product-gaps")
+
+st.subheader("Due to re-buy")
+try:  # every customer's due products, computed once per data version and shared by every page
+    from recs.predict.shelf import shared_rebuy
+
+    with st.spinner("Finding who is due to buy again…"):
+        due = shared_rebuy(cur, key, 30)
+except RepeatError as exc:
+    common.show_error(exc)
+else:
+    due = due[due["product_id"] == product].sort_values(["score", "customer_id"], ascending=[False, True])
+    if due.empty:
+        st.caption("Nobody is due to buy this product again in the next 30 days.")
+    else:
+        st.caption(f"{len(due):,} customers who bought it repeatedly are due to buy it again in the next 30 days "
+                   "(or are overdue by at most half their cycle), most due first. Their own cycle where they have "
+                   "one, else the product's; docs/predict.md.")
+        st.dataframe(due.drop(columns="product_id"), hide_index=True, width="stretch", column_config={
+            "customer_id": "Customer", "times": "Times bought", "last_bought": "Last bought",
+            "cycle_days": st.column_config.NumberColumn("Cycle (days)", format="%.0f"),
+            "cycle_from": "Cycle of", "due_at": "Due on", "score": st.column_config.NumberColumn("Score",
+                                                                                                   format="%.2f")})
+        common.download_csv(due, f"due-to-rebuy-{product}.csv", key="dl-product-due")

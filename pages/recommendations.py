@@ -191,6 +191,7 @@ with tab_eval:
 with tab_export:
     from recs.export import ALL_CUSTOMERS, campaign_list
     from recs.metrics import segment_names
+    from recs.predict.report import AUDIENCES
 
     if now is None:
         st.info("Train or load a model first (Train tab); the campaign list uses the current model and rules.")
@@ -198,7 +199,9 @@ with tab_export:
         export_ok = model_runs.export_confirmed(cur, now)  # a stale run needs the box ticked
         with st.form("export-form"):
             c1, c2 = st.columns([2, 1])
-            segment = c1.selectbox("Customers", [ALL_CUSTOMERS, *segment_names()], key="export-segment")
+            segment = c1.selectbox("Customers", [ALL_CUSTOMERS, *segment_names(), *AUDIENCES], key="export-segment",
+                                   help="An RFM segment, or a predicted audience (Predict page): high-value customers "
+                                        "at risk, or customers due to re-buy a product (that product first)")
             k_export = c2.number_input("Products per customer (K)", value=10, min_value=1, max_value=100, step=1,
                                        key="export-k")
             c1, c2, c3 = st.columns(3)

@@ -121,6 +121,13 @@ def campaign_customers(con: Any, cutoff: Any = None, segment: str | None = None)
     customers = [str(c) for c in sql.run(con, "export/campaign_customers", [param, param]).df()["customer_id"]]
     if segment is None or segment == ALL_CUSTOMERS:
         return customers
+    from recs.predict.report import AUDIENCES
+
+    if segment in AUDIENCES:  # from predictions (recs/predict/audiences.py), most valuable / most due first
+        from recs.predict.audiences import audience_customers
+
+        known = set(customers)
+        return [c for c in audience_customers(con, stamp, segment) if c in known]
     from recs.metrics import Filters, rfm_segments, segment_names
 
     known = list(segment_names())
@@ -197,6 +204,12 @@ def campaign_list(con: Any, model: Any, k: int = 10, rules: Rules | None = None,
         held_out = len(customers) - len(treated)
         customers = [c for c in customers if c in treated]
     frame = recommendations_frame(model, customers, k, rules, progress)
+    from recs.predict.report import DUE_TO_REBUY
+
+    if segment == DUE_TO_REBUY:  # the due product first in each customer's list
+        from recs.predict.audiences import put_due_first
+
+        frame = put_due_first(con, frame, customers, cutoff, k)
     seg = None if segment in (None, ALL_CUSTOMERS) else segment
     without = len(customers) - int(frame["customer_id"].nunique())
     reason = why_empty(model.data_, rules or Rules()) if without else None

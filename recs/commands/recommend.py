@@ -48,6 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="the same as --intent rebuy")
     parser.add_argument("--quiet", action="store_true", help="no progress or summary on standard error")
     parser.add_argument("--segment", default=None, help="only customers of this RFM segment (e.g. 'At risk')")
+    parser.add_argument("--audience", default=None, metavar="NAME",
+                        help="only customers of a predicted audience: 'win-back: high value at risk' or 'due to "
+                             "re-buy' (the due product first); see docs/predict.md")
     parser.add_argument("--holdout", default=None, metavar="SHARE",
                         help="hold out this share of customers as a control group (0 < SHARE < 1)")
     parser.add_argument("--experiment", default=None, metavar="ID",
@@ -86,7 +89,16 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("give either --model NAME (trained on the fly) or --run ID (a stored run)")
     if args.model is not None:
         get_model(args.model, **parse_params(args.param))  # unknown name or parameter -> InputError, before any work
-    _check_segment(args.segment)
+    if args.audience is not None:  # a predicted audience travels as the campaign's segment (recs/export.py)
+        from recs.predict.report import AUDIENCES
+
+        if args.segment is not None:
+            raise InputError("choose either --segment or --audience, not both")
+        if args.audience not in AUDIENCES:
+            raise InputError(f"unknown audience {args.audience!r}; known audiences: {', '.join(AUDIENCES)}")
+        args.segment = args.audience
+    else:
+        _check_segment(args.segment)
     until = to_timestamp(args.train_until, "--train-until")
     path = db_path(args)
     if not path.exists():

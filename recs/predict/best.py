@@ -2,7 +2,8 @@
 
 Every candidate is fitted at `cutoff - H` and judged (per-customer MAE of purchase days) on [cutoff - H, cutoff);
 the winner is then refitted at the cutoff. The window a backtest judges `best` on, [cutoff, cutoff + H), is never
-read. Candidates: BG/NBD, the learned trees, and their average (`blend`), which often beats both.
+read. Candidates: BG/NBD, the learned trees, weighted averages of the two (`blend_25`, `blend`, `blend_75`: a
+quarter, half, three quarters learned), and the trees on RFM features only.
 """
 
 from __future__ import annotations
@@ -45,21 +46,25 @@ class LearnedShared(Predictor):
 
 
 class Blend(Predictor):
-    """The average of BG/NBD and the learned trees."""
+    """A weighted average of BG/NBD and the learned trees (`weight` = the learned trees' share)."""
 
     name = "blend"
+
+    def __init__(self, weight: float = 0.5) -> None:
+        self.weight = weight
 
     def _fit(self, shop, cutoff, horizon_days):
         self.parts_ = [BGNBDShared().fit(shop, cutoff, horizon_days),
                        LearnedShared().fit(shop, cutoff, horizon_days)]
 
     def _predict(self):
-        frames = [part.predict() for part in self.parts_]
-        return pd.DataFrame({column: np.mean([f[column].to_numpy() for f in frames], axis=0)
+        bg, learned = (part.predict() for part in self.parts_)
+        return pd.DataFrame({column: (1 - self.weight) * bg[column].to_numpy() + self.weight * learned[column].to_numpy()
                              for column in ("expected_orders", "p_order_in_horizon")})
 
 
-CANDIDATES = {"bgnbd": BGNBDShared, "learned": LearnedShared, "blend": Blend}
+CANDIDATES = {"bgnbd": BGNBDShared, "blend_25": lambda: Blend(0.25), "blend": Blend, "blend_75": lambda: Blend(0.75),
+              "learned": LearnedShared, "rfm_gbr": lambda: LearnedShared(features="rfm")}
 
 
 def inner_scores(shop, cutoff: pd.Timestamp, horizon_days: int) -> dict[str, float]:

@@ -41,15 +41,43 @@ def bgnbd_loglik(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarr
     return a1 + a2 + np.logaddexp(a3, a4)
 
 
+def bgnbd_gradient(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray,
+                   modified: bool = False) -> np.ndarray:
+    """Mean gradient of `bgnbd_loglik` with respect to the log parameters (so the fit needs no finite
+    differences: five times fewer likelihood evaluations)."""
+    r, alpha, a, b = params
+    shift = 1.0 if modified else 0.0
+    a3 = -(r + x) * np.log(alpha + T)
+    if modified:
+        a4 = np.log(a) - np.log(b + x) - (r + x) * np.log(alpha + t_x)
+    else:
+        a4 = np.full_like(a3, -np.inf)
+        repeat = x > 0
+        a4[repeat] = np.log(a) - np.log(b + x[repeat] - 1) - (r + x[repeat]) * np.log(alpha + t_x[repeat])
+    w = np.exp(a4 - np.logaddexp(a3, a4))  # the weight of the "dropped out after the last purchase" term
+    d_r = special.digamma(r + x) - special.digamma(r) + np.log(alpha) - (1 - w) * np.log(alpha + T) \
+        - w * np.log(alpha + t_x)
+    d_alpha = r / alpha - (1 - w) * (r + x) / (alpha + T) - w * (r + x) / (alpha + t_x)
+    common = special.digamma(a + b) - special.digamma(a + b + x + shift)
+    d_a = common + w / a
+    d_b = common + special.digamma(b + x + shift) - special.digamma(b) - w / np.maximum(b + x - 1 + shift, 1e-300)
+    return np.array([r * d_r.mean(), alpha * d_alpha.mean(), a * d_a.mean(), b * d_b.mean()])
+
+
 def _fit_bgnbd(x, t_x, T, penalty: float, modified: bool) -> optimize.OptimizeResult:
     n = len(x)
 
     def objective(log_params):
-        value = -bgnbd_loglik(np.exp(log_params), x, t_x, T, modified).sum() / n + penalty * np.sum(log_params ** 2)
-        return value if np.isfinite(value) else 1e300
+        params = np.exp(log_params)
+        value = -bgnbd_loglik(params, x, t_x, T, modified).sum() / n + penalty * np.sum(log_params ** 2)
+        if not np.isfinite(value):
+            return 1e300, np.zeros(4)
+        gradient = -bgnbd_gradient(params, x, t_x, T, modified) + 2 * penalty * log_params
+        return value, np.nan_to_num(gradient)
 
-    return optimize.minimize(objective, BGNBD_START, method="L-BFGS-B", bounds=[(-LOG_BOUND, LOG_BOUND)] * 4,
-                             options={"maxiter": 500, "ftol": 1e-12, "gtol": 1e-8})
+    return optimize.minimize(objective, BGNBD_START, jac=True, method="L-BFGS-B",
+                             bounds=[(-LOG_BOUND, LOG_BOUND)] * 4, options={"maxiter": 500, "ftol": 1e-13,
+                                                                            "gtol": 1e-9})
 
 
 def fit_bgnbd(x: np.ndarray, t_x: np.ndarray, T: np.ndarray, modified: bool = False

@@ -97,7 +97,8 @@ def default_cutoff(shop: ShopData) -> pd.Timestamp:
     return shop.data_range()[1].normalize() + pd.Timedelta(days=1)
 
 
-def check_history(shop: ShopData, cutoff: pd.Timestamp, horizon_days: int, judged: bool = False) -> None:
+def check_history(shop: ShopData, cutoff: pd.Timestamp, horizon_days: int, judged: bool = False,
+                  history_factor: float = 2.0) -> None:
     """InputError saying what is missing when the shop cannot be predicted at `cutoff` for H days: a cutoff
     outside the data, less than 2 x H days of orders before it, fewer than 100 repeat customers; with `judged`
     (a backtest) also fewer than H days of orders after it."""
@@ -107,10 +108,10 @@ def check_history(shop: ShopData, cutoff: pd.Timestamp, horizon_days: int, judge
         raise InputError(f"the cutoff {cutoff:%Y-%m-%d} is outside the data: orders run from {first:%Y-%m-%d} to "
                          f"{last:%Y-%m-%d}; choose a date after the first order and at most the day after the last")
     days_before = (cutoff - first.normalize()).days
-    if days_before < 2 * horizon_days:
+    if days_before < history_factor * horizon_days:
         raise InputError(f"too little history: {days_before} days of orders before {cutoff:%Y-%m-%d}, and a "
-                         f"{horizon_days}-day forecast needs at least {2 * horizon_days} (2 x the horizon); choose a "
-                         "later cutoff or a shorter horizon")
+                         f"{horizon_days}-day forecast needs at least {int(history_factor * horizon_days)} (2 x the "
+                         "horizon); choose a later cutoff or a shorter horizon")
     if judged and cutoff + pd.Timedelta(days=horizon_days) > end:
         raise InputError(f"a backtest from {cutoff:%Y-%m-%d} over {horizon_days} days needs orders until "
                          f"{cutoff + pd.Timedelta(days=horizon_days - 1):%Y-%m-%d}, but the data ends on "

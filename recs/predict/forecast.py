@@ -48,15 +48,15 @@ def churn_band(p_alive: np.ndarray) -> np.ndarray:
     return np.where(p_alive < HIGH_RISK_BELOW, "high", np.where(p_alive < MEDIUM_RISK_BELOW, "medium", "low"))
 
 
-def resolve_request(shop: ShopData, until, horizon_days, model: str, judged: bool = False
-                    ) -> tuple[pd.Timestamp, int]:
+def resolve_request(shop: ShopData, until, horizon_days, model: str, judged: bool = False,
+                    history_factor: float = 2.0) -> tuple[pd.Timestamp, int]:
     """Check a request before any fitting: model name, horizon, cutoff and enough history (InputError)."""
     if model not in CHOICES:
         raise InputError(f"unknown model {model!r}; choose one of: {', '.join(CHOICES)}")
     horizon = check_horizon(horizon_days)
     cutoff = to_timestamp(until, "until")
     cutoff = default_cutoff(shop) if cutoff is None else cutoff
-    check_history(shop, cutoff, horizon, judged=judged)
+    check_history(shop, cutoff, horizon, judged=judged, history_factor=history_factor)
     return cutoff, horizon
 
 

@@ -27,6 +27,7 @@ HISTORY_FEATURES = RFM_FEATURES + [
 ]
 BGNBD_FEATURES = ["bg_p_alive", "bg_expected_orders", "bg_p_order"]
 MIN_TRAINING_CUSTOMERS = 50
+MAX_TRAINING_ROWS = 60_000
 
 
 def fitted_bgnbd(shop: ShopData, cutoff: pd.Timestamp, horizon_days: int) -> BGNBD:
@@ -77,6 +78,9 @@ class Learned(Predictor):
                              f"cutoff), at least {MIN_TRAINING_CUSTOMERS} needed")
         X = features(shop, start, horizon_days, self._names()).to_numpy()
         y = shop.outcome(train["customer_id"], start, cutoff)["purchase_days"].to_numpy()
+        if len(X) > MAX_TRAINING_ROWS:  # bounded time at 10 M lines: a seeded sample of customers is plenty
+            keep = np.random.default_rng(self.random_state).choice(len(X), MAX_TRAINING_ROWS, replace=False)
+            X, y = X[keep], y[keep]
         common = {"max_iter": self.max_iter, "learning_rate": self.learning_rate, "min_samples_leaf": 40, "max_leaf_nodes": 15,
                   "early_stopping": False, "random_state": self.random_state}
         bought = (y > 0).astype(int)

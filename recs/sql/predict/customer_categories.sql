@@ -5,11 +5,11 @@ WITH spend AS (
     FROM valid_lines l LEFT JOIN products p USING (product_id)
     WHERE l.customer_id IS NOT NULL AND l.ordered_at < $cutoff AND coalesce(p.is_product, true)
 ), per_category AS (
-    SELECT customer_id, category, sum(value) AS value FROM spend GROUP BY customer_id, category
+    SELECT customer_id, category, round(sum(value), 6) AS value FROM spend GROUP BY customer_id, category
 ), products_bought AS (
     SELECT customer_id, count(DISTINCT product_id) AS products FROM spend GROUP BY customer_id
 )
-SELECT c.customer_id, count(*) AS categories, max(c.value) / nullif(sum(c.value), 0) AS top_category_share,
+SELECT c.customer_id, count(*) AS categories, round(max(c.value) / nullif(sum(c.value), 0), 9) AS top_category_share,
        any_value(b.products) AS products
 FROM per_category c JOIN products_bought b USING (customer_id)
 GROUP BY c.customer_id

@@ -63,6 +63,10 @@ def test_a_second_shop_switch_and_delete_in_chromium(demo_db: Path, streamlit_se
     assert (folder / "garden-shop.duckdb").exists()
     assert str(folder / "garden-shop.duckdb") in sidebar_text(page)
     assert "The demo shop" not in sidebar_text(page)
+    assert "shop=garden-shop" in page.url
+    page.reload()  # a new session, but the URL names the shop
+    wait_for_app(page)
+    assert str(folder / "garden-shop.duckdb") in sidebar_text(page)
 
     other = chromium.new_page()  # another browser session still looks at the demo
     other.goto(f"{url}/data")

@@ -170,3 +170,23 @@ def test_db_must_be_a_duckdb_file_or_a_new_path(tmp_path: Path, cli) -> None:
     result = cli("import", "--db", str(orders), "--orders", str(orders))
     assert result.returncode == 2 and "is not a DuckDB file" in result.stderr
     assert orders.read_text().startswith(HEADER)
+
+
+def test_the_url_names_the_shop_so_a_reload_stays_on_it(demo_db: Path, tmp_path: Path, use_db) -> None:
+    demo = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db, demo)
+    shops.create_shop(tmp_path / "second.duckdb", orders=write(tmp_path / "s.csv", HEADER + "\n1,a,2024-01-05,P,1,2\n"))
+    use_db(demo)
+    at = open_page("pages/data.py")
+    at.sidebar.selectbox[0].select_index(1).run()
+    assert at.query_params["shop"] == "second"
+    from streamlit.testing.v1 import AppTest
+
+    reloaded = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
+    reloaded.query_params["shop"] = "second"
+    reloaded.run()
+    assert reloaded.sidebar.text[0].value.endswith("second.duckdb")
+    stranger = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
+    stranger.query_params["shop"] = "../../etc/passwd"  # only names of the folder's shop files are taken
+    stranger.run()
+    assert stranger.sidebar.text[0].value.endswith("demo.duckdb")

@@ -28,11 +28,19 @@ def home_db_path() -> Path:
 
 
 def db_path() -> Path:
-    """The shop this browser session looks at: its own choice (sidebar, new-shop import), else the app's default.
-    Per session: one session's switch never shows in another."""
+    """The shop this browser session looks at: its own choice (sidebar, new-shop import), else the shop named in the
+    URL (`?shop=NAME`, which the picker keeps there so a reload or a bookmark stays on the shop; only names of the
+    data folder's shop files are taken), else the app's default. Per session: one session's switch never shows in
+    another."""
     chosen = st.session_state.get(SHOP_KEY)
     if chosen and Path(chosen).is_file():
         return Path(chosen)
+    named = st.query_params.get("shop")
+    if named:
+        found = {shops.shop_name(p): p for p in shops.list_shops(home_db_path().parent)}
+        if named in found:
+            switch_shop(found[named])
+            return found[named]
     return home_db_path()
 
 
@@ -52,6 +60,10 @@ def shop_switcher() -> None:
     if choice != current:
         switch_shop(choice)
         st.rerun()
+    if current == home_db_path():
+        st.query_params.pop("shop", None)
+    elif st.query_params.get("shop") != shops.shop_name(current):
+        st.query_params["shop"] = shops.shop_name(current)
     try:
         demo = shops.is_demo(cursor())
     except RepeatError:

@@ -50,6 +50,8 @@ def _show_reports(reports: list[importer.ImportReport], verb: str) -> None:
         st.success(f"{common.literal(report.file_name)}: {verb} {report.rows_kept:,} of {report.rows_read:,} rows "
                    f"({report.kind}, {report.format}, {report.file_type}).")
         st.dataframe(_report_frame(report), hide_index=True)
+        if report.losses():  # only figures: plain text, no Markdown
+            st.warning(report.losses())
 
 
 def _delete_section(history: pd.DataFrame) -> None:

@@ -45,6 +45,21 @@ class ImportReport:
     seconds: float = 0.0
     message: str = ""
 
+    def losses(self) -> str:
+        """A plain sentence on the lines the figures will not count and the customers who exist only through them
+        ("" when there are none): what an owner would otherwise see vanish between this report and the Overview."""
+        if self.kind != "orders" or not self.not_sale_lines:
+            return ""
+        parts = [f"{n:,} {what}" for n, what in ((self.zero_price_lines, "at price 0"),
+                                                 (self.negative_lines, "with a negative quantity or price"),
+                                                 (self.cancellations, "cancelled"), (self.returns, "returned")) if n]
+        text = (f"{self.not_sale_lines:,} of {self.rows_kept:,} lines are not sales ({', '.join(parts)}): they are kept "
+                "but left out of every figure.")
+        if self.customers_without_sales:
+            text += (f" {self.customers_without_sales:,} customers have no other line, so the figures will count "
+                     f"{self.customers - self.customers_without_sales:,} of this file's {self.customers:,} customers.")
+        return text
+
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
 
@@ -100,6 +115,8 @@ class ImportReport:
             lines.append(f"  not sales      {self.not_sale_lines:>10,}  (lines left out of every figure, all reasons)")
             lines.append(f"  no-sale custs  {self.customers_without_sales:>10,}  (customers whose every line is left "
                          "out: in no figure)")
+            if self.losses():
+                lines.append(f"  note: {self.losses()}")
             if self.orders_in_shop:
                 lines.append(f"  warning: {self.orders_in_shop:,} of the file's {self.orders:,} order ids were already "
                              "in this shop before this import (an overlapping export?)")

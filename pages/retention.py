@@ -12,6 +12,8 @@ from recs import metrics
 from recs.errors import RepeatError
 from recs.metrics import charts
 from recs.metrics import cohorts as cohort_rules
+from recs.predict.charts import ltv_curves
+from recs.predict.ltv import observed_ltv
 
 frame.enter()
 
@@ -224,6 +226,14 @@ if cohorts:
             st.caption(f"No cohort here has {shop.min_cohort:,} customers or more, so none is picked for you.")
         st.plotly_chart(_figure("curves", cur, key, f, grain, value, tuple(chosen)), width="stretch",
                         key="retention_curves")
+
+# --- Observed lifetime value (the LTV curve) -----------------------------------------------------------------------
+st.subheader("Lifetime value so far, by cohort", help=metric_help.definition("ltv"))
+ltv = observed_ltv(cur, grain, metrics.Filters(*f))
+st.caption(f"Cumulative revenue per customer by {unit}s since their first order, one line per cohort of "
+           f"{shop.min_cohort:,}+ customers; the predicted 12-month value per customer is on the **Predict** page.")
+st.plotly_chart(ltv_curves(ltv, shop.min_cohort, shop.currency), width="stretch", key="ltv_curves")
+metric_help.download("ltv", ltv, f"ltv_{grain}.csv", key="dl-ret-ltv")
 
 # --- Repeat within N days ----------------------------------------------------------------------------------------
 st.subheader("Second order within N days, by cohort", help=metric_help.definition("repeat_within"))

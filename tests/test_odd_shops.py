@@ -81,6 +81,8 @@ def test_recommendations_page_trains_exports_and_evaluates(shop):
     at.button(key="FormSubmitter:eval-form-Run evaluation").click()
     at.run()
     _no_exception(at)
+    if shop.stem == "one_product":  # every test purchase is a re-buy: "new" is blank, and the page says why
+        assert any("Blank figures" in i.value and "no test customer" in i.value for i in at.info)
 
 
 @pytest.mark.parametrize("shop", ["one_product"], indirect=True)
@@ -120,9 +122,8 @@ def test_every_cli_command(shop, capsys, tmp_path):
     assert _cli(capsys, "settings", *db)[0] == 0
     assert _cli(capsys, "imports", "list", *db)[0] == 0
     assert _cli(capsys, "abtest", *db, "--out", str(tmp_path / "ab.csv"))[0] in (0, 2)
-    for model in ("popular", "als"):  # every model on tiny shops: tests/test_models_contract.py
-        code, _, err = _cli(capsys, "train", *db, "--model", model, "--quiet")
-        assert code in (0, 2), err
+    code, _, err = _cli(capsys, "train", *db, "--model", "popular", "--quiet")  # every model: the contract test
+    assert code in (0, 2), err
     assert _cli(capsys, "models", "--trained", *db)[0] == 0
     assert _cli(capsys, "models")[0] == 0
     for model in ("repeat", "item_knn"):
@@ -134,7 +135,7 @@ def test_every_cli_command(shop, capsys, tmp_path):
             assert code == 2 and "orders but no products" in err
         if code == 0:
             assert out.startswith("customer_id,rank,product_id,score,product_name,reason")
-    code, out, err = _cli(capsys, "evaluate", *db, "--cutoff", _cutoff(kind), "--models", "popular,als,repeat",
+    code, out, err = _cli(capsys, "evaluate", *db, "--cutoff", _cutoff(kind), "--models", "popular,repeat",
                           "--out", "-")
     assert code in (0, 2), err
     if kind == ORDERS_ONLY:

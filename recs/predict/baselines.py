@@ -18,10 +18,13 @@ class MeanBaseline(Predictor):
         past = shop.history(start)
         if len(past):
             outcome = shop.outcome(past["customer_id"], start, cutoff)["purchase_days"].to_numpy()
-        else:  # no customer before the previous window: the shop's own rate over its short history
-            outcome = np.zeros(1)
-        self.mean_ = float(outcome.mean())
-        self.share_ = float((outcome > 0).mean())
+            self.mean_ = float(outcome.mean())
+            self.share_ = float((outcome > 0).mean())
+        else:  # no customer before the previous window (a short history): the shop's mean rate so far x H
+            now = shop.history(cutoff)
+            rate = now["purchase_days"].sum() / max(float(now["age_days"].sum()), 1.0)
+            self.mean_ = float(rate * horizon_days)
+            self.share_ = float(1.0 - np.exp(-self.mean_))
 
     def _predict(self):
         n = len(self.shop_.history(self.cutoff_))

@@ -226,12 +226,18 @@ def main() -> None:
         floor.terminate()
         floor.wait(timeout=30)
     rows = []
+    swap_at = swap.get("at", float("inf"))
+    halves = {"all": results, "before swap": [r for r in results if r[2] < swap_at],
+              "after swap began": [r for r in results if r[2] >= swap_at]}
     for kind in ("recommendations", "orders"):
-        ours, const = summarise(results, kind), summarise(base, kind)
-        rows.append({"endpoint": kind, **{k: round(v, 2) if isinstance(v, float) else v for k, v in ours.items()},
-                     "floor_p50_ms": round(const["p50_ms"], 2), "floor_p99_ms": round(const["p99_ms"], 2),
-                     "ratio_p50": round(ours["p50_ms"] / const["p50_ms"], 2),
-                     "ratio_p99": round(ours["p99_ms"] / const["p99_ms"], 2)})
+        const = summarise(base, kind)
+        for phase, part in halves.items():
+            ours = summarise(part, kind)
+            rows.append({"endpoint": kind, "phase": phase,
+                         **{k: round(v, 2) if isinstance(v, float) else v for k, v in ours.items()},
+                         "floor_p50_ms": round(const["p50_ms"], 2), "floor_p99_ms": round(const["p99_ms"], 2),
+                         "ratio_p50": round(ours["p50_ms"] / const["p50_ms"], 2),
+                         "ratio_p99": round(ours["p99_ms"] / const["p99_ms"], 2)})
     live_arr = np.array(live)
     print(f"model {MODEL}, {RATE:.0f} requests/s for {SECONDS:.0f} s; load average {load_average()}")
     print(table(rows))

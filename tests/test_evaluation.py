@@ -256,3 +256,16 @@ def test_evaluation_reaches_models_only_through_the_registry() -> None:
             else:
                 continue
             assert not names & model_modules, f"{path.name}:{node.lineno} imports {names & model_modules}"
+
+
+def test_one_best_model_per_mode_and_blanks_never_win() -> None:
+    from recs.evaluation import best_models
+    from recs.evaluation.evaluate import best_name
+
+    assert best_name({"repeat": 0.3, "als": 0.3 + 1e-15, "popular": 0.1}) == "als"  # a tie: first alphabetically
+    assert best_name({"zz": 0.4, "aa": 0.3}) == "zz"
+    assert best_name({"x": float("nan")}) is None and best_name({"x": float("nan"), "y": 0.0}) == "y"
+    table = pd.DataFrame({"model": ["repeat", "als", "repeat", "als"], "mode": ["new", "new", "all", "all"],
+                          "ndcg": [float("nan"), float("nan"), 0.2, 0.2]})
+    assert best_models(table) == {"new": None, "all": "als"}
+    assert best_models(table.iloc[::-1]) == {"all": "als", "new": None}  # the order of the rows does not matter

@@ -107,15 +107,23 @@ def evaluate_models(con: Any, cutoff: Any, horizon_days: int = 30, k: int = 10, 
     return out
 
 
+TIE = 1e-12  # NDCGs this close are a tie: the same mean summed in another order differs in the last digits
+
+
+def best_name(ndcg: Mapping[str, float]) -> str | None:
+    """The one rule for "best": the highest NDCG; a tie (within TIE) goes to the first model name alphabetically;
+    blank (NaN) figures never win; None when no model has a figure."""
+    scored = {name: float(v) for name, v in ndcg.items() if v == v}
+    if not scored:
+        return None
+    top = max(scored.values())
+    return min(name for name, v in scored.items() if v >= top - TIE)
+
+
 def best_models(table: pd.DataFrame) -> dict[str, str | None]:
-    """The best model of each mode, by one rule used everywhere (page, CLI, `compare_to_best`): the highest NDCG;
-    a tie goes to the first model name alphabetically; a mode where no model has a figure has none (None)."""
-    out: dict[str, str | None] = {}
-    for mode in dict.fromkeys(table["mode"]):
-        part = table[(table["mode"] == mode) & table["ndcg"].notna()]
-        out[mode] = (None if part.empty else
-                     min(zip(part["ndcg"], part["model"], strict=True), key=lambda t: (-t[0], t[1]))[1])
-    return out
+    """The best model of each mode by `best_name` (page and CLI alike); None for a mode without figures."""
+    return {mode: best_name(dict(zip(part["model"], part["ndcg"], strict=True)))
+            for mode, part in table.groupby("mode", sort=False)}
 
 
 def blank_notes(table: pd.DataFrame) -> list[str]:

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from recs.evaluation.evaluate import best_name
+
 COMPARE_COLUMNS = ["mode", "model", "ndcg", "best", "gap_to_best", "ci_low", "ci_high", "customers", "verdict"]
 
 
@@ -48,7 +50,7 @@ def compare_to_best(per_customer: Mapping[tuple[str, str], pd.Series], level: fl
     for mode in dict.fromkeys(m for _, m in per_customer):
         models = {name: s for (name, m), s in per_customer.items() if m == mode}
         means = {name: float(s.mean()) if len(s) else 0.0 for name, s in models.items()}
-        best = min(means, key=lambda name: (-means[name], name))  # ties: first name alphabetically
+        best = best_name(means)  # the evaluation table's one rule: highest NDCG, a tie to the first name
         for name, series in models.items():
             paired = pd.concat([series, models[best]], axis=1, join="inner").to_numpy(dtype=np.float64)
             diff, low, high = paired_interval(paired[:, 0] - paired[:, 1], level)

@@ -116,6 +116,7 @@ def test_cdnow_imports_as_an_orders_only_shop_and_counts_its_silent_losses(tmp_p
     result = cli("import", "--db", str(shop), "--orders", str(CDNOW), "--format", "cdnow", "--quiet")
     assert result.returncode == 0, result.stderr
     assert "no-sale custs           8" in result.stdout and "orders only" in result.stdout
+    assert "so the figures will count 2,349 of this file's 2,357 customers" in result.stdout
     con = db.connect(shop, read_only=True)
     try:
         stored = con.execute("SELECT report FROM imports").fetchall()[0][0]

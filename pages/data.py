@@ -136,7 +136,7 @@ def _target_widgets(reports: list[importer.ImportReport], file_name: str) -> Pat
     period = f"{orders.first_at[:10]} .. {orders.last_at[:10]}" if orders.first_at else "no dates"
     if choice == "new":
         stem = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(file_name).stem).strip("-_").lower() or "shop"
-        name = st.text_input("Name of the new shop", value=stem, key="data_new_shop_name")
+        name = st.text_input("Name of the new shop", value=stem, key=f"data_new_shop_name-{stem}")  # per file
         try:
             path = shops.new_shop_path(common.home_db_path().parent, name)
         except RepeatError as exc:

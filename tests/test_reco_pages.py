@@ -195,7 +195,7 @@ def test_product_page_deep_link(shop):
     _ok(at)
     subheaders = [s.value for s in at.subheader]
     assert subheaders == ["Similar products", "Customers who bought this also bought",
-                          "Customers most likely to buy it next", "Repurchase cycle"]
+                          "Customers most likely to buy it next", "Repurchase cycle", "Due to re-buy"]
     tables = [d.value for d in at.dataframe]
     assert any("customers" in t.columns and "lift" in t.columns for t in tables)
     buyers = next(t for t in tables if "bought_before" in t.columns)

@@ -8,6 +8,8 @@ table); `due_to_rebuy(con, until, days)` -> products each customer is due to buy
 
 from recs.predict.backtest import BACKTEST_COLUMNS, Backtest, backtest, recent_backtest
 from recs.predict.forecast import FORECAST_COLUMNS, Forecast, forecast
+from recs.predict.rebuy import REBUY_COLUMNS, due_to_rebuy
 from recs.predict.registry import CHOICES
 
-__all__ = ["BACKTEST_COLUMNS", "CHOICES", "FORECAST_COLUMNS", "Backtest", "Forecast", "backtest", "forecast", "recent_backtest"]
+__all__ = ["BACKTEST_COLUMNS", "CHOICES", "FORECAST_COLUMNS", "REBUY_COLUMNS", "Backtest", "Forecast", "backtest",
+           "due_to_rebuy", "forecast", "recent_backtest"]

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from recs.interactions import from_lines
@@ -94,20 +93,20 @@ def test_pytorch_is_loaded_only_to_train(tmp_path: Path) -> None:
 FAST = {"gru4rec": {"epochs": 1, "max_customers": 300}, "ncf": {"epochs": 1, "max_pairs": 5000}}
 
 
-@pytest.mark.parametrize("name", ["tifu_knn", "upcf", "gru4rec", "ncf"])
-def test_train_from_the_recommendations_page(name: str, demo_db: Path, tmp_path: Path, use_db) -> None:
+def test_train_each_from_the_recommendations_page(demo_db: Path, tmp_path: Path, use_db) -> None:
     use_db(Path(shutil.copy(demo_db, tmp_path / "shop.duckdb")))
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=180)
     at.switch_page("pages/recommendations.py")
     at.run()
-    at.selectbox(key="train-model").set_value(name)
-    at.run()
-    for param, value in FAST.get(name, {}).items():
-        at.number_input(key=f"train-{name}-{param}").set_value(value)
-    at.run()
-    at.button(key="train-button").click()
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    assert {m.label: m.value for m in at.metric}["Model"] == name
-    assert any(f"Trained **{name}**" in s.value for s in at.success)
+    for name in ("tifu_knn", "upcf", "gru4rec", "ncf"):
+        at.selectbox(key="train-model").set_value(name)
+        at.run()
+        for param, value in FAST.get(name, {}).items():
+            at.number_input(key=f"train-{name}-{param}").set_value(value)
+        at.run()
+        at.button(key="train-button").click()
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert not at.error, [e.value for e in at.error]
+        assert {m.label: m.value for m in at.metric}["Model"] == name
+        assert any(f"Trained **{name}**" in s.value for s in at.success)

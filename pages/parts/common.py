@@ -144,7 +144,7 @@ def products_needed(cur=None):
     (an orders-only shop: every manager metric works, recommendations do not)."""
     cur = cur if cur is not None else cursor()
     if db.has_orders(cur) and not shops.has_products(cur):
-        st.info(f"The shop **{shops.shop_name(db_path())}** has orders but no products: its data came without a "
+        st.info(f"The shop {literal(shops.shop_name(db_path()))} has orders but no products: its data came without a "
                 "product column (orders only). Recommendations suggest products, so this page needs order lines "
                 "with product ids. The Overview, Retention and Customers pages work on this shop as it is; import "
                 "order lines with a `product_id` column on the Data page to recommend.")

@@ -14,8 +14,10 @@ def register(subparsers) -> None:
         "import",
         help="import orders, experiment assignments or products (CSV, Parquet, XLSX)",
         description="Import shop data into the warehouse in one transaction: any error leaves the database "
-                    "unchanged. A file imported before (same bytes) is skipped unless --replace is given. "
-                    "See docs/data-format.md for the columns each file needs.",
+                    "unchanged, and a new --db path that fails is removed again. A file whose rows are already in the "
+                    "shop (the same bytes, or the same rows re-saved with other line endings, a BOM or in another "
+                    "order) is skipped unless --replace is given. File paths are literal (no glob patterns). "
+                    "See docs/data-format.md for the columns each file needs, docs/shops.md for shops.",
     )
     add_db_argument(parser)
     parser.add_argument("--orders", type=Path, metavar="FILE", help="order lines file (.csv, .parquet or .xlsx)")

@@ -176,3 +176,21 @@ def test_too_few_repeat_customers_is_refused(hand_made_db, tmp_path, capsys):
     con.close()
     assert main(["predict", "--db", str(small), "--until", "2024-07-01", "--out", "-"]) == 2
     assert "repeat customers" in capsys.readouterr().err
+
+
+def test_a_shop_where_nobody_leaves_gets_a_regularised_fit_and_a_note():
+    """Poisson buyers who never drop out: maximum likelihood runs off to a = b = 0 (as on Online Retail); the fit
+    is regularised, says so, and predicts finite, non-negative numbers."""
+    from recs.predict.bgnbd import expected_purchases, p_alive, p_order_within
+
+    rng = np.random.default_rng(0)
+    T = rng.uniform(20, 52, 800)
+    x = rng.poisson(rng.gamma(2.0, 0.5, 800) * T).astype(float)
+    t_x = np.where(x > 0, T * rng.beta(x + 1e-9, 1), 0.0)
+    for modified in (False, True):
+        params, note = fit_bgnbd(x, t_x, T, modified)
+        assert note is not None and "regularised" in note
+        assert np.all(np.isfinite(params)) and np.all(params > 0)
+        for values in (expected_purchases(params, x, t_x, T, 13.0, modified), p_alive(params, x, t_x, T, modified),
+                       p_order_within(params, x, t_x, T, 13.0, modified)):
+            assert np.all(np.isfinite(values)) and np.all(values >= 0)

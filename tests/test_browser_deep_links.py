@@ -20,10 +20,11 @@ from tests.conftest import wait_for_app
 
 pytestmark = pytest.mark.browser
 
-TITLES = ["Overview", "Retention", "Customers", "Recommendations", "Customer", "Product", "Experiments", "Data"]
+TITLES = ["Overview", "Retention", "Customers", "Recommendations", "Customer", "Product", "Experiments", "Data",
+          "Settings"]
 FIRST_VISITS = {"": "Overview", "overview": "Overview", "retention": "Retention", "customers": "Customers",
                 "recommendations": "Recommendations", "customer": "Customer", "product": "Product",
-                "experiments": "Experiments", "data": "Data"}
+                "experiments": "Experiments", "data": "Data", "settings": "Settings"}
 PASSWORD = "correct horse"
 TIMEOUT_MS = 180_000  # nine servers start and render at once on a machine that may be busy
 

@@ -104,6 +104,19 @@ class SparkEngine:
         return SparkResult(_naive(table))
 
 
+def _check_local_tables(lake: str, has_manifest: bool) -> None:
+    """For a lake on this machine: every table folder/file is there (InputError naming the first missing one)."""
+    if "://" in lake:
+        return
+    missing = [t for t in LAKE_COLUMNS if not Path(table_path(lake, t)).exists()]
+    if missing and not has_manifest and len(missing) == len(LAKE_COLUMNS):
+        raise InputError(f"lake {lake}: no {MANIFEST} and no tables; write it with python -m recs export-lake "
+                         "--db DB --out PATH")
+    if missing:
+        raise InputError(f"lake {lake}: table {missing[0]} is missing (no {table_path(lake, missing[0])}); "
+                         "write the lake with python -m recs export-lake")
+
+
 def _register(session: Any, lake: str) -> None:
     """Each lake table as a temporary view, its columns checked against LAKE_COLUMNS; then `valid_lines`."""
     local = "://" not in lake
@@ -137,9 +150,7 @@ def open_engine(lake: str | Path, master: str = DEFAULT_MASTER) -> SparkEngine:
         engine = _ENGINES.get((lake, master))
         if engine is None:
             manifest = read_manifest(lake)
-            if "://" not in lake and not manifest and not Path(lake, "orders").exists():
-                raise InputError(f"lake {lake}: no {MANIFEST} and no tables; write it with python -m recs "
-                                 "export-lake --db DB --out PATH")
+            _check_local_tables(lake, bool(manifest))  # before paying for a JVM
             session = start_spark(master)
             if any(e.session is session for e in _ENGINES.values()):  # views are per session: one per lake
                 session = session.newSession()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import warnings
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -89,6 +90,9 @@ def start_spark(master: str = DEFAULT_MASTER, app_name: str = "repeat") -> Any:
         if master.startswith("sc://") and not key.startswith("spark.sql."):
             continue
         builder = builder.config(key, value)
+    # pyspark 4.3 warns that pandas 3 is "not yet fully supported": Repeat passes no pandas through Spark (results
+    # come back as Arrow and DuckDB converts them), so the warning says nothing about this use
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
     try:
         session = builder.getOrCreate()
         if not master.startswith("sc://"):

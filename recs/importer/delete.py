@@ -61,6 +61,8 @@ def delete_import(con, import_id: int) -> Deletion:
         table = "assignments" if kind == "assignments" else "order_lines"  # a fixed choice, never user text
         removed = con.execute(f"SELECT count(*) FROM {table} WHERE import_id = ?", [int(import_id)]).fetchall()[0][0]
         con.execute(f"DELETE FROM {table} WHERE import_id = ?", [int(import_id)])
+        if kind == "demo":  # the demo writes its experiment's assignments under the same import
+            con.execute("DELETE FROM assignments WHERE import_id = ?", [int(import_id)])
         products_removed = 0
         if table == "order_lines":
             has_catalogue = con.execute("SELECT count(*) FROM imports WHERE kind = 'products'").fetchall()[0][0]

@@ -10,7 +10,7 @@ from recs import predict
 from recs.errors import RepeatError
 from recs.predict import charts, report
 from recs.predict.forecast import HIGH_RISK_BELOW, MEDIUM_RISK_BELOW
-from recs.predict.shelf import shared_forecast
+from recs.predict.shelf import shared_backtest, shared_forecast
 
 frame.enter()
 
@@ -31,9 +31,9 @@ def _forecast(_cur, key, horizon: int, model: str):
         return shared_forecast(_cur, key, horizon, model)
 
 
-@st.cache_resource(show_spinner="Backtesting on the last days of data…", max_entries=4)
 def _backtest(_cur, key, horizon: int):
-    return predict.recent_backtest(_cur, horizon)
+    with st.spinner("Backtesting on the last days of data…"):
+        return shared_backtest(_cur, key, horizon)
 
 
 c1, c2 = st.columns([1, 2])

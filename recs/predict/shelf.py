@@ -9,6 +9,8 @@ from collections import OrderedDict
 
 import pandas as pd
 
+from recs.predict.backtest import Backtest, recent_backtest
+from recs.predict.data import ShopData
 from recs.predict.forecast import Forecast, forecast
 from recs.predict.rebuy import due_to_rebuy
 
@@ -16,6 +18,7 @@ MAX_ENTRIES = 8
 _lock = threading.Lock()
 _entries: OrderedDict[tuple, object] = OrderedDict()
 _building: dict[tuple, threading.Lock] = {}
+_shops: dict[tuple, tuple[ShopData, threading.Lock]] = {}
 
 
 def _shared(key: tuple, build):
@@ -37,10 +40,30 @@ def _shared(key: tuple, build):
         return value
 
 
+def _with_shop(con, data_key: tuple, work):
+    """Run `work(shop)` on the one ShopData of this data key (so a forecast and the recent backtest share their
+    queries and fits: the same cutoffs come up in both), one at a time, reading through today's cursor."""
+    with _lock:
+        if data_key not in _shops:
+            for old in list(_shops)[:-1]:  # keep the newest data version only (and the one being added)
+                del _shops[old]
+            _shops[data_key] = (ShopData(con), threading.Lock())
+        shop, gate = _shops[data_key]
+    with gate:
+        shop.con = con
+        return work(shop)
+
+
 def shared_forecast(con, data_key: tuple, horizon_days: int = 90, model: str = "best") -> Forecast:
     """`forecast(con, None, horizon_days, model)`, computed once per data key."""
     return _shared(("forecast", data_key, int(horizon_days), model),
-                   lambda: forecast(con, None, horizon_days, model))
+                   lambda: _with_shop(con, data_key, lambda shop: forecast(con, None, horizon_days, model, shop=shop)))
+
+
+def shared_backtest(con, data_key: tuple, horizon_days: int = 90) -> Backtest:
+    """`recent_backtest(con, horizon_days)` (judged on the last H days of data), computed once per data key."""
+    return _shared(("backtest", data_key, int(horizon_days)),
+                   lambda: _with_shop(con, data_key, lambda shop: recent_backtest(con, horizon_days, shop=shop)))
 
 
 def shared_rebuy(con, data_key: tuple, days: int = 30) -> pd.DataFrame:

@@ -168,7 +168,8 @@ if len(rep):
     begins = pd.Timestamp(latest["period"])
     ends = begins + (pd.DateOffset(months=1) if grain == "month" else pd.Timedelta(days=7))
     partial = " — not over at the data's end" if ends > pd.Timestamp(last_day) + pd.Timedelta(days=1) else ""
-    st.markdown(f"In the latest {unit} ({begins:%Y-%m-%d}{partial}), "
+    when = f"{begins:%b %Y}" if grain == "month" else f"from {begins:%Y-%m-%d}"
+    st.markdown(f"In the latest {unit} ({when}{partial}), "
                 f"**{latest['returning_rate']:.0%} of the {int(latest['customers']):,} customers who ordered had "
                 f"ordered before**; {int(latest['new_customers']):,} were new.")
 st.plotly_chart(_figure("returning", cur, key, f, grain), width="stretch", key="returning_chart")

@@ -54,7 +54,7 @@ def test_two_cohorts_a_window_and_a_country_filter(tmp_path):
 
 @pytest.mark.parametrize("grain", ["month", "week"])
 def test_ltv_agrees_with_pandas_on_the_demo_shop(demo_db, grain):
-    con = connect(demo_db, read_only=True)
+    con = connect(demo_db)
     try:
         ours = observed_ltv(con, grain)
         orders = con.execute("SELECT customer_id, ordered_at, revenue FROM orders WHERE customer_id IS NOT NULL").df()

@@ -4,6 +4,7 @@ calibration table on the demo shop, the forecast's columns and values, and the C
 from __future__ import annotations
 
 import io
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -92,7 +93,7 @@ def test_weekly_buyer_seen_yesterday_beats_one_time_buyer_of_a_year_ago(hand_mad
 
 @pytest.fixture(scope="module")
 def demo_backtest(demo_db):
-    con = connect(demo_db, read_only=True)
+    con = connect(demo_db)  # the app's configuration: an AppTest in this worker may hold the file open
     try:
         return backtest(con, "2025-07-01", 90, models=("best", "bgnbd", "rfm_gbr", "past_rate", "mean"))
     finally:
@@ -140,9 +141,15 @@ def test_cli_forecast_has_the_exact_columns_and_sane_values(demo_db):
     assert frame["customer_id"].is_unique and frame["orders"].ge(1).all()
 
 
-def test_cli_backtest_writes_one_row_per_model(demo_db, tmp_path):
+@pytest.fixture(scope="module")
+def shop_copy(demo_db, tmp_path_factory) -> Path:
+    """A private copy for the in-process CLI (which opens its file read-only, unlike an AppTest in this worker)."""
+    return Path(shutil.copy(demo_db, tmp_path_factory.mktemp("copy") / "shop.duckdb"))
+
+
+def test_cli_backtest_writes_one_row_per_model(shop_copy, tmp_path):
     out = tmp_path / "bt.csv"
-    assert main(["predict", "backtest", "--db", str(demo_db), "--until", "2025-07-01", "--horizon-days", "60",
+    assert main(["predict", "backtest", "--db", str(shop_copy), "--until", "2025-07-01", "--horizon-days", "60",
                  "--out", str(out)]) == 0
     table = pd.read_csv(out)
     assert list(table.columns) == BACKTEST_COLUMNS
@@ -158,9 +165,9 @@ def test_cli_backtest_writes_one_row_per_model(demo_db, tmp_path):
     (["backtest", "--until", "2025-12-01"], "data ends on"),
     (["backtest"], "needs --until"),
 ])
-def test_cli_bad_input_says_what_is_wrong(demo_db, args, message, capsys):
+def test_cli_bad_input_says_what_is_wrong(shop_copy, args, message, capsys):
     """`python -m recs predict` in this process (recs.cli.main, what the subprocess runs): error and exit 2."""
-    assert main(["predict", "--db", str(demo_db), "--out", "-", *args]) == 2
+    assert main(["predict", "--db", str(shop_copy), "--out", "-", *args]) == 2
     err = capsys.readouterr().err
     assert err.strip().splitlines()[-1].startswith("error:") and message in err, err
 

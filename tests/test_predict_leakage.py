@@ -16,7 +16,7 @@ CUTOFF = "2025-07-01"
 
 
 def predictions(path) -> dict[str, pd.DataFrame]:
-    con = connect(path, read_only=True)
+    con = connect(path)
     try:
         shop = ShopData(con)
         out = {"forecast": forecast(con, CUTOFF, 90, "best", shop=shop).frame}

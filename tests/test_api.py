@@ -195,3 +195,19 @@ def test_a_new_customers_first_order_personalises_their_list(api, model):
     assert "PET-009" not in [i["product_id"] for i in after]
     if model == "item_knn":  # the scores now come from what they bought
         assert any("Clumping Cat Litter 10L" in i["reason"] for i in after)
+
+
+def test_prepared_lists_equal_the_live_ones_for_every_k(api, shop):
+    from recs.models.store import load_model
+    from recs.rules import Rules
+
+    deadline = time.monotonic() + 60
+    while not api.get("/v1/models")[1]["serving"]["lists_prepared"]:
+        assert time.monotonic() < deadline, "lists never prepared"
+        time.sleep(0.1)
+    model = load_model(shop, "item_knn").model
+    for k in (1, 3, 10, 20):
+        want = model.recommend([*CUSTOMERS, "never-seen"], k=k, rules=Rules())
+        for customer in [*CUSTOMERS, "never-seen"]:
+            got = api.get(f"/v1/recommendations?customer_id={customer}&k={k}")[1]["items"]
+            assert [i["product_id"] for i in got] == want[want["customer_id"] == customer]["product_id"].tolist()

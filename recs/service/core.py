@@ -17,9 +17,9 @@ from recs.errors import InputError, NotFound
 from recs.models.base import check_k
 from recs.rules import Rules
 from recs.service.experiments import KEEP, ExperimentBook, assign
-from recs.service.online import FoldCache, Overlay, Purchase, recommend_online
+from recs.service.online import FoldCache, Overlay, Purchase, fold_kind, recommend_online
 from recs.service.schemas import Order
-from recs.service.serving import PRECOMPUTED_K, ModelRegistry, Served, Watcher, items_of
+from recs.service.serving import ModelRegistry, Served, Watcher, items_of
 from recs.service.spool import Spool, imported_through
 
 NO_MODEL = "no trained model: cold-start list"
@@ -132,7 +132,7 @@ class Service:
         run = served.run
         purchases = self.overlay.since(customer_id, run.data_version)
         known = run.model.data_.customer_index(customer_id) is not None or bool(purchases)
-        ready = served.lists.get(customer_id) if k == PRECOMPUTED_K and not purchases else None
+        ready = self._prepared(served, customer_id, k, purchases, known, product_id)
         if ready is not None:
             return Answer({"model": served.name, "version": served.version, "items": ready, "experiment": assigned})
         if not known and product_id is not None:
@@ -142,6 +142,20 @@ class Service:
                                      (served.name, served.version, id(run.model)))
         return Answer({"model": served.name, "version": served.version, "items": items_of(frame),
                        "experiment": assigned})
+
+    @staticmethod
+    def _prepared(served: Served, customer_id: str, k: int, purchases: tuple, known: bool,
+                  product_id: str | None) -> list[dict[str, Any]] | None:
+        """The list from the lists prepared at load, when it is exactly what the live path would give: no new
+        purchases, or a model that only drops them (not one that rescores with them)."""
+        if not known and product_id is not None:
+            return None  # a product page: similar items
+        if purchases and fold_kind(served.run.model) != "exclude":
+            return None
+        rules = served.bundle.rules
+        drop = frozenset(p.product_id for p in purchases) if rules.exclude_purchased else frozenset()
+        in_model = served.run.model.data_.customer_index(customer_id) is not None
+        return served.lists.get(customer_id if in_model else None, k, drop)
 
     def _assign(self, experiment_id: str, customer_id: str) -> tuple[Any, dict[str, str]]:
         try:

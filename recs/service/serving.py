@@ -27,8 +27,9 @@ from recs.service.bundle import Bundle, bundle_from_model, read_bundle
 log = logging.getLogger("recs.service")
 
 
-PRECOMPUTED_K = 10  # the default list length: computed for every known customer when a model is loaded
-PRECOMPUTE_MAX_CUSTOMERS = 500_000
+PRECOMPUTED_DEPTH = 20  # products prepared per customer: any k up to this, minus what they bought since
+PRECOMPUTE_MAX_CUSTOMERS = 50_000  # above this, lists are computed per request (memory: ~5 KB per customer)
+COLD = "\x00cold\x00"  # the key of the cold-start list (no customer id can hold NUL: ids are stripped text)
 
 
 def items_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -40,12 +41,14 @@ def items_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 class Lists:
-    """The top-10 list of every known customer under the served rules, computed in one batch pass after a model
-    loads (the same `model.recommend`, at batch speed), so the commonest request is a lookup. Filled once, then
-    read-only; until then (and for other k, new customers, customers with new orders) lists are computed live."""
+    """The top-20 list of every known customer (and the cold-start list) under the served rules, computed in one
+    batch pass after a model loads (the same `model.recommend`, at batch speed), so most requests are a lookup:
+    a list for k <= 20 is the first k of it (the ranking is a fixed total order, so a shorter list is a prefix of
+    a longer one), minus the products bought since training when the rules exclude purchased products. Filled once,
+    then read-only; until then, and for lists it cannot answer, lists are computed live."""
 
     def __init__(self) -> None:
-        self._by_customer: dict[str, list[dict[str, Any]]] | None = None
+        self._by_customer: dict[str, tuple[dict[str, Any], ...]] | None = None
 
     @property
     def ready(self) -> bool:
@@ -54,16 +57,26 @@ class Lists:
     def fill(self, model: Any, rules: Rules) -> None:
         if model.data_.n_customers > PRECOMPUTE_MAX_CUSTOMERS:
             return
-        frame = model.recommend(None, k=PRECOMPUTED_K, rules=rules)
+        frame = model.recommend([*model.data_.customer_ids, COLD], k=PRECOMPUTED_DEPTH, rules=rules)
         customers = frame["customer_id"].to_numpy()
         starts = np.flatnonzero(np.r_[True, customers[1:] != customers[:-1]]) if len(customers) else []
         items = items_of(frame)
         bounds = [*list(starts), len(items)]
-        self._by_customer = {str(customers[a]): items[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)}
+        self._by_customer = {str(customers[a]): tuple(items[a:b])
+                             for a, b in zip(bounds[:-1], bounds[1:], strict=True)}
 
-    def get(self, customer_id: str) -> list[dict[str, Any]] | None:
+    def get(self, customer_id: str | None, k: int, drop: frozenset[str] = frozenset()) -> list[dict[str, Any]] | None:
+        """The prepared top-k of a customer (None: the cold-start list) without the products in `drop`; None when
+        not prepared or too short to answer exactly."""
         found = self._by_customer
-        return None if found is None else found.get(customer_id)
+        if found is None:
+            return None
+        prepared = found.get(COLD if customer_id is None else customer_id)
+        if prepared is None:
+            return None
+        kept = [item for item in prepared if item["product_id"] not in drop] if drop else list(prepared)
+        complete = len(prepared) < PRECOMPUTED_DEPTH  # the whole list fitted: nothing beyond it to miss
+        return kept[:k] if len(kept) >= k or complete else None
 
 
 @dataclass(frozen=True)
@@ -190,7 +203,8 @@ class ModelRegistry:
         out["serving"] = {"model": run.name, "kind": run.model.name, "version": served.version,
                           "trained_at": run.trained_at, "train_cutoff": run.train_cutoff,
                           "data_version": run.data_version, "customers": run.customers, "products": run.products,
-                          "interactions": run.interactions, "params": run.params, "weighting": run.weighting}
+                          "interactions": run.interactions, "params": run.params, "weighting": run.weighting,
+                          "lists_prepared": served.lists.ready}
         return out
 
 

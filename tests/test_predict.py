@@ -128,8 +128,8 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=300)
 
 
-def test_cli_forecast_has_the_exact_columns_and_sane_values(demo_db):
-    done = run_cli("--db", str(demo_db), "--until", "2025-10-01", "--model", "bgnbd", "--out", "-")
+def test_cli_forecast_has_the_exact_columns_and_sane_values(shop_copy):
+    done = run_cli("--db", str(shop_copy), "--until", "2025-10-01", "--model", "bgnbd", "--out", "-")
     assert done.returncode == 0, done.stderr
     frame = pd.read_csv(io.StringIO(done.stdout), dtype={"customer_id": str})
     assert list(frame.columns) == FORECAST_COLUMNS

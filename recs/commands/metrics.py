@@ -18,7 +18,7 @@ from recs import db, metrics
 from recs.commands._common import add_db_argument, add_out_argument, db_path
 from recs.errors import InputError
 from recs.spark.choice import add_engine_arguments, choice_from_args
-from recs.spark.engine import open_engine, stop_engines
+from recs.spark.engine import engine_for_command
 
 NAMES = ("summary", "retention", "repurchase", "repeat_within", "time_to_second", "rfm")
 
@@ -105,10 +105,8 @@ def run(args: argparse.Namespace) -> int:
     choice = choice_from_args(args)
     if choice.is_spark:  # the same metric SQL, transpiled, on the lake (recs/spark); only the result comes back
         print(f"starting Spark on {choice.master} over the lake {choice.lake} ...", file=sys.stderr)
-        try:
-            frame = compute(open_engine(choice.lake, choice.master), args)
-        finally:
-            stop_engines()
+        with engine_for_command(choice.lake, choice.master) as engine:
+            frame = compute(engine, args)
     else:
         path = db_path(args)
         con = db.connect(path, read_only=True)

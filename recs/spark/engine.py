@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -143,9 +145,13 @@ _ENGINES: dict[tuple[str, str], SparkEngine] = {}
 _ENGINES_LOCK = threading.Lock()
 
 
+def _lake_key(lake: str | Path) -> str:
+    return str(lake).rstrip("/") if "://" in str(lake) else str(Path(lake).resolve())
+
+
 def open_engine(lake: str | Path, master: str = DEFAULT_MASTER) -> SparkEngine:
     """A SparkEngine over `lake` on `master` (one per lake and master in this process, reused)."""
-    lake = str(lake).rstrip("/") if "://" in str(lake) else str(Path(lake).resolve())
+    lake = _lake_key(lake)
     with _ENGINES_LOCK:
         engine = _ENGINES.get((lake, master))
         if engine is None:
@@ -157,6 +163,20 @@ def open_engine(lake: str | Path, master: str = DEFAULT_MASTER) -> SparkEngine:
             _register(session, lake)
             engine = _ENGINES[(lake, master)] = SparkEngine(session, lake, master, manifest)
         return engine
+
+
+@contextmanager
+def engine_for_command(lake: str | Path, master: str = DEFAULT_MASTER) -> Iterator[SparkEngine]:
+    """open_engine for one command (the CLI): afterwards Spark is stopped if this command was the one to start it,
+    and left running for whoever else opened it in this process (the app, a test session)."""
+    with _ENGINES_LOCK:
+        already = bool(_ENGINES)
+    engine = open_engine(lake, master)
+    try:
+        yield engine
+    finally:
+        if not already:
+            stop_engines()
 
 
 def stop_engines() -> None:

@@ -12,7 +12,7 @@ from recs.commands._common import db_path
 from recs.errors import InputError
 from recs.spark.als import train_spark_als
 from recs.spark.choice import choice_from_args
-from recs.spark.engine import open_engine, stop_engines
+from recs.spark.engine import engine_for_command
 from recs.training import parse_params
 
 SPARK_MODELS = ("als",)
@@ -33,12 +33,9 @@ def run_spark_train(args: argparse.Namespace) -> int:
 
     if not quiet:
         print(f"starting Spark on {choice.master} over the lake {choice.lake} ...", file=sys.stderr)
-    try:
-        run = train_spark_als(open_engine(choice.lake, choice.master), db_path(args), params=params,
-                              until=args.train_until, weighting=args.weighting, progress=progress,
-                              half_life_days=args.half_life_days)
-    finally:
-        stop_engines()
+    with engine_for_command(choice.lake, choice.master) as engine:
+        run = train_spark_als(engine, db_path(args), params=params, until=args.train_until,
+                              weighting=args.weighting, progress=progress, half_life_days=args.half_life_days)
     if not quiet:
         print(file=sys.stderr)
     print(f"trained {run.model.name} on Spark ({choice.master}) on {run.customers:,} customers x {run.products:,} "

@@ -189,7 +189,7 @@ def main() -> None:
         from dataclasses import replace
 
         swap["at"] = time.perf_counter()
-        save_model(db, replace(run, run_id=f"{run.run_id}-bench{stamp}") if hasattr(run, "run_id") else run)
+        save_model(db, replace(run, run_id=f"{run.name}-bench-{stamp}") if hasattr(run, "run_id") else run)
 
     env = dict(os.environ, REPEAT_API_KEY=KEY)
     port = free_port()
@@ -241,6 +241,8 @@ def main() -> None:
     live_arr = np.array(live)
     print(f"model {MODEL}, {RATE:.0f} requests/s for {SECONDS:.0f} s; load average {load_average()}")
     print(table(rows))
+    if version_after == version_before:
+        print("hot swap: FAILED, the service still serves the version it started with")
     print(f"hot swap: version {version_before} -> {version_after}; {len(during_swap)} requests after the swap "
           f"began, {sum(not 200 <= r[4] < 300 for r in during_swap)} failed")
     print(f"live list (k=50, longer than prepared, one at a time): p50 {np.percentile(live_arr, 50):.1f} ms, "

@@ -60,6 +60,11 @@ def _time_to_second(_cur, key, f: tuple, grain: str):
     return metrics.time_to_second_days(_cur, filters), metrics.time_to_second_median(_cur, filters, grain)
 
 
+@st.cache_data(show_spinner=False)
+def _ltv(_cur, key, f: tuple, grain: str) -> pd.DataFrame:
+    return observed_ltv(_cur, grain, metrics.Filters(*f))
+
+
 # Figures are built once per data version and choice and shared by every session (st.cache_resource: the same
 # object, never copied; st.plotly_chart only reads it), so a rerun or a second visitor does not rebuild them.
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -230,7 +235,7 @@ if cohorts:
 
 # --- Observed lifetime value (the LTV curve) -----------------------------------------------------------------------
 st.subheader("Lifetime value so far, by cohort", help=metric_help.definition("ltv"))
-ltv = observed_ltv(cur, grain, metrics.Filters(*f))
+ltv = _ltv(cur, key, f, grain)
 st.caption(f"Cumulative revenue per customer by {unit}s since their first order, one line per cohort of "
            f"{shop.min_cohort:,}+ customers; the predicted 12-month value per customer is on the **Predict** page.")
 st.plotly_chart(ltv_curves(ltv, shop.min_cohort, shop.currency), width="stretch", key="ltv_curves")

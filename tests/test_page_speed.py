@@ -31,13 +31,13 @@ def test_retention_curves_are_drawn_only_when_asked_with_the_same_figures(demo_d
     use_db(demo_db)
     at = _open("pages/retention.py")
     plots = at.get("plotly_chart")
-    assert len(plots) == 4  # returning, heatmap, repeat within, time to second: not the curves
+    assert len(plots) == 5  # returning, heatmap, LTV, repeat within, time to second: not the curves
     assert not [m for m in at.multiselect if m.key == "ret_cohorts"]
     assert not at.toggle(key="ret_curves_on").value
 
     at.toggle(key="ret_curves_on").set_value(True).run()
     assert not at.exception, [e.value for e in at.exception]
-    assert len(at.get("plotly_chart")) == 5
+    assert len(at.get("plotly_chart")) == 6
     chosen = at.multiselect(key="ret_cohorts").value
     assert len(chosen) == 3
     con = connect(demo_db)

@@ -124,8 +124,21 @@ def train_spark_als(engine: SparkEngine, db_path: str | Path, params: dict[str, 
     if store:
         report(0.96, "saving")
         run = save_model(db_path, run)
+        if run.fingerprint is not None:  # the warehouse holds these orders: refresh the live service's bundle too
+            _write_bundle(db_path, run)
     report(1.0, "done")
     return run
+
+
+def _write_bundle(db_path: str | Path, run: TrainedModel) -> None:
+    """The serving bundle (catalogue, cold-start list) beside the warehouse, as `recs.training.train_model` writes."""
+    from recs.service.bundle import write_serving_bundle  # as training.py does: the service imports training
+
+    con = db.connect(db_path, read_only=True)
+    try:
+        write_serving_bundle(con, db_path, run)
+    finally:
+        con.close()
 
 
 def _fingerprint(db_path: str | Path, engine: SparkEngine) -> dict[str, Any] | None:

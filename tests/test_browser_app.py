@@ -16,8 +16,8 @@ from tests.conftest import REPO, wait_for_app
 
 pytestmark = pytest.mark.browser
 
-PAGE_TITLES = ["Overview", "Retention", "Customers", "Recommendations", "Customer", "Product", "Experiments", "Data",
-               "Settings"]
+PAGE_TITLES = ["Overview", "Retention", "Customers", "Predict", "Recommendations", "Customer", "Product", "Experiments",
+               "Data", "Settings"]
 
 
 @pytest.fixture

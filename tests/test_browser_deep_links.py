@@ -20,13 +20,14 @@ from tests.conftest import wait_for_app
 
 pytestmark = pytest.mark.browser
 
-TITLES = ["Overview", "Retention", "Customers", "Recommendations", "Customer", "Product", "Experiments", "Data",
-          "Settings"]
+TITLES = ["Overview", "Retention", "Customers", "Predict", "Recommendations", "Customer", "Product", "Experiments",
+          "Data", "Settings"]
 FIRST_VISITS = {"": "Overview", "overview": "Overview", "retention": "Retention", "customers": "Customers",
+                "predict": "Predict",
                 "recommendations": "Recommendations", "customer": "Customer", "product": "Product",
                 "experiments": "Experiments", "data": "Data", "settings": "Settings"}
 PASSWORD = "correct horse"
-TIMEOUT_MS = 180_000  # nine servers start and render at once on a machine that may be busy
+TIMEOUT_MS = 180_000  # eleven servers start and render at once on a machine that may be busy
 
 
 def _fresh_servers(count: int, demo_db: Path, tmp_path: Path, streamlit_server, env: dict[str, str]) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 
@@ -11,11 +13,14 @@ from recs.service.spool import DoneMark
 
 
 @pytest.fixture(scope="module")
-def models(demo_db):
+def models(demo_db, tmp_path_factory):
     from recs.db import connect
     from recs.training import train_model
 
-    con = connect(demo_db, read_only=True)
+    # a private copy: an AppTest of this worker may hold the shared demo file open with another configuration
+    copy = tmp_path_factory.mktemp("online") / "demo.duckdb"
+    shutil.copy(demo_db, copy)
+    con = connect(copy, read_only=True)
     try:
         return {name: train_model(con, None, name, store=False).model for name in ("item_knn", "als", "popular")}
     finally:

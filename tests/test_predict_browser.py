@@ -58,5 +58,8 @@ def test_predict_then_win_back_campaign_with_holdout_then_experiment(demo_db: Pa
     assert lines[0] == HEADER and len(lines) > 10
 
     _nav(page, "Experiments")
-    _settle(page, "winback-test")
+    _settle(page, "Sample ratio check")  # the page has drawn its default experiment
+    page.locator('[data-testid="stMain"] [data-testid="stSelectbox"]').filter(has_text="Experiment").first.click()
+    page.get_by_role("option", name="winback-test").click()  # the campaign's holdout is listed as an experiment
+    _settle(page, "'winback-test'")  # its analysis: the windows are still open, and the page says so by name
     context.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ import pandas as pd
 
 from recs.errors import NotFound, RepeatError
 from recs.models.store import load_model, stored_metas, stored_stamp
-from recs.rules import Rules
+from recs.rules import Rules, default_intent, with_intent
 from recs.runs import TrainedModel
 from recs.service.bundle import Bundle, bundle_from_model, read_bundle
 
@@ -120,7 +120,11 @@ class ModelRegistry:
 
     def _load(self, name: str, bundle: Bundle | None, precompute: bool = False) -> Served:
         run = load_model(self.db_path, name)
-        served = Served(run, run_version(run), bundle or bundle_from_model(run))
+        shop_bundle = bundle or bundle_from_model(run)
+        # the campaign intent that fits this model, as `python -m recs recommend` defaults it (a re-buy model such
+        # as repeat or hybrid keeps purchased products), so the service and the CLI give the same list
+        rules = with_intent(shop_bundle.rules, default_intent(run.model))
+        served = Served(run, run_version(run), replace(shop_bundle, rules=rules))
         if precompute:
             served.lists.fill(run.model, served.bundle.rules)
         return served

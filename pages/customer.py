@@ -65,11 +65,18 @@ shop = metric_help.shop_settings()  # money in the shop's currency (Settings pag
 cols[2].metric("Revenue", shop.money(facts["revenue"]))
 cols[3].metric("First order", f"{pd.Timestamp(facts['first_order']):%Y-%m-%d}")
 cols[4].metric("Last order", f"{pd.Timestamp(facts['last_order']):%Y-%m-%d}")
-try:  # the shop-wide forecast (Predict page), fitted once per data version and shared by every page
-    from recs.predict.shelf import shared_forecast
+from recs.predict import shelf  # noqa: E402  (the shop-wide forecast, fitted once per data version, shared)
 
-    with st.spinner("Predicting every customer…"):
-        predicted = shared_forecast(cur, key, 90, "best").frame.set_index("customer_id")
+# on a big shop the forecast takes a minute: offered on demand unless the Predict page (or a visit) has made it
+want_prediction = (shelf.forecast_ready(key, 90, "best") or shelf.quick_to_predict(cur)
+                   or st.toggle("Predict this customer (fits every customer's forecast once for all pages: about a "
+                                "minute on a 10 M-line shop)", key="cust_predict_on"))
+try:
+    if want_prediction:
+        with st.spinner("Predicting every customer…"):
+            predicted = shelf.shared_forecast(cur, key, 90, "best").frame.set_index("customer_id")
+    else:
+        predicted = pd.DataFrame()
 except RepeatError as exc:
     st.caption(f"No prediction for this shop: {exc}")
 else:

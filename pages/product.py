@@ -146,14 +146,20 @@ else:
     common.download_csv(cycle["gaps"], f"repurchase-gaps-{product}.csv", key="dl-product-gaps")
 
 st.subheader("Due to re-buy")
-try:  # every customer's due products, computed once per data version and shared by every page
-    from recs.predict.shelf import shared_rebuy
+from recs.predict import shelf  # noqa: E402  (every customer's due products, once per data version, shared)
 
-    with st.spinner("Finding who is due to buy again…"):
-        due = shared_rebuy(cur, key, 30)
-except RepeatError as exc:
-    common.show_error(exc)
-else:
+# on a big shop every customer's cycles take a while: offered on demand unless already computed or the shop is small
+want_due = (shelf.rebuy_ready(key, 30) or shelf.quick_to_predict(cur)
+            or st.toggle("Find who is due to buy it again (computes every customer's re-buy cycles once for all "
+                         "products: slow on a big shop)", key="product_due_on"))
+due = None
+if want_due:
+    try:
+        with st.spinner("Finding who is due to buy again…"):
+            due = shelf.shared_rebuy(cur, key, 30)
+    except RepeatError as exc:
+        common.show_error(exc)
+if due is not None:
     due = due[due["product_id"] == product].sort_values(["score", "customer_id"], ascending=[False, True])
     if due.empty:
         st.caption("Nobody is due to buy this product again in the next 30 days.")

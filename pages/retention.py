@@ -12,8 +12,8 @@ from recs import metrics
 from recs.errors import RepeatError
 from recs.metrics import charts
 from recs.metrics import cohorts as cohort_rules
-from recs.predict.charts import ltv_curves
-from recs.predict.ltv import observed_ltv
+from recs.metrics.ltv import observed_ltv
+from recs.metrics.ltv_chart import ltv_curves
 
 frame.enter()
 

@@ -9,7 +9,7 @@ import pytest
 
 from recs import metrics
 from recs.db import connect, refresh_derived
-from recs.predict.ltv import LTV_COLUMNS, observed_ltv
+from recs.metrics.ltv import LTV_COLUMNS, observed_ltv
 
 
 def shop(tmp_path, rows) -> object:

@@ -49,17 +49,3 @@ def calibration_chart(calibration: pd.DataFrame, model: str) -> go.Figure:
     fig.update_layout(xaxis_title="Repeat purchases before the cutoff", yaxis_title="Mean purchases in the window",
                       height=320, margin={"t": 20, "b": 40}, legend={"orientation": "h", "y": 1.1})
     return fig
-
-
-def ltv_curves(frame: pd.DataFrame, min_cohort: int = 0, currency: str | None = None) -> go.Figure:
-    """Cumulative revenue per customer by periods since the first order, one line per cohort (cohorts of fewer
-    than `min_cohort` customers left out; periods not over yet dotted)."""
-    fig = go.Figure()
-    for cohort, rows in frame[frame["cohort_size"] >= min_cohort].groupby("cohort"):
-        fig.add_trace(go.Scatter(x=rows["period"], y=rows["ltv"], mode="lines", name=f"{pd.Timestamp(cohort):%Y-%m}",
-                                 line={"width": 1.5},
-                                 hovertemplate=f"{pd.Timestamp(cohort):%Y-%m}: " + "%{y:,.2f} after %{x}<extra></extra>"))
-    unit = f" ({currency})" if currency else ""
-    fig.update_layout(xaxis_title="Periods since the first order", yaxis_title=f"Revenue per customer so far{unit}",
-                      height=380, margin={"t": 20, "b": 40})
-    return fig

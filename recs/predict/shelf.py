@@ -9,6 +9,7 @@ from collections import OrderedDict
 
 import pandas as pd
 
+from recs.db import table_counts
 from recs.predict.backtest import Backtest, recent_backtest
 from recs.predict.data import ShopData
 from recs.predict.forecast import Forecast, forecast
@@ -69,3 +70,24 @@ def shared_backtest(con, data_key: tuple, horizon_days: int = 90) -> Backtest:
 def shared_rebuy(con, data_key: tuple, days: int = 30) -> pd.DataFrame:
     """`due_to_rebuy(con, None, days)`, computed once per data key."""
     return _shared(("rebuy", data_key, int(days)), lambda: due_to_rebuy(con, None, days))
+
+
+QUICK_LINES = 250_000  # up to about this many order lines a shop's forecast fits in a second or two
+
+
+def forecast_ready(data_key: tuple, horizon_days: int = 90, model: str = "best") -> bool:
+    """True when `shared_forecast` for this data key is already computed (reading it is instant)."""
+    with _lock:
+        return ("forecast", data_key, int(horizon_days), model) in _entries
+
+
+def rebuy_ready(data_key: tuple, days: int = 30) -> bool:
+    """True when `shared_rebuy` for this data key is already computed."""
+    with _lock:
+        return ("rebuy", data_key, int(days)) in _entries
+
+
+def quick_to_predict(con) -> bool:
+    """Whether a shop is small enough that the Customer and Product pages predict without being asked: on a big
+    shop the shop-wide fit takes a minute (10 M lines), so those pages offer it on demand instead."""
+    return table_counts(con)["order_lines"] <= QUICK_LINES

@@ -78,7 +78,7 @@ try:
     else:
         predicted = pd.DataFrame()
 except RepeatError as exc:
-    st.caption(f"No prediction for this shop: {exc}")
+    st.caption(f"No prediction for this shop: {common.plain(exc)}")
 else:
     if customer in predicted.index:
         mine = predicted.loc[customer]
@@ -146,4 +146,4 @@ for panel, name in zip(panels, shown, strict=True):
             pick = st.selectbox("Why this product?", list(recs_frame["product_id"]), key=f"customer-why-{name}",
                                 format_func=dict(zip(recs_frame["product_id"], recs_frame["product_name"],
                                                      strict=True)).get)
-            st.info(found.model.explain(customer, pick))
+            st.info(common.plain(found.model.explain(customer, pick)))  # names products from the shop's files: text

@@ -65,32 +65,52 @@ shop = metric_help.shop_settings()  # money in the shop's currency (Settings pag
 cols[2].metric("Revenue", shop.money(facts["revenue"]))
 cols[3].metric("First order", f"{pd.Timestamp(facts['first_order']):%Y-%m-%d}")
 cols[4].metric("Last order", f"{pd.Timestamp(facts['last_order']):%Y-%m-%d}")
-from recs.predict import shelf  # noqa: E402  (the shop-wide forecast, fitted once per data version, shared)
+from recs.predict import shelf  # noqa: E402  (the stored shop-wide forecast, read once per data version, shared)
 
-# on a big shop the forecast takes a minute: offered on demand unless the Predict page (or a visit) has made it
-want_prediction = (shelf.forecast_ready(key, 90, "best") or shelf.quick_to_predict(cur)
-                   or st.toggle("Predict this customer (fits every customer's forecast once for all pages: about a "
-                                "minute on a 10 M-line shop)", key="cust_predict_on"))
-try:
-    if want_prediction:
-        with st.spinner("Predicting every customer…"):
-            predicted = shelf.shared_forecast(cur, key, 90, "best").frame.set_index("customer_id")
-    else:
-        predicted = pd.DataFrame()
-except RepeatError as exc:
-    st.caption(f"No prediction for this shop: {common.plain(exc)}")
-else:
-    if customer in predicted.index:
-        mine = predicted.loc[customer]
-        cols = st.columns(5)
-        cols[0].metric("Still a customer", f"{mine['p_alive']:.0%}", help="p_alive: the chance they have not "
-                       "left for good (Predict page; docs/predict.md)")
-        cols[1].metric("Expected orders, 90 days", f"{mine['expected_orders']:.2f}")
-        cols[2].metric("12-month value", shop.money(mine["clv_12m"]), help="Expected revenue over 12 months, "
-                       "discounted 10 % a year")
-        cols[3].metric("Next order by", mine["expected_next_order_at"], help="When they have an even chance of "
-                       "having ordered again")
-        cols[4].metric("Churn risk", str(mine["churn_risk"]))
+
+def _show_prediction(found: shelf.Shown) -> None:
+    """The customer's p_alive, expected orders, CLV, next order and churn risk from the stored forecast."""
+    if found.error:
+        st.caption(f"No prediction for this shop: {common.plain(found.error)}")
+        return
+    predicted = found.value.frame
+    mine = predicted[predicted["customer_id"] == customer]
+    if not found.current:
+        st.caption(f"Prediction from data before the last import ({found.data}); updating in the background.")
+    if mine.empty:
+        return
+    mine = mine.iloc[0]
+    cols = st.columns(5)
+    cols[0].metric("Still a customer", f"{mine['p_alive']:.0%}", help="p_alive: the chance they have not "
+                   "left for good (Predict page; docs/predict.md)")
+    cols[1].metric("Expected orders, 90 days", f"{mine['expected_orders']:.2f}")
+    cols[2].metric("12-month value", shop.money(mine["clv_12m"]), help="Expected revenue over 12 months, "
+                   "discounted 10 % a year")
+    cols[3].metric("Next order by", mine["expected_next_order_at"], help="When they have an even chance of "
+                   "having ordered again")
+    cols[4].metric("Churn risk", str(mine["churn_risk"]))
+
+
+@st.fragment(run_every=3)
+def _prediction_pending(had: shelf.Shown | None) -> None:
+    """While the background worker computes the forecast: say so, and rerun the page when it is ready."""
+    found = shelf.lookup(cur, common.db_path(), key, shelf.DEFAULT_FORECAST, start_worker=False)
+    if found is not None and found.current:
+        st.rerun()
+    status = shelf.job_status(cur, common.db_path(), key)
+    if status is not None and status.state == "failed":
+        st.caption(f"No prediction: the background forecast stopped ({common.plain(status.error)}).")
+    elif had is None and status is not None:
+        st.caption(f"Prediction: every customer's forecast is being computed in the background (started "
+                   f"{(status.started_at or status.queued_at):%H:%M:%S}, {status.lines:,} order lines); it "
+                   "shows here when it is ready.")
+
+
+found = shelf.lookup(cur, common.db_path(), key, shelf.DEFAULT_FORECAST)  # starts the worker when missing or old
+if found is not None:
+    _show_prediction(found)
+if found is None or not found.current:
+    _prediction_pending(found)
 
 left, right = st.columns(2)
 with left:

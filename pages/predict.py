@@ -7,10 +7,9 @@ import streamlit as st
 
 from pages.parts import common, frame, metric_help
 from recs import predict
-from recs.errors import RepeatError
 from recs.predict import charts, report
 from recs.predict.forecast import HIGH_RISK_BELOW, MEDIUM_RISK_BELOW
-from recs.predict.shelf import shared_backtest, shared_forecast
+from recs.predict.shelf import Item, job_status, lookup
 
 frame.enter()
 
@@ -21,20 +20,10 @@ st.caption("Per customer: the chance they are still a customer, expected orders 
 
 cur = common.require_orders()
 key = common.data_key(cur)
+path = common.db_path()
 currency = metric_help.shop_settings().currency
 SHOWN = 200  # at-risk customers drawn on screen (the CSV has them all)
-
-
-# Shared by every session and page and never copied (read only): one fit per database version and choice.
-def _forecast(_cur, key, horizon: int, model: str):
-    with st.spinner("Fitting the models on every order so far…"):
-        return shared_forecast(_cur, key, horizon, model)
-
-
-def _backtest(_cur, key, horizon: int):
-    with st.spinner("Backtesting on the last days of data…"):
-        return shared_backtest(_cur, key, horizon)
-
+POLL_SECONDS = 2  # how often a page waiting for the background worker looks again (a dictionary lookup)
 
 c1, c2 = st.columns([1, 2])
 horizon = c1.radio("Horizon", [30, 90], index=1, horizontal=True, format_func=lambda d: f"next {d} days",
@@ -44,16 +33,55 @@ model = c2.radio("Model", list(predict.CHOICES), horizontal=True, key="pred_mode
                  help="Best: whichever of BG/NBD, the learned trees or their average was most accurate on the "
                       "window just before the cutoff.")
 
-try:
-    result = _forecast(cur, key, horizon, model)
-except RepeatError as exc:
-    common.show_error(exc)
+# Stored beside the database, shared by every session and page; computed by one background worker per process
+# (never in this page run) when missing or made on older data.
+wanted = (Item("forecast", horizon, model), Item("backtest", horizon))
+shown = lookup(cur, path, key, wanted[0])
+shown_backtest = lookup(cur, path, key, wanted[1])
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def _watch_worker() -> None:
+    """Say what the background worker is doing; rerun the page when what it waits for is ready."""
+    now = [lookup(cur, path, key, item, start_worker=False) for item in wanted]
+    if any(new is not None and new.current and (old is None or not old.current)
+           for new, old in zip(now, (shown, shown_backtest), strict=True)):
+        st.rerun()
+    status = job_status(cur, path, key)
+    if status is None:
+        return
+    if status.state == "failed":
+        st.error(f"The background forecast stopped: {common.plain(status.error)}")
+        return
+    if status.state not in ("waiting", "running"):
+        st.rerun()  # finished without it (a newer import took over): the page run starts what is missing
+    st.info(status.sentence())
+
+
+status = job_status(cur, path, key)
+if shown is None:
+    if status is not None and status.state == "failed":
+        st.error(f"The forecast could not be computed: {common.plain(status.error)}")
+        st.stop()
+    st.subheader(f"The next {horizon} days")
+    _watch_worker()
     st.stop()
-try:
-    judged = _backtest(cur, key, horizon)
-except RepeatError as exc:
-    judged = None
-    backtest_problem = str(exc)
+if shown.error:
+    st.error(common.plain(shown.error))
+    st.stop()
+if not shown.current or shown_backtest is None or not shown_backtest.current:
+    if not shown.current:
+        st.warning(f"These figures are from data before the last import ({shown.data}); updating in the "
+                   "background.")
+    _watch_worker()
+result = shown.value
+judged = None
+if shown_backtest is None:
+    backtest_problem = "it is being computed in the background; this page updates itself when it is ready"
+elif shown_backtest.error:
+    backtest_problem = shown_backtest.error
+else:
+    judged = shown_backtest.value
 
 forecast_frame = result.frame
 for note in result.notes:

@@ -146,19 +146,34 @@ else:
     common.download_csv(cycle["gaps"], f"repurchase-gaps-{product}.csv", key="dl-product-gaps")
 
 st.subheader("Due to re-buy")
-from recs.predict import shelf  # noqa: E402  (every customer's due products, once per data version, shared)
+from recs.predict import shelf  # noqa: E402  (every customer's due products, stored once per data version, shared)
 
-# on a big shop every customer's cycles take a while: offered on demand unless already computed or the shop is small
-want_due = (shelf.rebuy_ready(key, 30) or shelf.quick_to_predict(cur)
-            or st.toggle("Find who is due to buy it again (computes every customer's re-buy cycles once for all "
-                         "products: slow on a big shop)", key="product_due_on"))
+
+@st.fragment(run_every=3)
+def _due_pending(had: shelf.Shown | None) -> None:
+    """While the background worker finds who is due: say so, and rerun the page when it is ready."""
+    found = shelf.lookup(cur, common.db_path(), key, shelf.REBUY, start_worker=False)
+    if found is not None and found.current:
+        st.rerun()
+    status = shelf.job_status(cur, common.db_path(), key)
+    if status is not None and status.state == "failed":
+        st.caption(f"Not available: the background computation stopped ({common.plain(status.error)}).")
+    elif had is None and status is not None:
+        st.caption(f"Every customer's re-buy cycles are being computed in the background (started "
+                   f"{(status.started_at or status.queued_at):%H:%M:%S}); the list shows here when it is ready.")
+
+
+found_due = shelf.lookup(cur, common.db_path(), key, shelf.REBUY)  # starts the worker when missing or old
 due = None
-if want_due:
-    try:
-        with st.spinner("Finding who is due to buy again…"):
-            due = shelf.shared_rebuy(cur, key, 30)
-    except RepeatError as exc:
-        common.show_error(exc)
+if found_due is not None:
+    if found_due.error:
+        st.caption(f"Not available for this shop: {common.plain(found_due.error)}")
+    else:
+        due = found_due.value
+        if not found_due.current:
+            st.caption(f"From data before the last import ({found_due.data}); updating in the background.")
+if found_due is None or not found_due.current:
+    _due_pending(found_due)
 if due is not None:
     due = due[due["product_id"] == product].sort_values(["score", "customer_id"], ascending=[False, True])
     if due.empty:

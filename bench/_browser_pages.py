@@ -56,7 +56,11 @@ SETTLED = """() => {
         const plot = chart.querySelector('.js-plotly-plot');
         if (!plot || !plot._fullLayout || !plot.querySelector('.main-svg')) return false;
     }
-    return charts.length;
+    const vega = main.querySelectorAll('[data-testid="stVegaLiteChart"]');
+    for (const chart of vega) {
+        if (!chart.querySelector('canvas.marks, svg.marks')) return false;
+    }
+    return charts.length + vega.length;
 }"""
 
 
@@ -77,7 +81,8 @@ def _free_port() -> int:
 class Server:
     """`python -m recs serve --db DB` on a free loopback port, in its own process group (stopped as a group)."""
 
-    def __init__(self, db: str) -> None:
+    def __init__(self, db: str, app: Path | None = None) -> None:
+        """The app on `db`; with `app`, that one Streamlit script instead (a framework-floor app, see FLOOR_APPS)."""
         import tempfile
 
         self.port = _free_port()
@@ -85,8 +90,11 @@ class Server:
         env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_") and k != "REPEAT_PASSWORD"}
         env.update({"STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none",
                     "PYTHONPATH": str(REPO)})
-        self.proc = subprocess.Popen([sys.executable, "-m", "recs", "serve", "--db", db, "--host", "127.0.0.1",
-                                      "--port", str(self.port)], cwd=REPO, env=env, stdout=self.log,
+        command = [sys.executable, "-m", "recs", "serve", "--db", db, "--host", "127.0.0.1", "--port", str(self.port)]
+        if app is not None:
+            command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", "127.0.0.1",
+                       "--server.port", str(self.port), "--server.headless", "true"]
+        self.proc = subprocess.Popen(command, cwd=app.parent if app is not None else REPO, env=env, stdout=self.log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         self.url = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 120
@@ -243,6 +251,58 @@ def browser_child(db: str, pages: list[str] | None = None) -> list[dict]:
     return out
 
 
+FLOOR_APPS = {  # the framework's floor, measured the same way in the same run: our page / bare app is the figure
+    "floor: bare app": 'import streamlit as st\n\nst.title("Bare")\nst.write("One line of text.")\n',
+    "floor: bare + 1 Plotly chart": (
+        'import plotly.graph_objects as go\nimport streamlit as st\n\nst.title("Bare")\n'
+        'st.plotly_chart(go.Figure(go.Scatter(x=list(range(24)), y=[i * i for i in range(24)])))\n'),
+    "floor: bare + 1 Vega-Lite chart": (
+        'import pandas as pd\nimport streamlit as st\n\nst.title("Bare")\n'
+        'st.line_chart(pd.DataFrame({"y": [i * i for i in range(24)]}))\n'),
+    "floor: bare + 1 table": (
+        'import pandas as pd\nimport streamlit as st\n\nst.title("Bare")\n'
+        'st.dataframe(pd.DataFrame({"y": [i * i for i in range(24)]}))\n'),
+}
+
+
+def floor_child() -> list[dict]:
+    """Child: each FLOOR_APPS script on a fresh server, a first visit (new browser profile) and a warm one (new tab),
+    timed like the app's pages: what Streamlit (and a chart library) cost a tab before any page of ours."""
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    out = []
+    with tempfile.TemporaryDirectory(prefix="repeat-floor-") as folder, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            for name, script in FLOOR_APPS.items():
+                app = Path(folder) / f"floor_{len(out)}.py"
+                app.write_text(script)
+                row: dict = {"page": name}
+                server, context = None, None
+                try:
+                    server = Server("", app=app)
+                    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+                    first, warm = visit(context, server, ""), visit(context, server, "")
+                    row.update({"first_s": first["seconds"], "warm_s": warm["seconds"], "charts": warm["charts"],
+                                "first_server_cpu": first["server_cpu"], "warm_server_cpu": warm["server_cpu"],
+                                "first_browser_cpu": first["browser_cpu"], "warm_browser_cpu": warm["browser_cpu"],
+                                "warm_browser_js": warm["browser_script"], "first_kb": first["ws_bytes"] / 1e3,
+                                "warm_kb": warm["ws_bytes"] / 1e3, "errors": first["errors"] + warm["errors"]})
+                except Exception as exc:  # noqa: BLE001 - a finding, not the end of the sweep
+                    row["error"] = f"{type(exc).__name__}: {str(exc)[:160]}"
+                finally:
+                    if context is not None:
+                        context.close()
+                    if server is not None:
+                        server.stop()
+                out.append(row)
+        finally:
+            browser.close()
+    return out
+
+
 COLUMNS = ["lines", "page", "first_s", "apptest_first_s", "first_ratio", "warm_s", "apptest_rerun_s", "warm_ratio",
            "move_cold_s", "move_s", "move_browser_cpu", "first_server_cpu", "first_browser_cpu", "warm_server_cpu", "warm_browser_cpu", "first_kb", "charts",
            "target", "met"]
@@ -287,10 +347,13 @@ def main(argv: list[str]) -> int:
     from bench._util import load_average, table
 
     if not argv:
-        print("usage: python -m bench._browser_pages DB [PAGE ...]", file=sys.stderr)
+        print("usage: python -m bench._browser_pages DB [PAGE ...] (PAGE 'floor': the framework-floor apps; "
+              "none: every page and the floor apps)", file=sys.stderr)
         return 2
     print(f"load before: {load_average()}", flush=True)
-    rows = browser_child(argv[0], argv[1:] or None)
+    wanted = [p for p in argv[1:] if p != "floor"]
+    rows = floor_child() if "floor" in argv[1:] or not wanted else []
+    rows += browser_child(argv[0], wanted) if wanted or len(argv) == 1 else []
     print(table(rows, ["page", "first_s", "warm_s", "move_cold_s", "move_cold_server_cpu", "move_s", "move_browser_cpu", "first_server_cpu", "warm_server_cpu", "first_browser_cpu",
                        "warm_browser_cpu", "warm_browser_js", "charts", "first_kb", "warm_kb", "errors", "error"]))
     print(f"load after: {load_average()}")

@@ -16,6 +16,9 @@ optional
 - `similar(j)`: similarity of product j to every product (default: co-purchase cosine).
 - `_derive()`: build read-only caches (leading underscore) from the fitted state; called at the end of fit and
   after load, never while scoring (it may replace `_cold_scores`, the cold-start scores).
+- `with_history(history) -> Recommender | None`: a read-only copy scoring the one customer of `history` (their
+  purchases since training added: `recs.models.folding.folded_row`) from that history, for the live service;
+  None (the default) when the model cannot. Item and factor models fold without it (`recs.models.folding`).
 
 Everything else happens ONCE, outside the models (recs/models/ranking.py), so every model behaves the same:
 parameters are checked against `params` (ParamSpec) and stored as attributes; cold start (unknown customers and
@@ -118,6 +121,11 @@ class Recommender(ABC):
     def similar(self, j: int) -> np.ndarray:
         """Similarity of product j to every product; models with item vectors or similarities give their own."""
         return co_purchase_cosine(self.data_.matrix, j)
+
+    def with_history(self, history: Interactions) -> Recommender | None:
+        """A read-only copy of the model that scores the one customer of `history` from that updated history
+        (the live service's online update); None: this model cannot (the default)."""
+        return None
 
     def _derive(self) -> None:  # noqa: B027  (an optional hook: most models need no caches)
         """Build read-only caches from the fitted state (after fit and after load). It may also replace

@@ -16,6 +16,7 @@ Parts: the history replayed per window (_hybrid_windows.py), candidates and thei
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +25,7 @@ from threadpoolctl import threadpool_limits
 
 import recs.models._hybrid_features as hf
 import recs.models._sklearn_trees as trees
+import recs.models.folding as folding
 from recs.interactions import Interactions
 from recs.models._hybrid_reasons import hybrid_reasons
 from recs.models._hybrid_windows import events_of, history_before, window_sample
@@ -194,6 +196,18 @@ class Hybrid(Recommender):
 
     def score(self, rows: np.ndarray) -> np.ndarray:
         return self.score_with_context(rows)[0]
+
+    def with_history(self, history: Interactions) -> Hybrid | None:
+        """A read-only copy scoring the customer of `history` (their purchases since training added): own-history
+        and customer features from the updated history, base models folded; None when a part cannot fold."""
+        bases = {name: folding.fold(base, history) for name, base in self.bases_.items()}
+        row = self.data_.customer_index(history.customer_ids[0])
+        state = None if None in bases.values() else folding.customer_state(self._features, row, history, bases)
+        if state is None:
+            return None
+        view = copy.copy(self)  # shares the trees, the fill and the product information
+        view.data_, view._features = history, state
+        return view
 
     # ---- explanations ------------------------------------------------------------------------------------
     def reasons(self, rows: np.ndarray, idx: np.ndarray, counts: np.ndarray, context: object) -> list[str]:

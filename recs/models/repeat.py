@@ -12,7 +12,10 @@ Note: with "exclude purchased" on (the default rule) this model is the popular l
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
+import scipy.sparse as sp
 
 from recs.interactions import Interactions
 from recs.models._explain import lookup, sparse_keys
@@ -42,6 +45,10 @@ class Repeat(Recommender):
     def _fit(self, data: Interactions) -> None:
         pop = recency_popularity(data, self.popular_half_life_days)
         self.fill_ = (0.999 * pop / pop.max() if pop.max() > 0 else pop).astype(np.float32)
+        self.own_ = self._own_scores(data)
+
+    def _own_scores(self, data: Interactions) -> sp.csr_matrix:
+        """1 + the score of every (customer, product) bought in `data` (the formula above)."""
         n = data.counts.data.astype(np.float64)
         d = data.last_days.data.astype(np.float64)
         freq = n if self.frequency == "count" else np.log1p(n)
@@ -50,7 +57,16 @@ class Repeat(Recommender):
         own += self.popularity_weight * (self.fill_ / 0.999)[data.last_days.indices]
         m = data.counts.copy().astype(np.float32)
         m.data = (1.0 + own).astype(np.float32)
-        self.own_ = m
+        return m
+
+    def with_history(self, history: Interactions) -> Repeat:
+        """A read-only copy scoring the customer of `history` (their purchases since training added) from it: a
+        product bought just now counts once more, is recent again and no longer due (its cycle restarts)."""
+        view = copy.copy(self)  # shares the popular fill and the product information
+        view.data_ = history
+        view.own_ = self._own_scores(history)
+        view._derive()
+        return view
 
     def _derive(self) -> None:
         self._keys = sparse_keys(self.data_.counts)  # counts and last_days share one sparsity pattern

@@ -15,9 +15,10 @@ import pandas as pd
 
 from recs.errors import InputError, NotFound
 from recs.models.base import check_k
+from recs.models.folding import fold_kind
 from recs.rules import Rules
 from recs.service.experiments import KEEP, ExperimentBook, assign
-from recs.service.online import FoldCache, Overlay, Purchase, fold_kind, recommend_online
+from recs.service.online import FoldCache, Overlay, Purchase, recommend_online
 from recs.service.schemas import Order
 from recs.service.serving import ModelRegistry, Served, Watcher, items_of
 from recs.service.spool import Spool, imported_through

@@ -24,6 +24,13 @@ frame.enter()
 
 KINDS = {"Orders": "orders", "Experiment assignments": "assignments", "Products": "products"}
 NONE = "(none)"
+REPLACE = "If this exact file was imported before, replace that import"
+# The import history on screen: human labels (the CSV keeps the names and every digit).
+HISTORY_LABELS = {"id": "Import", "kind": "What", "file_name": "File", "format": "Layout", "rows_read": "Rows read",
+                  "rows_kept": "Rows kept", "rows_removed": "Rows removed", "rows_rejected": "Rows refused",
+                  "started_at": "Started", "finished_at": "Finished", "seconds": "Seconds"}
+HISTORY_KINDS = {"orders": "orders", "assignments": "experiment assignments", "products": "products",
+                 "demo": "demo shop (generated)"}
 
 st.title("Data")
 st.caption("Load your shop's export as CSV, Parquet or Excel (.xlsx). Each import is one transaction: a file "
@@ -44,14 +51,30 @@ def _report_frame(report: importer.ImportReport) -> pd.DataFrame:
 
 def _show_reports(reports: list[importer.ImportReport], verb: str) -> None:
     for report in reports:
-        if report.skipped_as_already_imported:
-            st.info(f"{common.literal(report.file_name)}: {common.plain(report.message)}")
+        if report.skipped_as_already_imported:  # the page's words: the CLI's message names --replace
+            when = str(report.previous_import_at or "")[:16]
+            st.info(f"{common.literal(report.file_name)}: already imported (import #{report.previous_import_id} on "
+                    f"{when}), so nothing was added. To load it again in place of that import, tick **{REPLACE}**.")
             continue
         st.success(f"{common.literal(report.file_name)}: {verb} {report.rows_kept:,} of {report.rows_read:,} rows "
                    f"({report.kind}, {report.format}, {report.file_type}).")
         st.dataframe(_report_frame(report), hide_index=True)
         if report.losses():  # only figures: plain text, no Markdown
             st.warning(report.losses())
+
+
+def _history_for_screen(history: pd.DataFrame) -> pd.DataFrame:
+    """The import history for the screen (labels: HISTORY_LABELS); a deletion row says what it deleted and how many rows it removed
+    (in the table its `rows_kept` holds the rows removed and `format` the kind deleted)."""
+    deletion = history["kind"] == "deletion"
+    screen = history.drop(columns="sha256").assign(
+        kind=history["kind"].map(HISTORY_KINDS).fillna(history["kind"]).where(
+            ~deletion, "deletion of " + history["format"].map(HISTORY_KINDS).fillna(history["format"])),
+        format=history["format"].where(~deletion, ""),
+        rows_removed=history["rows_kept"].where(deletion).astype("Int64"),
+        rows_kept=history["rows_kept"].where(~deletion).astype("Int64"),
+        started_at=history["started_at"].astype(str).str[:19], finished_at=history["finished_at"].astype(str).str[:19])
+    return screen[list(HISTORY_LABELS)]
 
 
 def _delete_section(history: pd.DataFrame) -> None:
@@ -64,7 +87,8 @@ def _delete_section(history: pd.DataFrame) -> None:
         return
     st.markdown("**Delete an import**")
     labels = {int(r.id): f"#{r.id} {r.kind}: {r.file_name} ({r.rows_kept:,} rows)" for r in imports.itertuples()}
-    chosen = st.selectbox("Import to delete", list(labels), format_func=labels.get, key="data_delete_id")
+    chosen = st.selectbox("Import to delete", list(labels), format_func=labels.get,  # one choice per shop: the
+                          key=f"data_delete_id-{common.db_path()}")  # same id in another shop is another import
     row = imports[imports["id"] == chosen].iloc[0]
     if row["kind"] == "products":
         st.caption("A products file cannot be deleted: its names and categories were merged into the products "
@@ -179,7 +203,7 @@ def _import_section() -> None:
                                 "purchase log (whitespace-separated text, no header; orders only).")
     upload = st.file_uploader("File (CSV, Parquet or .xlsx; at most 200 MB)", type=["csv", "tsv", "txt", "parquet",
                                                                                    "xlsx"], key="data_upload")
-    replace = st.checkbox("If this exact file was imported before, replace that import", key="data_replace")
+    replace = st.checkbox(REPLACE, key="data_replace")
     if upload is None:
         return
     with tempfile.TemporaryDirectory(prefix="repeat-upload-") as tmp:
@@ -190,8 +214,14 @@ def _import_section() -> None:
         except RepeatError as exc:
             common.show_error(exc)
             return
-        st.markdown("**First rows of the file**, exactly as written")
-        st.dataframe(preview, hide_index=True)
+        if fmt == "cdnow":  # the log has no header and line totals: show what the import makes of it
+            st.markdown("**First rows as they will be imported**: one order per customer and day, the price of one "
+                        "CD (line value / CDs)")
+            st.dataframe(preview, hide_index=True, column_config={"unit_price": st.column_config.NumberColumn(
+                "unit_price", format="%.2f")})
+        else:
+            st.markdown("**First rows of the file**, exactly as written")
+            st.dataframe(preview, hide_index=True)
         mapping = {} if fmt == "cdnow" else _mapping_widgets(list(preview.columns), kind, fmt)
         files = {kind: path}
         version = db.data_version(cur) if kind == "assignments" else db.orders_version(cur)  # a holdout export
@@ -275,6 +305,7 @@ history = importer.import_history(cur)
 if history.empty:
     st.caption("No imports yet. Load a file above, or create the demo shop with `python -m recs demo`.")
 else:
-    st.dataframe(history, hide_index=True)
+    st.dataframe(_history_for_screen(history), hide_index=True, width="stretch",  # the frame keeps the names
+                 column_config={**HISTORY_LABELS, "seconds": st.column_config.NumberColumn("Seconds", format="%.2f")})
     common.download_csv(history, "imports.csv", label="Download import history (CSV)", key="dl-imports")
     _delete_section(history)

@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from pages.parts import common, eval_widgets, frame, model_runs, rules_form
+from pages.parts import common, eval_widgets, frame, metric_help, model_runs, rules_form
 from recs import preview
 from recs.errors import RepeatError
 
@@ -40,6 +40,24 @@ def _categories(_cur, key) -> list[str]:
 @st.cache_data(show_spinner=False)
 def _snapshot(_cur, key, until) -> dict:
     return preview.training_snapshot(_cur, until)
+
+
+def _list_table(frame: pd.DataFrame, key: str) -> None:
+    """A list of recommendations with human column labels and a wide reason column (the CSV keeps the names),
+    then every reason in full as text, one customer at a time: a table cell cuts a long reason."""
+    metric_help.show(frame, width="stretch")
+    if frame.empty:
+        return
+    with st.expander("Reasons in full", icon=":material/notes:"):
+        customers = list(dict.fromkeys(frame["customer_id"]))
+        who = customers[0]
+        if len(customers) > 1:
+            who = st.selectbox("Customer", customers, key=f"{key}-why-customer")
+        rows = frame[frame["customer_id"] == who]
+        for row in rows.itertuples():  # names and reasons come from the shop's files: shown as text
+            name = row.product_name if isinstance(row.product_name, str) and row.product_name else row.product_id
+            st.markdown(f"{int(row.rank)}. **{common.plain(name)}** ({common.literal(row.product_id)}): "
+                        f"{common.plain(row.reason)}")
 
 
 key = common.data_key(cur)
@@ -117,7 +135,7 @@ with tab_rules:
             except RepeatError as exc:
                 common.show_error(exc)
             else:
-                st.dataframe(recs_frame, hide_index=True, width="stretch")
+                _list_table(recs_frame, "preview")
                 common.download_csv(recs_frame, f"preview-{who.strip()}.csv", key="dl-preview")
                 st.page_link("pages/customer.py", label="Open this customer on the Customer page",
                              icon=":material/person_search:", query_params={"customer": who.strip()})
@@ -161,6 +179,7 @@ with tab_eval:
                                              "compare": compare_to_best(per_customer)}
             if now is not None and not tune:  # the current run's figures, kept beside it (Train tab's table)
                 model_runs.record_evaluation(now, result, cutoff, int(horizon))
+                st.rerun()  # the table of runs was drawn above this run's figures: draw it again with them
     evaluation = st.session_state.get("reco_eval")
     if evaluation is not None:
         frame: pd.DataFrame = evaluation["frame"]
@@ -244,7 +263,10 @@ with tab_export:
                 who = ("No customer got any product" if campaign.without == campaign.customers
                        else f"{campaign.without:,} of {campaign.customers:,} customers got no product")
                 st.warning(f"{who}: {common.plain(campaign.empty_reason)}.", icon=":material/info:")
-            st.dataframe(campaign.frame.head(200), hide_index=True, width="stretch")
+            shown = campaign.frame.head(200)
+            if len(shown) < campaign.rows:
+                st.caption(f"The first {len(shown):,} of {campaign.rows:,} rows; the download has them all.")
+            _list_table(shown, "campaign")
             common.download_csv(campaign.frame, f"campaign-{built['model']}-{campaign.segment or 'all'}.csv",
                                 label="Download campaign list", key="dl-campaign")
 
@@ -262,7 +284,11 @@ with summary:
         cols[2].metric("Lines", f"{snap['lines']:,}")
         cols[3].metric("Customers", f"{snap['customers']:,}")
         cols[4].metric("Products bought", f"{snap['products']:,}")
-        st.caption(f"Trained on {now.train_until or 'all data'} (lines strictly before the cutoff "
-                   f"{now.train_cutoff}), weighting {now.weighting}. Parameters: "
+        from recs.models import REGISTRY
+
+        label = getattr(REGISTRY.get(now.name), "label", None) or now.name
+        cutoff_day = str(now.train_cutoff).replace("T00:00:00", "").replace("T", " ")
+        st.caption(f"{label} ({now.name}) trained on {now.train_until or 'all data'} (lines strictly before "
+                   f"{cutoff_day}), weighting {now.weighting}. Parameters: "
                    + ", ".join(f"{k}={v}" for k, v in now.params.items()))
         model_runs.run_notes(cur, now)  # run id; a warning when it is stale

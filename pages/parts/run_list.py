@@ -12,10 +12,11 @@ from recs import model_choice
 from recs.errors import RepeatError
 from recs.models import store
 
-LABELS = {"run_id": "Run", "name": "Model", "status": "Status", "problem": "Problem", "trained_at": "Trained (UTC)",
+# Column order on screen: what a run is and how good it was first (a wide table scrolls sideways).
+LABELS = {"run_id": "Run", "name": "Model", "status": "Status", "problem": "Problem", "ndcg_new": "NDCG new",
+          "ndcg_all": "NDCG all", "eval_cutoff": "Evaluated at cutoff", "trained_at": "Trained (UTC)",
           "data": "Trained on", "train_cutoff": "Lines before", "weighting": "Weighting", "fit_seconds": "Fit (s)",
-          "customers": "Customers", "products": "Products", "params": "Parameters", "ndcg_new": "NDCG new",
-          "ndcg_all": "NDCG all", "eval_cutoff": "Evaluated at cutoff", "size_bytes": "Size (MB)"}
+          "customers": "Customers", "products": "Products", "params": "Parameters", "size_bytes": "Size (MB)"}
 STATUS = {"current": "current", "stale": "stale: older data", "damaged": "damaged", "ok": "ok"}
 MESSAGE = "run-list-message"  # session key: what the last delete did, shown on the next run
 

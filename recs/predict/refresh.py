@@ -65,10 +65,10 @@ def refresh_predictions(con, db_path: str | Path, items: tuple[Item, ...] = PAGE
                         prune: bool = True) -> list[Outcome]:
     """Compute every item not yet stored for the data as it is now (all of them with `force`), store each as soon
     as it is done, and prune the predictions of older data versions once all are stored (unless `prune` is
-    False). `progress(i, n, item)` is called before each item, `done(outcome)` after; `keep_going()` False stops
-    between items; `shop` shares queries and fits with earlier calls on the same data. An item the
-    shop cannot have (InputError: too little history) is stored as its message; a file that cannot be written
-    (OSError) is the outcome's `problem`, and the value is still handed to `done`."""
+    False). `progress(i, n, item)` is called before each item, `done(outcome)` after it (also for one found
+    stored); `keep_going()` False stops between items; `shop` shares queries and fits with earlier calls on the
+    same data. An item the shop cannot have (InputError: too little history) is stored as its message; a file
+    that cannot be written (OSError) is the outcome's `problem`, and the value is still handed to `done`."""
     fingerprint = fingerprint or current_fingerprint(con)
     shop = shop if shop is not None else ShopData(con)
     outcomes: list[Outcome] = []
@@ -84,6 +84,8 @@ def refresh_predictions(con, db_path: str | Path, items: tuple[Item, ...] = PAGE
                 found = None  # recomputed and overwritten below
             if found is not None:
                 outcomes.append(Outcome(item, False, found.error, 0.0, found.value))
+                if done is not None:
+                    done(outcomes[-1])
                 continue
         started = time.perf_counter()
         value, error = None, None

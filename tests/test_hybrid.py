@@ -18,16 +18,18 @@ from recs.interactions import build_interactions
 from recs.models import Recommender, get_model
 from recs.models import _hybrid_features as hf
 from recs.models import _sklearn_trees as trees
+from recs.models._hybrid_rebuy import rebuy_matrices
 from recs.models._hybrid_windows import approximate_events
+from recs.predict import due_to_rebuy
 from recs.rules import Rules
 
 SIGNALS = ("Buy-again signal", "Collaborative signal", "Popularity signal")
 
 
-def fit_hybrid(path: Path, until: object) -> tuple:
+def fit_hybrid(path: Path, until: object, **params: object) -> tuple:
     with connect(path) as con:
         data = build_interactions(con, until=until)
-    model = get_model("hybrid", windows=2, window_days=30, max_iter=30).fit(data)
+    model = get_model("hybrid", windows=2, window_days=30, max_iter=30, **params).fit(data)
     return model, model.recommend(k=5, rules=Rules(exclude_purchased=False), reasons=False)
 
 
@@ -49,8 +51,9 @@ def test_hybrid_ignores_everything_at_or_after_its_cutoff(tmp_path: Path) -> Non
 
 def features_state(model: Recommender) -> hf.State:
     """The features' state at the model's cutoff, from its public fitted attributes."""
+    due = (model.due_scores_, model.due_cycles_) if model.rebuy_feature else None
     return hf.State(model.data_, model.customer_orders_, model.customer_first_, model.customer_last_, model.bases_,
-                    model.habit_pairs_, model.habit_decay_, model.habit_orders_)
+                    model.habit_pairs_, model.habit_decay_, model.habit_orders_, due=due)
 
 
 def test_sklearn_tree_internals_still_match_predict_proba(retail_db: Path) -> None:
@@ -97,7 +100,7 @@ def test_features_are_named_once_and_every_one_is_filled(tmp_path: Path) -> None
     grouped = [name for names in hf.GROUPS.values() for name in names]
     assert sorted(grouped) == sorted(hf.FEATURES)  # every feature in exactly one signal group
     path = make_db(tmp_path / "shop.duckdb", [r for r in shop_rows(seed=4, customers=30) if r[3] < CUTOFF])
-    model, _ = fit_hybrid(path, CUTOFF)
+    model, _ = fit_hybrid(path, CUTOFF, rebuy_feature=True, upcf_feature=True)  # the optional features too
     rows = np.arange(model.data_.n_customers)
     r, c, f = hf.candidates_and_features(features_state(model), rows, 60, 40)
     empty = [name for name in hf.FEATURES if not np.isfinite(f[:, hf.COLUMN[name]]).any()]
@@ -154,6 +157,38 @@ def test_hybrid_saves_its_base_models_through_their_own_state(tmp_path: Path) ->
     loaded = Recommender.load(tmp_path / "hybrid.npz")
     assert {name: type(m) for name, m in loaded.bases_.items()} == {name: type(m) for name, m in model.bases_.items()}
     assert all(m.data_ is loaded.data_ for m in loaded.bases_.values())
+    rules = Rules(exclude_purchased=False)
+    pd.testing.assert_frame_equal(loaded.recommend(k=5, rules=rules), model.recommend(k=5, rules=rules))
+
+
+def test_due_to_rebuy_feature_equals_the_predict_rule(tmp_path: Path) -> None:
+    """The re-ranker's "due to re-buy" score per (customer, product), from the model's own events, is the score
+    `recs.predict.due_to_rebuy` lists from the warehouse (same pairs, same score, same cycle)."""
+    path = make_db(tmp_path / "shop.duckdb", shop_rows(seed=5, customers=40, days_before=240))
+    with connect(path) as con:
+        data = build_interactions(con, until=CUTOFF)
+        listed = due_to_rebuy(con, until=CUTOFF, days=30)
+    scores, cycles = rebuy_matrices(data.counts.shape, data.events, data.cutoff, 30)
+    rows = pd.Index(data.customer_ids).get_indexer(listed["customer_id"])
+    cols = pd.Index(data.product_ids).get_indexer(listed["product_id"])
+    assert len(listed) > 5 and (rows >= 0).all() and (cols >= 0).all()
+    assert scores.nnz == int((listed["score"] > 0).sum())
+    np.testing.assert_allclose(scores[rows, cols].A1, listed["score"].to_numpy(float), atol=1e-6)
+    np.testing.assert_allclose(cycles[rows, cols].A1, listed["cycle_days"].to_numpy(float))
+
+
+def test_hybrid_with_both_switches_saves_and_loads(tmp_path: Path) -> None:
+    """With the optional features on, the trees learn from them, upcf is a base model, and a saved model
+    recommends exactly as the fitted one; with them off the trees never see them."""
+    path = make_db(tmp_path / "shop.duckdb", [r for r in shop_rows(seed=2, customers=30) if r[3] < CUTOFF])
+    plain, _ = fit_hybrid(path, CUTOFF)
+    _, _, f = hf.candidates_and_features(features_state(plain), np.arange(plain.data_.n_customers), 60, 40)
+    assert np.isnan(f[:, hf.columns([*hf.OPTIONAL["rebuy"], *hf.OPTIONAL["upcf"]])]).all()
+    model, _ = fit_hybrid(path, CUTOFF, rebuy_feature=True, upcf_feature=True)
+    assert set(model.bases_) == {*hf.BASES, "upcf"}
+    model.save(tmp_path / "hybrid.npz")
+    loaded = Recommender.load(tmp_path / "hybrid.npz")
+    assert loaded.rebuy_feature and loaded.upcf_feature
     rules = Rules(exclude_purchased=False)
     pd.testing.assert_frame_equal(loaded.recommend(k=5, rules=rules), model.recommend(k=5, rules=rules))
 

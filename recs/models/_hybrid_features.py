@@ -11,6 +11,8 @@ the signal they carry (GROUPS; the explanation names the group whose removal low
 - item:     buyers, share of buyers who re-bought, buyers in the last 30 days and their share;
 - customer: orders, distinct products, days since first and last order, usual gap between orders, orders in
             the last 90 days.
+Optional (the hybrid's switches; NaN when off, and the trees then never read them): the "due to re-buy" score,
+the pair's cycle and days since / that cycle (own group, _hybrid_rebuy.py); upcf's score and rank (collab group).
 """
 
 from __future__ import annotations
@@ -34,14 +36,18 @@ FEATURES = (
     "customer_orders", "customer_products", "customer_days_since_first", "customer_days_since_last",
     "customer_gap_days",
     "own_recent_orders", "own_decayed_orders", "customer_recent_orders",
+    "rebuy_score", "rebuy_cycle_days", "rebuy_days_over_cycle", "upcf_score", "upcf_rank",
 )
+BASE_FEATURES = FEATURES[:FEATURES.index("rebuy_score")]  # always on; the rest belong to a switch (OPTIONAL)
+OPTIONAL = {"rebuy": ("rebuy_score", "rebuy_cycle_days", "rebuy_days_over_cycle"),
+            "upcf": ("upcf_score", "upcf_rank")}
 COLUMN = {name: i for i, name in enumerate(FEATURES)}
 N_FEATURES = len(FEATURES)
 # The signal groups the explanation names, in the order ties are broken.
 GROUPS = {
     "own": ("own_orders", "own_days_since", "cycle_days", "own_days_over_cycle", "own_order_share",
-            "own_days_over_gap", "own_recent_orders", "own_decayed_orders"),
-    "collab": tuple(f"{base}_{kind}" for base in BASES for kind in ("score", "rank")),
+            "own_days_over_gap", "own_recent_orders", "own_decayed_orders", *OPTIONAL["rebuy"]),
+    "collab": (*(f"{base}_{kind}" for base in BASES for kind in ("score", "rank")), *OPTIONAL["upcf"]),
     "item": ("item_buyers", "item_rebuy_share", "item_recent_buyers", "item_recent_share"),
     "customer": ("customer_orders", "customer_products", "customer_days_since_first", "customer_days_since_last",
                  "customer_gap_days", "customer_recent_orders"),
@@ -68,6 +74,7 @@ class State:
     decay_pairs: Any = None   # csr: sum of 0.5 ** (age / 60 days) over those orders
     recent_orders: np.ndarray | None = None  # orders per customer in the last HABIT_DAYS
     items: tuple | None = None  # (buyers, rebuy, recent) from a larger population than `data` (see item_stats)
+    due: tuple | None = None  # csr (due-to-re-buy score, pair cycle) of _hybrid_rebuy, or None (switched off)
 
     def __post_init__(self) -> None:
         c = self.data.counts
@@ -190,6 +197,8 @@ def candidates_and_features(state: State, rows: np.ndarray, n_own: int, n_collab
         scores[name] = s
         take(np.where(bought, -np.inf, s), n_collab)
         take(s, n_collab // 2)
+    if "upcf" in state.bases:  # a feature only, never a candidate source
+        scores["upcf"] = np.asarray(state.bases["upcf"].score(rows))
     m = min(n_popular, p)
     if m > 0:  # the same key for every customer: select once (argpartition treats each row alike)
         pop = (state.recent + 1e-6 * state.buyers)[None, :]
@@ -218,7 +227,7 @@ def _fill(f: np.ndarray, state: State, rows: np.ndarray, r: np.ndarray, c: np.nd
     put("own_days_over_cycle", own_days / cyc)
     put("own_order_share", cnt[r, c] / np.maximum(orders, 1))
     put("own_days_over_gap", own_days / gap)
-    for name in BASES:
+    for name in (*BASES, "upcf"):
         if name in scores:
             put(f"{name}_score", scores[name][r, c])
             put(f"{name}_rank", _candidate_ranks(scores[name], r, c))
@@ -235,6 +244,12 @@ def _fill(f: np.ndarray, state: State, rows: np.ndarray, r: np.ndarray, c: np.nd
         put("own_recent_orders", state.recent_pairs[rows].toarray()[r, c])
         put("own_decayed_orders", state.decay_pairs[rows].toarray()[r, c])
         put("customer_recent_orders", state.recent_orders[rows][r])
+    if state.due is not None:
+        put("rebuy_score", state.due[0][rows].toarray()[r, c])
+        cycle = state.due[1][rows].toarray()[r, c]
+        cycle[cycle <= 0] = np.nan
+        put("rebuy_cycle_days", cycle)
+        put("rebuy_days_over_cycle", own_days / cycle)
 
 
 def candidate_batches(state: State, rows: np.ndarray, n_own: int, n_collab: int, size: int = 500,

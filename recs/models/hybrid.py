@@ -28,6 +28,7 @@ import recs.models._sklearn_trees as trees
 import recs.models.folding as folding
 from recs.interactions import Interactions
 from recs.models._hybrid_reasons import hybrid_reasons
+from recs.models._hybrid_rebuy import rebuy_matrices
 from recs.models._hybrid_windows import events_of, history_before, window_sample
 from recs.models.base import ParamSpec, Recommender, model_class
 
@@ -60,6 +61,10 @@ class Hybrid(Recommender):
         "max_customers": ParamSpec(5000, int, 10, 10**7, help="at most this many customers' histories replayed per "
                                    "training window (a seeded sample; bounds fit time and memory on big shops)"),
         "seed": ParamSpec(42, int, 0, 2**31 - 1, help="random seed (same seed, same model)"),
+        "rebuy_feature": ParamSpec(False, bool, help="also learn from the 'due to re-buy' score and the pair's own "
+                                   "cycle (off: it did not help on the validation windows; docs/models.md)"),
+        "upcf_feature": ParamSpec(False, bool, help="also learn from UP-CF@r's score and rank (off: it did not "
+                                  "help on the validation windows and costs fit and scoring time)"),
     }
     param_grid = {"windows": [1, 2], "learning_rate": [0.05, 0.1]}
     default_weighting = "binary"
@@ -76,14 +81,24 @@ class Hybrid(Recommender):
 
     def _base_models(self, data: Interactions, share: float = 1.0) -> dict[str, Recommender]:
         """The collaborative base models fitted on `data` (EASE only up to `max_ease_items` products)."""
-        return {name: model_class(name)(**self._base_params(name, share)).fit(data) for name in hf.BASES
+        names = (*hf.BASES, "upcf") if self.upcf_feature else hf.BASES
+        return {name: model_class(name)(**self._base_params(name, share)).fit(data) for name in names
                 if not (name == "ease" and data.n_products > self.max_ease_items)}
 
     def _window_state(self, data: Interactions, events: pd.DataFrame, items: tuple | None = None,
                       share: float = 1.0) -> hf.State:
         orders, first, last = hf.customer_stats(data, events)
         pairs, decay, recent = hf.habit_stats(data, events)
-        return hf.State(data, orders, first, last, self._base_models(data, share), pairs, decay, recent, items)
+        due = (rebuy_matrices(data.counts.shape, events, data.cutoff, self.window_days) if self.rebuy_feature
+               else None)
+        return hf.State(data, orders, first, last, self._base_models(data, share), pairs, decay, recent, items, due)
+
+    def _active(self) -> np.ndarray:
+        """Positions of the features the trees learn from: the base ones and those of the switches that are on
+        (a model saved before the switches existed learned from the base ones, which keep their positions)."""
+        names = [*hf.BASE_FEATURES, *(hf.OPTIONAL["rebuy"] if self.rebuy_feature else ()),
+                 *(hf.OPTIONAL["upcf"] if self.upcf_feature else ())]
+        return np.array(hf.columns(names), dtype=np.int64)
 
     def _training_set(self, data: Interactions, events: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """(features, bought) of every candidate of every training window: base models fitted on the purchases
@@ -116,7 +131,7 @@ class Hybrid(Recommender):
         self.window_customers_ = np.array(learned_from, dtype=np.int64)  # customers learned from, per window
         x = np.concatenate(xs) if xs else np.zeros((0, hf.N_FEATURES))
         y = np.concatenate(ys) if ys else np.zeros(0, dtype=bool)
-        return x, y
+        return x[:, self._active()], y
 
     def _learn(self, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
         """The boosted trees' arrays, or no trees when there is too little to learn from (then `_blend` ranks)."""
@@ -144,6 +159,8 @@ class Hybrid(Recommender):
         self.customer_orders_, self.customer_first_, self.customer_last_ = state.orders, state.first_days, state.last_days
         self.habit_pairs_, self.habit_decay_, self.habit_orders_ = (state.recent_pairs, state.decay_pairs,
                                                                     state.recent_orders)
+        if state.due is not None:
+            self.due_scores_, self.due_cycles_ = state.due
         self.bases_ = state.bases  # saved and loaded through their own state (nested models)
         pop = self.popularity_
         self.fill_ = (pop / (pop.max() + 1.0) - 2.0).astype(np.float32)  # below any candidate's score
@@ -152,8 +169,10 @@ class Hybrid(Recommender):
         """The features' state at the cutoff and the compiled trees, built once after fit and after load."""
         if "bases_" not in vars(self):
             self.bases_ = self._bases_from_flat_attributes()
+        due = (self.due_scores_, self.due_cycles_) if "due_scores_" in vars(self) else None
         self._features = hf.State(self.data_, self.customer_orders_, self.customer_first_, self.customer_last_,
-                                  self.bases_, self.habit_pairs_, self.habit_decay_, self.habit_orders_)
+                                  self.bases_, self.habit_pairs_, self.habit_decay_, self.habit_orders_, due=due)
+        self._columns = self._active()
         self._trees = {key: getattr(self, f"tree_{key}_") for key in trees.KEYS}
         self._learned = len(self._trees["offsets"]) > 0
         self._compiled = trees.compile_trees(self._trees) if self._learned else []
@@ -178,7 +197,7 @@ class Hybrid(Recommender):
 
     def _raw(self, f: np.ndarray) -> np.ndarray:
         """The re-ranker's raw score (log-odds with trees) of feature rows."""
-        return trees.predict_raw(self._trees, self._compiled, f) if self._learned else self._blend(f)
+        return trees.predict_raw(self._trees, self._compiled, f[:, self._columns]) if self._learned else self._blend(f)
 
     def _predict(self, f: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-self._raw(f))) if self._learned else self._blend(f)

@@ -3,6 +3,7 @@ once, and the list agrees with a retrain on the warehouse that holds the order (
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
 import sys
@@ -78,3 +79,44 @@ def _served_rules(model):
     from recs.rules import Rules, default_intent, with_intent
 
     return with_intent(Rules(), default_intent(model))
+
+
+def recs_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "recs", *args], cwd=REPO, capture_output=True, text=True, timeout=120)
+
+
+def test_experiments_are_managed_from_the_cli_and_the_running_service_follows(shop):
+    server = ApiServer(shop).start()
+    try:
+        path = "/v1/recommendations?customer_id={}&k=5&experiment=cli-ab"
+        assert server.get(path.format("C00001"))[0] == 404
+        bad = recs_cli("api", "experiments", "add", "--db", str(shop), "--id", "cli-ab", "--control", "none",
+                       "--treatment", "no-such-model")
+        assert bad.returncode == 2 and bad.stderr.startswith("error: --treatment: unknown model 'no-such-model'")
+        assert "Traceback" not in bad.stderr
+        added = recs_cli("api", "experiments", "add", "--db", str(shop), "--id", "cli-ab", "--control", "none",
+                         "--treatment", "repeat", "--share", "0.5")
+        assert added.returncode == 0, added.stderr
+        deadline = time.monotonic() + 30
+        while server.get(path.format("C00001"))[0] != 200:  # the service re-reads the file by itself
+            assert time.monotonic() < deadline, "the service never picked up the new experiment"
+            time.sleep(0.1)
+        variants = {c: server.get(path.format(c))[1]["experiment"]["variant"] for c in
+                    [f"C{n:05d}" for n in range(1, 21)]}
+        again = recs_cli("api", "experiments", "add", "--db", str(shop), "--id", "cli-ab", "--control", "none",
+                         "--treatment", "repeat")
+        assert again.returncode == 2 and "already configured" in again.stderr
+        listed = recs_cli("api", "experiments", "--db", str(shop))
+        assert listed.returncode == 0, listed.stderr
+        table = pd.read_csv(io.StringIO(listed.stdout)).set_index("variant")
+        assert table.loc["control", "model"] == "none" and table.loc["treatment", "model"] == "repeat"
+        assert table["share"].tolist() == [0.5, 0.5]
+        for variant in ("control", "treatment"):  # each customer counted once, in the variant served
+            assert table.loc[variant, "assigned_in_spool"] == sum(v == variant for v in variants.values())
+        assert recs_cli("api", "experiments", "remove", "--db", str(shop), "--id", "cli-ab").returncode == 0
+        deadline = time.monotonic() + 30
+        while server.get(path.format("C00001"))[0] != 404:
+            assert time.monotonic() < deadline, "the service never dropped the removed experiment"
+            time.sleep(0.1)
+    finally:
+        server.stop()

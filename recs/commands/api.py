@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from recs import auth
-from recs.commands._common import add_db_argument, db_path
+from recs.commands._common import add_db_argument, db_path, write_csv
 from recs.errors import InputError
 
 KEY_ENV = "REPEAT_API_KEY"
@@ -34,6 +34,79 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="experiments config (default: <db>.models/experiments.json)")
     parser.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))
     parser.set_defaults(func=run)
+    register_experiments(parser.add_subparsers(dest="api_command", metavar="{experiments}"))
+
+
+def register_experiments(subparsers: argparse._SubParsersAction) -> None:
+    """`api experiments [add|remove]`: the service's A/B experiments, managed without editing the JSON by hand."""
+    parser = subparsers.add_parser(
+        "experiments", help="list, add or remove the service's A/B experiments",
+        description="Without a subcommand: every experiment the service serves, with its variants, shares and the "
+                    "customers assigned so far in the spool. The running service picks up a change by itself.")
+    _experiment_files(parser)
+    parser.set_defaults(func=run_list)
+    actions = parser.add_subparsers(dest="experiments_command", metavar="{add,remove}")
+    add = actions.add_parser("add", help="add a two-variant experiment (control and treatment)",
+                             description="Add an experiment: the treatment model gets --share of the customers, "
+                                         "the control the rest (a stored model, or none: no recommendations).")
+    _experiment_files(add)
+    add.add_argument("--id", required=True, help="experiment id (as the shop's site sends it: &experiment=ID)")
+    add.add_argument("--control", required=True, metavar="MODEL|none",
+                     help="stored model served to the control variant, or none (a hold-out: no recommendations)")
+    add.add_argument("--treatment", required=True, metavar="MODEL", help="stored model served to the treatment")
+    add.add_argument("--share", type=float, default=0.5, help="the treatment's share of customers (default 0.5)")
+    add.set_defaults(func=run_add)
+    remove = actions.add_parser("remove", help="remove an experiment (its recorded assignments stay)")
+    _experiment_files(remove)
+    remove.add_argument("--id", required=True, help="experiment id")
+    remove.set_defaults(func=run_remove)
+
+
+def _experiment_files(parser: argparse.ArgumentParser) -> None:
+    add_db_argument(parser)
+    parser.add_argument("--experiments", type=Path, default=None, metavar="FILE",
+                        help="experiments config (default: <db>.models/experiments.json)")
+    parser.add_argument("--spool", type=Path, default=None, metavar="DIR",
+                        help="the service's spool folder, for the assignment counts (default: <db>.spool)")
+
+
+def _config_path(args: argparse.Namespace) -> Path:
+    from recs.models.store import models_dir
+
+    return args.experiments or models_dir(db_path(args)) / "experiments.json"
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from recs.service.experiment_admin import list_experiments
+    from recs.service.spool import default_spool_dir
+
+    frame = list_experiments(_config_path(args), args.spool or default_spool_dir(db_path(args)))
+    if frame.empty:
+        print(f"no experiments configured in {_config_path(args)} (add one: python -m recs api experiments add)",
+              file=sys.stderr)
+    write_csv(frame, "-")
+    return 0
+
+
+def run_add(args: argparse.Namespace) -> int:
+    from recs.models.store import stored_metas
+    from recs.service.experiment_admin import add_experiment
+
+    models = {name for name, _ in stored_metas(db_path(args))}
+    spec = add_experiment(_config_path(args), args.id, args.control, args.treatment, args.share, models)
+    shares = ", ".join(f"{name} {v['share']:g} ({v['model'] or 'no recommendations'})"
+                       for name, v in spec["variants"].items())
+    print(f"experiment {args.id.strip()} added: {shares}; written to {_config_path(args)} (the running service "
+          "picks it up by itself)", file=sys.stderr)
+    return 0
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    from recs.service.experiment_admin import remove_experiment
+
+    remove_experiment(_config_path(args), args.id)
+    print(f"experiment {args.id} removed from {_config_path(args)}", file=sys.stderr)
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,7 +9,8 @@ best Repeat model / best baseline per cutoff and mode (targets: new >= 1.10, all
 time to recommend for every customer (at the middle cutoff), and the 95 % interval of each ratio from the paired
 per-customer NDCG gap (how much of a ratio is the test window's noise).
 
-Environment: BENCH_MODELS (comma list of registry models, default all), BENCH_CUTOFFS (comma list of dates).
+Environment: BENCH_MODELS (comma list of registry models, default all), BENCH_CUTOFFS (comma list of dates),
+BENCH_BASELINES (comma list of bench/baselines.py names, default all; "ease" alone costs as much as the hybrid).
 Last: every model's paired gap to the best of its cutoff and mode, with its 95 % interval.
 """
 
@@ -49,7 +50,7 @@ def _env_list(name: str, default: list[str]) -> list[str]:
     return [x.strip() for x in text.split(",") if x.strip()] or list(default)
 
 
-def run_cutoff(con, cutoff: str, names: list[str]) -> list[dict]:
+def run_cutoff(con, cutoff: str, names: list[str], baseline_names: list[str] | None = None) -> list[dict]:
     """One row per model and baseline at `cutoff`: ndcg_new, ndcg_all, fit_s, recommend_all_s."""
     ts = pd.Timestamp(cutoff)
     split = temporal_split(con, ts, HORIZON)
@@ -81,6 +82,8 @@ def run_cutoff(con, cutoff: str, names: list[str]) -> list[dict]:
     for col in ("customer_id", "product_id", "order_id"):
         base_lines[col] = base_lines[col].astype(str)
     for name, cls in baselines.BASELINES.items():
+        if baseline_names is not None and name not in baseline_names:
+            continue
         row = {"cutoff": cutoff, "model": f"baseline:{name}", "kind": "baseline", "recommend_all_s": float("nan")}
         fit_total = cpu_total = 0.0
         for mode in ("new", "all"):
@@ -133,6 +136,7 @@ def gaps(table: pd.DataFrame) -> pd.DataFrame:
 def main() -> None:
     names = _env_list("BENCH_MODELS", model_names())
     cutoffs = _env_list("BENCH_CUTOFFS", list(CUTOFFS))
+    baseline_names = _env_list("BENCH_BASELINES", list(baselines.BASELINES))
     with tempfile.TemporaryDirectory() as tmp:
         from recs.importer import import_files
 
@@ -142,7 +146,7 @@ def main() -> None:
         print(f"imported Online Retail in {time.perf_counter() - started:.1f} s", flush=True)
         rows = []
         for cutoff in cutoffs:
-            rows.extend(run_cutoff(con, cutoff, names))
+            rows.extend(run_cutoff(con, cutoff, names, baseline_names))
         con.close()
     table = pd.DataFrame(rows)
     pd.set_option("display.width", 160)

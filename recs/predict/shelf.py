@@ -81,8 +81,8 @@ class JobStatus:
     def sentence(self) -> str:
         """'Fitting the forecast on 1,000,000 order lines in the background — started 10:02:11 (...); ...'"""
         if self.state == "waiting":
-            return (f"Queued at {self.queued_at:%H:%M:%S}: the forecast on {self.lines:,} order lines is fitted in "
-                    "the background after the work under way; this page updates itself when it is ready.")
+            return (f"Fitting the forecast on {self.lines:,} order lines in the background — queued at "
+                    f"{self.queued_at:%H:%M:%S}; this page updates itself when it is ready.")
         started = self.started_at or self.queued_at
         doing = f"; now {self.doing}" if self.doing else ""
         return (f"Fitting the forecast on {self.lines:,} order lines in the background — started "

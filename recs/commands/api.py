@@ -34,7 +34,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="experiments config (default: <db>.models/experiments.json)")
     parser.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))
     parser.set_defaults(func=run)
-    register_experiments(parser.add_subparsers(dest="api_command", metavar="{experiments}"))
+    actions = parser.add_subparsers(dest="api_command", metavar="{experiments,compact}")
+    register_experiments(actions)
+    compact = actions.add_parser(
+        "compact", help="remove (or archive) the spool files already imported into the warehouse",
+        description="Remove the service's spool files whose every order and assignment is in the warehouse and "
+                    "that no running service holds (import --spool does this after each import); their done "
+                    "marks stay. With --archive DIR they are moved there instead.")
+    add_db_argument(compact)
+    compact.add_argument("--spool", type=Path, default=None, metavar="DIR",
+                         help="the service's spool folder (default: <db>.spool)")
+    compact.add_argument("--archive", type=Path, default=None, metavar="DIR",
+                         help="move the files into this folder instead of deleting them")
+    compact.set_defaults(func=run_compact)
 
 
 def register_experiments(subparsers: argparse._SubParsersAction) -> None:
@@ -145,4 +157,20 @@ def run(args: argparse.Namespace) -> int:
           f"spool {settings.spool_dir})", file=sys.stderr, flush=True)
     uvicorn.run(create_app(settings), host=args.host, port=args.port, access_log=False, log_level=args.log_level,
                 timeout_graceful_shutdown=5)
+    return 0
+
+
+def run_compact(args: argparse.Namespace) -> int:
+    from recs.db import connect
+    from recs.service.spool import default_spool_dir
+    from recs.service.spool_compact import compact_spool
+
+    folder = args.spool or default_spool_dir(db_path(args))
+    if not folder.is_dir():
+        raise InputError(f"spool folder not found: {folder}")
+    con = connect(db_path(args), read_only=True)
+    try:
+        print(compact_spool(con, folder, args.archive).to_text())
+    finally:
+        con.close()
     return 0

@@ -32,7 +32,10 @@ def register(subparsers) -> None:
                         help="load a file again even if it was imported before, replacing that import's rows")
     parser.add_argument("--spool", type=Path, nargs="?", const=Path(""), metavar="DIR",
                         help="move the orders and assignments posted to the API service (its spool folder, "
-                             "default <db>.spool) into the warehouse; see docs/api.md")
+                             "default <db>.spool) into the warehouse, then remove the spool files fully in it; "
+                             "see docs/api.md")
+    parser.add_argument("--spool-archive", type=Path, default=None, metavar="DIR",
+                        help="move the spool files imported by --spool into DIR instead of removing them")
     parser.add_argument("--quiet", action="store_true", help="print the reports only, no progress")
     parser.set_defaults(func=run)
 
@@ -73,7 +76,7 @@ def _import_spool(args: argparse.Namespace) -> int:
         from recs.service.spool import default_spool_dir
 
         folder = args.spool if str(args.spool) not in ("", ".") else default_spool_dir(db_path(args))
-        print(import_spool(con, folder).to_text())
+        print(import_spool(con, folder, archive=args.spool_archive).to_text())
     finally:
         con.close()
     return 0

@@ -4,11 +4,14 @@ A write is acknowledged only after the line is written, flushed and fsync'd (`Sp
 service answered 2xx survives a crash or a kill -9. The service appends to its own file (one per process start,
 `spool-<time>-<pid>.jsonl`), never rewrites one, and a line cut short by a crash has no newline: it was never
 acknowledged and every reader ignores it. `python -m recs import --spool DIR` moves the lines into the warehouse
-and writes `<file>.done` (how far the file was imported, and the import id), so a line is imported once.
+and writes `<file>.done` (how far the file was imported, and the import id), so a line is imported once. The
+service holds a lock on its current file; compaction (recs/service/spool_compact.py) only removes files no service
+holds whose every line is in the warehouse, and keeps their done marks.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import threading
@@ -87,10 +90,10 @@ def write_done(path: Path, mark: DoneMark) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, target)
-    _sync_dir(target.parent)
+    sync_dir(target.parent)
 
 
-def _sync_dir(folder: Path) -> None:
+def sync_dir(folder: Path) -> None:
     """fsync a folder, so a new or renamed file in it survives a power cut."""
     fd = os.open(folder, os.O_RDONLY)
     try:
@@ -100,13 +103,30 @@ def _sync_dir(folder: Path) -> None:
 
 
 def imported_through(folder: Path) -> dict[str, DoneMark]:
-    """Done marks of every spool file in `folder`, by file name."""
+    """Done marks of every spool file in `folder`, by file name (a compacted file's mark stays: the running
+    service still knows its orders as imported)."""
     out = {}
-    for path in spool_files(folder):
+    for done in sorted(folder.glob(f"spool-*.jsonl{DONE_SUFFIX}")) if folder.exists() else []:
+        path = done.with_name(done.name[: -len(DONE_SUFFIX)])
         mark = read_done(path)
         if mark is not None:
             out[path.name] = mark
     return out
+
+
+def in_use(path: Path) -> bool:
+    """True when a running service holds `path` as its current file (its lock is taken), so it may still grow."""
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed below
+    except OSError:
+        return False
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        handle.close()  # closing releases a lock taken here
+    return False
 
 
 class Spool:
@@ -129,11 +149,16 @@ class Spool:
             yield from read_records(path)
 
     def _open(self) -> None:
+        """A new file, locked (flock) before it gets its spool name, so compaction never takes a file that may
+        still grow; the lock goes with the handle (closed, or the process gone)."""
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         self._serial += 1
         self._path = self.folder / f"spool-{stamp}-{os.getpid()}-{self._serial}.jsonl"
-        self._handle = open(self._path, "ab")  # noqa: SIM115 - kept open for the life of the service
-        _sync_dir(self.folder)
+        hidden = self._path.with_name(f".{self._path.name}.new")
+        self._handle = open(hidden, "ab")  # noqa: SIM115 - kept open for the life of the service
+        fcntl.flock(self._handle.fileno(), fcntl.LOCK_EX)
+        os.replace(hidden, self._path)
+        sync_dir(self.folder)
 
     def append(self, kind: str, data: dict[str, Any]) -> Record:
         """Write one line durably (written, flushed, fsync'd) before returning. Call with `self.lock` held when the

@@ -4,7 +4,8 @@ Every complete line the service spooled since the last import goes into the ware
 lines (orders already there, by order id, are skipped), experiment assignments (a customer already assigned in
 that experiment is skipped), an `imports` row for each, and the derived tables rebuilt. Only after the commit is
 each spool file marked done up to the line imported (`<file>.done`), so a crash at any point loses nothing and
-imports nothing twice: a file read again is skipped line by line by the same ids.
+imports nothing twice: a file read again is skipped line by line by the same ids. Then the files whose every
+record is in the warehouse, and that no running service holds, are removed (recs/service/spool_compact.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from recs import sql
 from recs.db import orders_version, refresh_derived
 from recs.errors import InputError
 from recs.service.spool import DoneMark, Record, read_done, read_records, spool_files, write_done
+from recs.service.spool_compact import CompactReport, compact_spool
 
 LINE_COLUMNS = ["order_id", "line_no", "customer_id", "ordered_at", "product_id", "quantity", "unit_price", "country"]
 ASSIGNMENT_COLUMNS = ["experiment_id", "customer_id", "variant", "assigned_at"]
@@ -38,15 +40,17 @@ class SpoolReport:
     assignments_read: int = 0
     assignments_new: int = 0
     import_ids: list[int] = field(default_factory=list)
+    compaction: CompactReport | None = None
 
     def to_text(self) -> str:
+        tail = f"\n{self.compaction.to_text()}" if self.compaction is not None else ""
         if not self.orders_read and not self.assignments_read:
-            return f"spool: nothing new in {self.files} file(s)"
+            return f"spool: nothing new in {self.files} file(s)" + tail
         skipped = self.orders_read - self.orders_new
         return (f"spool: {self.orders_new:,} new order(s) ({self.lines_new:,} lines), {skipped:,} already in the "
                 f"warehouse; {self.assignments_new:,} new assignment(s) of {self.assignments_read:,} read; from "
                 f"{self.files} file(s)" + (f"; import(s) {', '.join(f'#{i}' for i in self.import_ids)}"
-                                           if self.import_ids else ""))
+                                           if self.import_ids else "") + tail)
 
 
 def pending_records(folder: Path) -> tuple[list[Record], dict[Path, int]]:
@@ -100,15 +104,19 @@ def _insert(con: Any, view: str, frame: pd.DataFrame, query: str, import_id: int
         con.unregister(view)
 
 
-def import_spool(con: Any, folder: str | Path) -> SpoolReport:
+def import_spool(con: Any, folder: str | Path, compact: bool = True, archive: str | Path | None = None) -> SpoolReport:
     """Move the spooled orders and assignments of `folder` into the warehouse (one transaction), then mark the
-    spool files done. InputError when the folder does not exist."""
+    spool files done and, with `compact`, remove the files whose every record is now in the warehouse and that no
+    running service holds (recs.service.spool_compact), or move them into `archive`. InputError when the folder
+    does not exist."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"spool folder not found: {folder}")
     records, ends = pending_records(folder)
     report = SpoolReport(files=len(spool_files(folder)))
     if not records:
+        if compact:
+            report.compaction = compact_spool(con, folder, archive)
         return report
     lines, assigned, planned = _frames(records)
     report.orders_read = int(lines["order_id"].nunique())
@@ -153,6 +161,8 @@ def import_spool(con: Any, folder: str | Path) -> SpoolReport:
         raise
     for path, end in ends.items():  # after the commit: a crash before this only means a re-read, skipped by id
         write_done(path, DoneMark(end, mark_id))
+    if compact:
+        report.compaction = compact_spool(con, folder, archive)
     return report
 
 

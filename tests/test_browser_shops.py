@@ -64,6 +64,11 @@ def test_a_second_shop_switch_and_delete_in_chromium(demo_db: Path, streamlit_se
     assert str(folder / "garden-shop.duckdb") in sidebar_text(page)
     assert "The demo shop" not in sidebar_text(page)
     assert "shop=garden-shop" in page.url
+    main = page.inner_text('[data-testid="stMain"]')  # the file still in the uploader: the page's own words
+    assert "already imported (import #1" in main and "tick If this exact file was imported before" in main
+    assert "--replace" not in main
+    delete_choice = page.get_by_role("combobox", name="Import to delete").input_value()
+    assert delete_choice.startswith("#1 orders: Garden_Shop.csv"), delete_choice  # not the demo's import #1
     page.reload()  # a new session, but the URL names the shop
     wait_for_app(page)
     assert str(folder / "garden-shop.duckdb") in sidebar_text(page)

@@ -31,7 +31,7 @@ __all__ = ["DEFAULT_FORECAST", "REBUY", "Item", "JobStatus", "Shown", "damaged",
            "lookup", "start", "stop_worker", "wait_for", "wait_idle"]
 
 log = logging.getLogger(__name__)
-MAX_VALUES = 24  # stored items kept in memory (a 10 M-line forecast is about 40 MB)
+MAX_VALUES = 12  # stored items kept in memory, those pages read (a 10 M-line forecast is about 40 MB)
 RETRY_FAILED_AFTER = 300.0  # seconds before a failed job may run again for the same data
 _lock = threading.RLock()
 _idle = threading.Condition(_lock)
@@ -101,6 +101,7 @@ class _Job:
         self.error: str | None = None
         self.problem: str | None = None
         self.asked: list[Item] = []  # items pages asked for, computed first
+        self.finished: set[str] = set()  # names of the items done (stored, or kept in memory when not storable)
 
     def snapshot(self) -> JobStatus:
         return JobStatus(self.state, int(self.fingerprint.get("valid_lines") or 0), self.queued_at, self.started_at,
@@ -197,8 +198,6 @@ def start(con, db_path: str | Path, fingerprint_now: dict[str, Any], asked: Item
         retry = job is not None and job.state in ("failed", "stopped", "done") and (
             job.state != "failed" or time.monotonic() - job.finished_clock > RETRY_FAILED_AFTER)
         if job is None or retry:
-            if job is not None and job.state == "done" and _all_in_memory(key):
-                return job.snapshot()
             job = _Job(str(db_path), fingerprint_now, con.cursor())
             _jobs[key] = job
             _jobs.move_to_end(key)
@@ -209,10 +208,6 @@ def start(con, db_path: str | Path, fingerprint_now: dict[str, Any], asked: Item
             _thread = threading.Thread(target=_work, name="repeat-predictions", daemon=True)
             _thread.start()
         return job.snapshot()
-
-
-def _all_in_memory(key: tuple[str, str]) -> bool:
-    return all((key[0], key[1], item.name) in _values for item in PAGE_ITEMS)
 
 
 def _forget_finished() -> None:
@@ -231,13 +226,14 @@ def _run(job: _Job) -> None:
     """Every page item, one at a time: those a page asked for first (in the order asked), then PAGE_ITEMS order;
     one ShopData for all, so the items share their queries and fits."""
     def done(outcome: Outcome) -> None:
-        stored = Stored(outcome.item, outcome.value, outcome.error, job.fingerprint, datetime.now().isoformat(),
-                        outcome.seconds)
-        _remember((job.db_path, job.version, outcome.item.name), stored)
+        if outcome.problem:  # not stored (e.g. a read-only folder): the pages read it from memory
+            job.problem = outcome.problem
+            _remember((job.db_path, job.version, outcome.item.name),
+                      Stored(outcome.item, outcome.value, outcome.error, job.fingerprint, datetime.now().isoformat(),
+                             outcome.seconds))
         with _lock:
             _problems.pop((job.db_path, job.version, outcome.item.name), None)
-            if outcome.problem:
-                job.problem = outcome.problem
+            job.finished.add(outcome.item.name)
             _idle.notify_all()  # a waiter for this item wakes up
 
     shop = ShopData(job.cursor)
@@ -309,10 +305,11 @@ def wait_for(db_path: str | Path, item: Item, timeout: float) -> bool:
     with _idle:
         while True:
             jobs = [j for j in _jobs.values() if j.db_path == str(db_path)]
-            if any((j.db_path, j.version, item.name) in _values for j in jobs if j.state != "stopped"):
+            newest = max(jobs, key=lambda j: j.queued_clock, default=None)
+            if newest is not None and item.name in newest.finished:
                 return True
             left = deadline - time.monotonic()
-            if left <= 0 or not any(j.state in ("waiting", "running") for j in jobs):
+            if left <= 0 or newest is None or newest.state not in ("waiting", "running"):
                 return False
             _idle.wait(min(left, 1.0))
 

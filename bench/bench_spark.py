@@ -46,24 +46,43 @@ def metric_calls(con) -> list[tuple[str, object]]:
 
 
 def event_log_figures(folder: Path) -> dict[str, float]:
-    """Tasks, input bytes, shuffle bytes written and the largest peak execution memory of a task, from the
-    Spark event log files in `folder` (one JSON event per line)."""
+    """What Spark did, from the event log files in `folder` (one JSON event per line): tasks, stages, the most
+    tasks (partitions) of one stage, input read, shuffle written, bytes spilled, the largest peak execution memory
+    of a task and the driver/executor JVM's peak heap (local mode: one JVM)."""
     import zstandard
 
-    out = {"tasks": 0, "input_bytes": 0, "shuffle_write_bytes": 0, "peak_task_memory": 0}
+    out = {"tasks": 0, "stages": 0, "max_stage_tasks": 0, "input_bytes": 0, "shuffle_write_bytes": 0,
+           "spill_bytes": 0, "peak_task_memory": 0, "peak_jvm_heap": 0}
     for path in folder.rglob("events_*"):  # Spark 4 writes rolling logs, zstd-compressed: one folder per app
         raw = path.read_bytes()
         if path.suffix == ".zstd":
             raw = zstandard.ZstdDecompressor().stream_reader(raw).read()
         for line in raw.decode("utf-8", errors="replace").splitlines():
-            if '"SparkListenerTaskEnd"' not in line:
-                continue
-            metrics = json.loads(line).get("Task Metrics") or {}
-            out["tasks"] += 1
-            out["input_bytes"] += metrics.get("Input Metrics", {}).get("Bytes Read", 0)
-            out["shuffle_write_bytes"] += metrics.get("Shuffle Write Metrics", {}).get("Shuffle Bytes Written", 0)
-            out["peak_task_memory"] = max(out["peak_task_memory"], metrics.get("Peak Execution Memory", 0))
+            if '"SparkListenerStageCompleted"' in line:
+                out["stages"] += 1
+                tasks = json.loads(line).get("Stage Info", {}).get("Number of Tasks", 0)
+                out["max_stage_tasks"] = max(out["max_stage_tasks"], tasks)
+            elif '"SparkListenerStageExecutorMetrics"' in line:
+                heap = json.loads(line).get("Executor Metrics", {}).get("JVMHeapMemory", 0)
+                out["peak_jvm_heap"] = max(out["peak_jvm_heap"], heap)
+            elif '"SparkListenerTaskEnd"' in line:
+                metrics = json.loads(line).get("Task Metrics") or {}
+                out["tasks"] += 1
+                out["input_bytes"] += metrics.get("Input Metrics", {}).get("Bytes Read", 0)
+                out["shuffle_write_bytes"] += metrics.get("Shuffle Write Metrics", {}).get("Shuffle Bytes Written",
+                                                                                            0)
+                out["spill_bytes"] += metrics.get("Disk Bytes Spilled", 0)
+                out["peak_task_memory"] = max(out["peak_task_memory"], metrics.get("Peak Execution Memory", 0))
     return out
+
+
+def als_iterations(lines: int) -> int:
+    """ALS sweeps for the fit-time comparison: our default 15, but 5 at 5 M lines and more (MLlib at 10 M would
+    take over an hour on the shared 2-core machine); $BENCH_SPARK_ALS_ITERATIONS overrides. Both fits use it."""
+    text = os.environ.get("BENCH_SPARK_ALS_ITERATIONS", "")
+    if text.strip():
+        return int(text)
+    return 15 if lines < 5_000_000 else 5
 
 
 def lake_bytes(lake: Path) -> int:
@@ -108,15 +127,18 @@ def als_fit_times(con, engine, lines: int) -> dict:
     from recs.spark.als import spark_factors
 
     data = build_interactions(con)
-    ours = get_model("als")
+    iterations = als_iterations(lines)
+    ours = get_model("als", iterations=iterations)
     started = time.perf_counter()
     ours.fit(data)
     implicit_s = time.perf_counter() - started
     started = time.perf_counter()
-    spark_factors(engine.session, data, get_model("als"))
+    spark_factors(engine.session, data, get_model("als", iterations=iterations))
     spark_s = time.perf_counter() - started
-    print(f"  {label(lines)} ALS fit: implicit {implicit_s:.2f} s, Spark MLlib {spark_s:.2f} s", flush=True)
-    return {"lines": label(lines), "metric": f"ALS fit ({data.matrix.nnz:,} cells)", "duckdb_s": round(implicit_s, 3),
+    print(f"  {label(lines)} ALS fit ({iterations} sweeps): implicit {implicit_s:.2f} s, Spark MLlib {spark_s:.2f} s",
+          flush=True)
+    return {"lines": label(lines), "metric": f"ALS fit, {iterations} sweeps ({data.matrix.nnz:,} cells)",
+            "duckdb_s": round(implicit_s, 3),
             "spark_s": round(spark_s, 3), "spark/duckdb": round(spark_s / implicit_s, 1)}
 
 
@@ -157,17 +179,22 @@ def main() -> None:
     from recs.spark import session
 
     events = CACHE / "spark-events"
-    session.SESSION_CONF.update({"spark.eventLog.enabled": "true", "spark.eventLog.dir": f"file://{events}"})
+    session.SESSION_CONF.update({"spark.eventLog.enabled": "true", "spark.eventLog.dir": f"file://{events}",
+                                 "spark.eventLog.logStageExecutorMetrics": "true",
+                                 # local mode runs the executors in the driver JVM: 1 GB by default, 4 GB here so
+                                 # the 10 M run measures work, not spilling (the figures report the peak heap used)
+                                 "spark.driver.memory": os.environ.get("BENCH_SPARK_MEMORY", "4g")})
     print(f"  load average at start: {load_average()} (2 cores)", flush=True)
     rows, figures = [], []
     for lines in sizes():
         r, f = run_size(lines, events)
         rows += r
         figures.append(f)
+        print(f"  {label(lines)} Spark work: {json.dumps(f)} (load average {load_average()})", flush=True)
     print(table(rows, ["lines", "metric", "duckdb_s", "spark_s", "spark/duckdb"]))
     print("\nSpark's work for all metrics above (2 runs each at 1M, 1 at 10M), from its event log:")
-    print(table(figures, ["lines", "lake_bytes", "partitions_month", "export_s", "tasks", "input_bytes",
-                          "shuffle_write_bytes", "peak_task_memory"]))
+    print(table(figures, ["lines", "lake_bytes", "partitions_month", "export_s", "tasks", "stages", "max_stage_tasks",
+                          "input_bytes", "shuffle_write_bytes", "spill_bytes", "peak_task_memory", "peak_jvm_heap"]))
     print(f"\nNDCG@10 on Online Retail at {NDCG_CUTOFF} (30-day horizon):")
     print(table(ndcg_comparison()))
     print(f"  load average at end: {load_average()}", flush=True)

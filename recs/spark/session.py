@@ -84,8 +84,9 @@ def start_spark(master: str = DEFAULT_MASTER, app_name: str = "repeat") -> Any:
     conf = dict(SESSION_CONF)
     if master.startswith("local"):  # AQE coalesces anyway; on one machine a few shuffle partitions are enough
         conf["spark.sql.shuffle.partitions"] = "4"
-    if not os.environ.get("REPEAT_SPARK_LOG"):
-        conf["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile=file:{LOG_CONFIG}"
+    if not os.environ.get("REPEAT_SPARK_LOG"):  # kept beside any JVM options SESSION_CONF already sets
+        java = f"{conf.get('spark.driver.extraJavaOptions', '')} -Dlog4j2.configurationFile=file:{LOG_CONFIG}"
+        conf["spark.driver.extraJavaOptions"] = java.strip()
     for key, value in conf.items():
         if master.startswith("sc://") and not key.startswith("spark.sql."):
             continue

@@ -4,9 +4,11 @@ Recommendations page's reasons in full, and the evaluation's figures beside the 
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -97,3 +99,24 @@ def test_reasons_in_full_and_the_evaluated_runs_figures_in_front(shops) -> None:
     who.set_value(second).run()
     shown = [e for e in at.expander if e.label == "Reasons in full"]
     assert any(len([m for m in e.markdown if m.value[:2] in ("1.", "2.", "3.")]) == 3 for e in shown)
+
+
+def test_cli_evaluate_keeps_figures_beside_the_runs_it_evaluated(demo_db: Path, tmp_path: Path, capsys) -> None:
+    from recs.cli import main
+    from recs.models import store
+    from recs.training import train_model
+
+    shop = Path(shutil.copy(demo_db, tmp_path / "shop.duckdb"))
+    con = connect(shop)
+    default = train_model(con, shop, "popular")  # the parameters `evaluate` fits without --tune
+    other = train_model(con, shop, "popular", params={"half_life_days": 3})
+    con.close()
+    assert main(["evaluate", "--db", str(shop), "--cutoff", "2025-11-01", "--models", "popular", "--k", "5"]) == 0
+    captured = capsys.readouterr()
+    printed = pd.read_csv(io.StringIO(captured.out))
+    assert f"figures kept beside 1 stored run(s) trained with these parameters: {default.run_id}" in captured.err
+    listed = store.list_models(shop).set_index("run_id")
+    ndcg_new = printed.loc[printed["mode"] == "new", "ndcg"].iloc[0]
+    assert listed.loc[default.run_id, "ndcg_new"] == pytest.approx(ndcg_new, abs=1e-12)
+    assert listed.loc[default.run_id, "eval_cutoff"] == "2025-11-01" and listed.loc[default.run_id, "eval_k"] == 5
+    assert pd.isna(listed.loc[other.run_id, "ndcg_new"])  # other parameters: not what was evaluated

@@ -11,7 +11,7 @@ import pytest
 from recs.db import connect, refresh_derived
 from recs.importer import import_files
 from recs.predict import shelf
-from recs.predict.refresh import DEFAULT_FORECAST, refresh_predictions
+from recs.predict.refresh import DEFAULT_FORECAST, REBUY, refresh_predictions
 from recs.predict.store import Item
 from tests.conftest import open_page
 
@@ -28,11 +28,11 @@ def _no_worker_left():
 
 @pytest.fixture(scope="module")
 def stored_shop(demo_db, tmp_path_factory):
-    """A copy of the demo shop with the default forecast and the 90-day backtest stored beside it."""
+    """A copy of the demo shop with the default forecast, the 90-day backtest and re-buy list stored beside it."""
     path = tmp_path_factory.mktemp("stored") / "shop.duckdb"
     shutil.copy(demo_db, path)
     con = connect(path, read_only=True)
-    refresh_predictions(con, path, (DEFAULT_FORECAST, BACKTEST_90))
+    refresh_predictions(con, path, (DEFAULT_FORECAST, BACKTEST_90, REBUY))
     con.close()
     return path
 
@@ -96,6 +96,16 @@ def test_predict_page_marks_figures_of_older_data_after_an_import(stored_shop, u
     assert shelf.wait_for(shop, DEFAULT_FORECAST, WAIT) and shelf.wait_for(shop, BACKTEST_90, WAIT)
     at.run()
     assert not at.exception and not any("before the last import" in w.value for w in at.warning)
+
+
+def test_customer_and_product_pages_read_the_stored_figures(stored_shop, use_db):
+    use_db(stored_shop)
+    at = open_page("pages/customer.py")
+    assert "Still a customer" in [m.label for m in at.metric]  # first run, no fit, no button
+    assert not at.toggle and not [c.value for c in at.caption if "in the background" in c.value]
+    at = open_page("pages/product.py")
+    assert "Due to re-buy" in [h.value for h in at.subheader]
+    assert not at.toggle and not [c.value for c in at.caption if "in the background" in c.value]
 
 
 def test_predict_page_on_an_empty_shop(empty_db, use_db):

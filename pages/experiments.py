@@ -136,7 +136,9 @@ st.subheader("Cumulative by day since assignment")
 cum_metric = st.radio("Metric", ["revenue_per_customer", "conversion", "orders_per_customer"], horizontal=True,
                       format_func=lambda m: verdict.LABELS[m], key="exp_cum_metric")
 cum = _cumulative(cur, key, experiment, int(window), int(pre), control)
-if len(cum):
+if not g.included:  # an empty chart says nothing: say why instead
+    st.info("Nothing to draw yet: no assigned customer has a complete window (see above).")
+elif len(cum):
     st.plotly_chart(_figure("cumulative", cur, key, experiment, int(window), int(pre), control, cum_metric,
                             shop.currency),
                     width="stretch", key="exp_cum")

@@ -120,3 +120,19 @@ def test_cli_evaluate_keeps_figures_beside_the_runs_it_evaluated(demo_db: Path, 
     assert listed.loc[default.run_id, "ndcg_new"] == pytest.approx(ndcg_new, abs=1e-12)
     assert listed.loc[default.run_id, "eval_cutoff"] == "2025-11-01" and listed.loc[default.run_id, "eval_k"] == 5
     assert pd.isna(listed.loc[other.run_id, "ndcg_new"])  # other parameters: not what was evaluated
+
+
+def test_an_experiment_without_a_complete_window_yet_says_so_without_none_or_an_empty_chart(shops, tmp_path) -> None:
+    from recs.cli import main
+
+    demo, _ = shops
+    out = tmp_path / "campaign.csv"  # a campaign exported today: every window runs past the data's end
+    assert main(["recommend", "--db", str(demo), "--model", "popular", "--k", "3", "--holdout", "0.1",
+                 "--experiment", "late-campaign", "--out", str(out), "--quiet"]) == 0
+    at = _open("pages/experiments.py")
+    at.selectbox(key="exp_id").set_value("late-campaign").run()
+    _ok(at)
+    table = at.dataframe[0].value
+    assert table["p-value"].isna().all() and "None" not in table.astype(str).to_numpy()
+    assert any(i.value.startswith("Nothing to draw yet") for i in at.info)
+    assert any(w.value.startswith("4,9") and "customer(s) left out" in w.value for w in at.warning)

@@ -119,9 +119,9 @@ def analyze_experiment(con, experiment_id: str, window_days: int = 30, pre_days:
     cust = customer_metrics(included)
     notes: list[str] = []
     if guards.in_two_variants:
-        notes.append(f"{guards.in_two_variants} customer(s) appear in more than one variant: flagged and excluded.")
+        notes.append(f"{guards.in_two_variants:,} customer(s) appear in more than one variant: flagged and excluded.")
     if guards.past_data_end:
-        notes.append(f"{guards.past_data_end} customer(s) left out: their {window_days}-day window runs past the "
+        notes.append(f"{guards.past_data_end:,} customer(s) left out: their {window_days}-day window runs past the "
                      f"data's end ({guards.data_end}).")
 
     by_variant = {v: cust[cust["variant"] == v] for v in variants}

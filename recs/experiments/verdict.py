@@ -122,8 +122,8 @@ def readable_table(table: pd.DataFrame, currency: str | None = None) -> pd.DataF
     if "rel_ci_low" in rows:
         out["Relative 95% interval"] = ["—" if pd.isna(lo) else f"{_percent(lo)} to {_percent(hi)}"
                                         for lo, hi in zip(rows["rel_ci_low"], rows["rel_ci_high"], strict=True)]
-    out["p-value"] = rows["p_value"]
+    out["p-value"] = pd.to_numeric(rows["p_value"], errors="coerce")  # no test: a blank cell, never 'None'
     if "p_value_holm" in rows:
-        out["p-value (Holm)"] = rows["p_value_holm"]
+        out["p-value (Holm)"] = pd.to_numeric(rows["p_value_holm"], errors="coerce")
     out["Note"] = rows["note"].fillna("").astype(str).replace({"None": "", "nan": ""})
     return out.reset_index(drop=True)

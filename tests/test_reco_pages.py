@@ -142,8 +142,11 @@ def test_customer_page_deep_link_and_compare(shop):
     model = at.selectbox(key="customer-model").value
     # opening the page trains nothing: the history is there, the suggestions wait for a click
     assert not [d for d in at.dataframe if "reason" in d.value.columns]
-    assert any(f"No trained **{model}** model" in i.value for i in at.info)
-    assert at.button(key=f"customer-train-{model}").label == f"Train {model} now"
+    from recs.models import REGISTRY
+
+    label = REGISTRY[model].label  # the model's name for people; its CLI name in brackets
+    assert any(f"No trained **{label}** model ({model})" in i.value for i in at.info)
+    assert at.button(key=f"customer-train-{model}").label == f"Train {label} now"
     at.button(key=f"customer-train-{model}").click()
     at.run()
     _ok(at)

@@ -168,10 +168,14 @@ def model_for_preview(cur: Any, name: str, key_prefix: str) -> TrainedModel | No
         return found
     box = st.empty()
     with box.container():
-        st.info(f"No trained **{name}** model for this data yet. Training takes from seconds to minutes on a big "
-                "shop; train it here with its default parameters, or choose parameters on the Recommendations page.")
+        from recs.models import REGISTRY
+
+        label = getattr(REGISTRY.get(name), "label", None) or name  # people read the label; the CLI takes the name
+        st.info(f"No trained **{label}** model ({name}) for this data yet. Training takes from seconds to minutes on "
+                "a big shop; train it here with its default parameters, or choose parameters on the Recommendations "
+                "page.")
         c1, c2 = st.columns(2)
-        clicked = c1.button(f"Train {name} now", key=f"{key_prefix}-train-{name}", icon=":material/model_training:")
+        clicked = c1.button(f"Train {label} now", key=f"{key_prefix}-train-{name}", icon=":material/model_training:")
         c2.page_link("pages/recommendations.py", label="Go to the Recommendations page", icon=":material/tune:")
     if not clicked:
         return None

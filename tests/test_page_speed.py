@@ -82,6 +82,41 @@ def test_overview_draws_its_chart_in_vega_lite_with_the_monthly_figures(demo_db,
     assert np.allclose(shown["revenue"].to_numpy(dtype=float), monthly["revenue"].to_numpy(dtype=float))
 
 
+def test_customers_draws_its_segment_charts_in_vega_lite_with_the_summary(demo_db, use_db):
+    use_db(demo_db)
+    at = _open("pages/customers.py")
+    assert not at.get("plotly_chart")
+    sizes, shares = (pa.ipc.open_stream(c.proto.data.data).read_pandas() for c in at.get("vega_lite_chart"))
+    con = connect(demo_db)
+    summary = metrics.segment_summary(metrics.rfm(con, metrics.Filters(), None))
+    con.close()
+    present = summary[summary["customers"] > 0]
+    assert sizes["segment"].tolist() == present["segment"].tolist()
+    assert sizes["customers"].tolist() == present["customers"].tolist()
+    assert np.allclose(sizes["revenue"].to_numpy(float), present["revenue"].to_numpy(float))
+    assert len(shares) == 2 * len(summary)
+    assert np.allclose(shares["share"].to_numpy(float)[1::2], summary["revenue_share"].to_numpy(float))
+
+
+def test_heavy_imports_are_warmed_once_per_process_after_a_page(demo_db, use_db):
+    """After a page drew, the modules the model and prediction pages need are imported in the background, once per
+    server process; every name in the list is a module (a renamed one would only log a warning)."""
+    import importlib.util
+    import sys
+    import threading
+
+    from pages.parts import frame
+
+    assert all(importlib.util.find_spec(name) is not None for name in frame.WARM_IMPORTS)
+    use_db(demo_db)
+    _open("pages/data.py")
+    assert frame.warm_imports() is None  # the page's run started it already: never twice
+    for thread in threading.enumerate():
+        if thread.name == "repeat-warm-imports":
+            thread.join(timeout=120)
+    assert set(frame.WARM_IMPORTS) <= set(sys.modules)
+
+
 def test_days_histogram_sends_bins_and_counts_every_value():
     rng = np.random.default_rng(7)
     gaps = rng.gamma(2.0, 30.0, size=100_000).round()

@@ -12,6 +12,8 @@ Whether a run is inside the frame is a flag of the script thread: Streamlit exec
 
 from __future__ import annotations
 
+import importlib
+import logging
 import threading
 
 import streamlit as st
@@ -19,6 +21,11 @@ import streamlit as st
 from pages.parts import common, login
 
 _state = threading.local()
+_warm_once = threading.Lock()
+# What the model and prediction pages import (scikit-learn and SciPy through recs.predict, ~0.9 CPU s; the model
+# registry; Plotly Express): loaded once per server process in the background after the first page drew, so
+# moving to those pages later does not wait for it (docs/performance.md, "Pages in a browser").
+WARM_IMPORTS = ("recs.predict.shelf", "recs.models", "recs.training", "recs.model_choice", "plotly.express")
 
 
 def pages() -> dict[str, list[st.Page]]:
@@ -66,6 +73,26 @@ def run() -> None:
         navigation.run()
     finally:
         _state.inside = False
+    warm_imports()
+
+
+def _import_all(names: tuple[str, ...]) -> None:
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - a page importing it reports the problem in context
+            logging.getLogger(__name__).warning("warming the import of %s failed", name, exc_info=True)
+
+
+def warm_imports(names: tuple[str, ...] = WARM_IMPORTS) -> threading.Thread | None:
+    """Once per process, after a page has drawn: import the heavy modules other pages need in a background thread
+    (no Streamlit call in it), so a visitor moving to them does not wait for the imports. Returns the thread the
+    first time, None afterwards."""
+    if not _warm_once.acquire(blocking=False):
+        return None
+    thread = threading.Thread(target=_import_all, args=(names,), name="repeat-warm-imports", daemon=True)
+    thread.start()
+    return thread
 
 
 def enter() -> None:

@@ -1,9 +1,12 @@
-"""`best`: the model the shop's own recent past prefers, chosen on the window that ends at the cutoff.
+"""`best`: the stacked model (BG/NBD's total, redistributed among customers by trees), unless the shop's own recent
+past prefers BG/NBD alone.
 
-Every candidate is fitted at `cutoff - H` and judged (per-customer MAE of purchase days) on [cutoff - H, cutoff);
-the winner is then refitted at the cutoff. The window a backtest judges `best` on, [cutoff, cutoff + H), is never
-read. Candidates: BG/NBD, the learned trees, weighted averages of the two (`blend_25`, `blend`, `blend_75`: a
-quarter, half, three quarters learned), and the trees on RFM features only.
+Both are fitted at `cutoff - H` and judged (per-customer MAE of purchase days) on [cutoff - H, cutoff); the
+winner (the stacked model on a tie) is then fitted at the cutoff. The window a backtest judges `best` on,
+[cutoff, cutoff + H), is never read. The stacked model judged at `cutoff - H` trains on one window fewer than
+the one fitted at the cutoff, so the choice reads no cutoff the final fit does not. When the stacked model cannot
+be judged (too little history before `cutoff - 2 H`), `best` is BG/NBD. The learned trees, their half-and-half
+blend with BG/NBD and the trees on RFM only are backtest rows (`recs/predict/registry.py`), no longer candidates.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from recs.errors import InputError
 from recs.predict.base import Predictor
 from recs.predict.data import memo
 from recs.predict.learned import Learned, fitted_bgnbd
+from recs.predict.stacked import WINDOWS, Stacked
 
 
 class BGNBDShared(Predictor):
@@ -63,21 +67,22 @@ class Blend(Predictor):
                              for column in ("expected_orders", "p_order_in_horizon")})
 
 
-CANDIDATES = {"bgnbd": BGNBDShared, "blend_25": lambda: Blend(0.25), "blend": Blend, "blend_75": lambda: Blend(0.75),
-              "learned": LearnedShared, "rfm_gbr": lambda: LearnedShared(features="rfm")}
+CANDIDATES = {"stacked": Stacked, "bgnbd": BGNBDShared}  # in order of preference on a tie
 
 
 def inner_scores(shop, cutoff: pd.Timestamp, horizon_days: int) -> dict[str, float]:
-    """Per-customer MAE of each candidate fitted at cutoff - H on [cutoff - H, cutoff) (a failed fit is left out)."""
+    """Per-customer MAE of each candidate fitted at cutoff - H on [cutoff - H, cutoff) (a failed fit is left out;
+    the stacked model trains on one window fewer there, so this reads no cutoff before cutoff - WINDOWS x H)."""
     start = cutoff - pd.Timedelta(days=horizon_days)
     customers = shop.history(start)["customer_id"]
     if len(customers) == 0:
         return {}
     actual = shop.outcome(customers, start, cutoff)["purchase_days"].to_numpy()
     scores = {}
-    for name, cls in CANDIDATES.items():
+    builders = {"stacked": lambda: Stacked(windows=WINDOWS - 1), "bgnbd": BGNBDShared}
+    for name, build in builders.items():
         try:
-            predicted = cls().fit(shop, start, horizon_days).predict()["expected_orders"].to_numpy()
+            predicted = build().fit(shop, start, horizon_days).predict()["expected_orders"].to_numpy()
         except InputError:
             continue
         scores[name] = float(np.abs(predicted - actual).mean())
@@ -85,13 +90,15 @@ def inner_scores(shop, cutoff: pd.Timestamp, horizon_days: int) -> dict[str, flo
 
 
 class Best(Predictor):
-    """The candidate with the lowest MAE on the window ending at the cutoff (BG/NBD when none can be judged)."""
+    """The candidate with the lowest MAE on the window ending at the cutoff (BG/NBD when the stacked model cannot
+    be judged there)."""
 
     name = "best"
 
     def _fit(self, shop, cutoff, horizon_days):
         self.scores_ = inner_scores(shop, cutoff, horizon_days)
-        self.choice_ = min(self.scores_, key=self.scores_.get) if self.scores_ else "bgnbd"
+        judged = [name for name in CANDIDATES if name in self.scores_]
+        self.choice_ = min(judged, key=self.scores_.get) if "stacked" in judged else "bgnbd"
         try:
             self.model_ = CANDIDATES[self.choice_]().fit(shop, cutoff, horizon_days)
         except InputError:

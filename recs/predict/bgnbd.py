@@ -210,6 +210,7 @@ class BGNBD(Predictor):
         self.spend_params_, self.spend_note_ = fit_gamma_gamma(x, monetary)
         days = history["purchase_days"].to_numpy(float)
         self.mean_spend_ = float(history["revenue"].sum() / max(days.sum(), 1.0))
+        self.details_ = None  # computed on first use: every model of a forecast reads the same figures
 
     def _predict(self):
         return self.details()
@@ -217,6 +218,11 @@ class BGNBD(Predictor):
     def details(self) -> pd.DataFrame:
         """Per customer: p_alive, expected_orders and p_order_in_horizon over H, expected_spend (value of a
         purchase day), clv_12m (discounted), wait_days (median days to the next purchase if still a customer)."""
+        if getattr(self, "details_", None) is None:
+            self.details_ = self._details()
+        return self.details_.copy()
+
+    def _details(self) -> pd.DataFrame:
         history = self.shop_.history(self.cutoff_)
         x, t_x, T = (history[c].to_numpy(float) for c in ("x", "t_x", "T"))
         weeks = self.horizon_days_ / 7.0

@@ -15,6 +15,7 @@ WIN_BACK = "win-back: high value at risk"
 DUE_TO_REBUY = "due to re-buy"
 AUDIENCES = (WIN_BACK, DUE_TO_REBUY)
 MODEL_LABELS = {"best": "Best (chosen on the window before)", "bgnbd": "BG/NBD + Gamma-Gamma",
+                "stacked": "Stacked (BG/NBD's total, shared out by trees)",
                 "learned": "Learned (gradient-boosted trees)", "blend": "Blend (average of BG/NBD and learned)",
                 "blend_25": "Blend (3/4 BG/NBD, 1/4 learned)", "blend_75": "Blend (1/4 BG/NBD, 3/4 learned)",
                 "rfm_gbr": "Trees on RFM only", "past_rate": "Naive: past rate x days", "mean": "Naive: the mean"}

@@ -1,0 +1,99 @@
+"""`stacked`: BG/NBD says how many purchases the customers make in all; gradient-boosted trees say who makes them.
+
+The trees learn a per-customer correction of the BG/NBD forecast: a Poisson regressor on `y / bg` weighted by
+`bg` (the same fit as a Poisson model of `y` with BG/NBD's prediction as its offset), on the learned model's
+features (which include BG/NBD's own figures). Training rows come from up to WINDOWS windows that end at or before
+the cutoff: features as of `cutoff - k H` (BG/NBD fitted there), label = purchase days in `[cutoff - k H,
+cutoff - (k - 1) H)`, for k = 1, 2, 3. Each window's label is first divided by that window's overall BG/NBD
+error, so the trees learn who buys more or less than BG/NBD says, not how busy that season was; the forecast's
+total is BG/NBD's at the cutoff. Nothing at or after the cutoff is read (tests/test_predict_leakage.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
+
+from recs.errors import InputError
+from recs.predict.base import Predictor
+from recs.predict.data import ShopData
+from recs.predict.learned import (
+    BGNBD_FEATURES,
+    HISTORY_FEATURES,
+    MAX_TRAINING_ROWS,
+    MIN_TRAINING_CUSTOMERS,
+    features,
+    fitted_bgnbd,
+)
+
+WINDOWS = 3  # training windows before the cutoff (each H days long)
+FEATURES = HISTORY_FEATURES + BGNBD_FEATURES
+FLOOR = 1e-3  # BG/NBD predictions below this count as this much (the correction is a ratio)
+
+
+def training_windows(shop: ShopData, cutoff: pd.Timestamp, horizon_days: int, windows: int) -> list[pd.Timestamp]:
+    """The starts `cutoff - k H` (k = 1 .. windows) with at least MIN_TRAINING_CUSTOMERS customers before them."""
+    starts = []
+    for k in range(1, windows + 1):
+        start = cutoff - pd.Timedelta(days=k * horizon_days)
+        if start <= shop.data_range()[0] or len(shop.history(start)) < MIN_TRAINING_CUSTOMERS:
+            break
+        starts.append(start)
+    return starts
+
+
+class Stacked(Predictor):
+    """BG/NBD's forecast, redistributed among customers by trees trained on several windows before the cutoff."""
+
+    name = "stacked"
+
+    def __init__(self, windows: int = WINDOWS, max_iter: int = 40, learning_rate: float = 0.1,
+                 random_state: int = 0) -> None:
+        self.windows = windows
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.random_state = random_state
+
+    def _fit(self, shop, cutoff, horizon_days):
+        starts = training_windows(shop, cutoff, horizon_days, self.windows)
+        rng = np.random.default_rng(self.random_state)
+        per_window = MAX_TRAINING_ROWS // max(len(starts), 1)
+        parts = []
+        for start in starts:
+            X = features(shop, start, horizon_days, FEATURES).to_numpy()
+            customers = shop.history(start)["customer_id"]
+            y = shop.outcome(customers, start, start + pd.Timedelta(days=horizon_days))["purchase_days"].to_numpy()
+            base = np.maximum(X[:, FEATURES.index("bg_expected_orders")], FLOOR)
+            if y.sum() <= 0:
+                continue
+            level = y.sum() / base.sum()  # the window's overall BG/NBD error: its season, not its customers
+            if len(X) > per_window:  # bounded time at 10 M lines: a seeded sample of each window is plenty
+                keep = rng.choice(len(X), per_window, replace=False)
+                X, y, base = X[keep], y[keep], base[keep]
+            parts.append((X, y / (base * level), base * level))
+        if not parts:
+            raise InputError(f"too little history to train the stacked model: no {horizon_days}-day window before "
+                             f"{cutoff:%Y-%m-%d} with at least {MIN_TRAINING_CUSTOMERS} customers before it")
+        X, target, weight = (np.concatenate(p) for p in zip(*parts, strict=True))
+        self.windows_ = len(parts)
+        with threadpool_limits(1):  # OpenMP threads thrash on a busy 2-core machine; one is enough here
+            self.regressor_ = HistGradientBoostingRegressor(
+                loss="poisson", max_iter=self.max_iter, learning_rate=self.learning_rate, min_samples_leaf=40,
+                max_leaf_nodes=15, early_stopping=False, random_state=self.random_state,
+            ).fit(X, target, sample_weight=weight)
+
+    def _predict(self):
+        X = features(self.shop_, self.cutoff_, self.horizon_days_, FEATURES).to_numpy()
+        bg = fitted_bgnbd(self.shop_, self.cutoff_, self.horizon_days_).details()
+        expected_bg = bg["expected_orders"].to_numpy(float)
+        with threadpool_limits(1):
+            correction = self.regressor_.predict(X)
+        expected = np.maximum(expected_bg, FLOOR) * correction
+        if expected.sum() > 0:  # BG/NBD's total: the trees move purchases between customers, not the level
+            expected *= expected_bg.sum() / expected.sum()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.where(expected_bg > 0, expected / expected_bg, 1.0)
+        no_order = np.clip(1.0 - bg["p_order_in_horizon"].to_numpy(float), 0.0, 1.0)
+        return pd.DataFrame({"expected_orders": expected, "p_order_in_horizon": 1.0 - no_order ** factor})

@@ -9,7 +9,7 @@ from pages.parts import common, frame, metric_help
 from recs import predict
 from recs.predict import charts, report
 from recs.predict.forecast import HIGH_RISK_BELOW, MEDIUM_RISK_BELOW
-from recs.predict.shelf import Item, job_status, lookup
+from recs.predict.shelf import Item, damaged, job_status, lookup
 
 frame.enter()
 
@@ -64,6 +64,9 @@ if shown is None:
         st.error(f"The forecast could not be computed: {common.plain(status.error)}")
         st.stop()
     st.subheader(f"The next {horizon} days")
+    problem = damaged(cur, path, key, wanted[0])
+    if problem:
+        st.caption(f"The stored forecast could not be read, so it is computed again: {common.plain(problem)}")
     _watch_worker()
     st.stop()
 if shown.error:

@@ -79,6 +79,21 @@ def test_predict_page_without_stored_figures_fills_in_from_the_worker(demo_db, u
     assert (shop.parent / "fresh.duckdb.models" / "predictions").is_dir()
 
 
+def test_predict_page_recomputes_a_damaged_stored_forecast(stored_shop, use_db, tmp_path):
+    shop = tmp_path / "damaged.duckdb"
+    shutil.copy(stored_shop, shop)
+    shutil.copytree(f"{stored_shop}.models", f"{shop}.models")
+    (parquet,) = (shop.parent / "damaged.duckdb.models" / "predictions").glob("*/forecast-90-best.frame.parquet")
+    parquet.write_bytes(b"not parquet")
+    use_db(shop)
+    at = open_page(PAGE)  # no traceback: missing, with its reason, and being computed again
+    assert any("could not be read" in c.value and "checksum" in c.value for c in at.caption)
+    assert _background(at)
+    assert shelf.wait_for(shop, DEFAULT_FORECAST, WAIT)
+    at.run()
+    assert not at.exception and at.success[0].value.startswith("On the last 90 days")
+
+
 def test_predict_page_marks_figures_of_older_data_after_an_import(stored_shop, use_db, tmp_path):
     shop = tmp_path / "imported.duckdb"
     shutil.copy(stored_shop, shop)

@@ -336,4 +336,4 @@ def stop_worker(timeout: float = 60.0) -> None:
         _stopping.clear()
 
 
-atexit.register(stop_worker)
+atexit.register(stop_worker, 10.0)  # at exit: wait at most 10 s for a fit that cannot be interrupted

@@ -12,7 +12,7 @@ import time
 import pandas as pd
 import pytest
 
-from tests.test_api_support import REPO, ApiServer, copy_shop, order, train
+from tests.test_api_support import REPO, ApiServer, copy_shop, order, train, wait_for
 
 DUE = re.compile(r"Bought (\d+) times, usually every (\d+) days; last bought (\d+) days ago")
 
@@ -46,8 +46,13 @@ def test_a_posted_rebuy_restarts_its_cycle_and_agrees_with_a_retrain(shop):
         product = top["product_id"]
         start = time.monotonic()
         assert server.post("/v1/orders", order("rebuy-1", customer, [product], f"{last_day:%Y-%m-%d %H:%M:%S}"))[0] == 201
-        after = server.get(f"/v1/recommendations?customer_id={customer}&k=10")[1]["items"]
-        assert time.monotonic() - start < 1.0
+
+        def folded() -> list:  # folded in the background: at once on a quiet machine
+            items = server.get(f"/v1/recommendations?customer_id={customer}&k=10")[1]["items"]
+            return items if any(i["reason"].endswith("last bought 0 days ago") for i in items) else []
+
+        after = wait_for(folded, what="the folded list")
+        assert time.monotonic() - start < 10
         bought = next(i for i in after if i["product_id"] == product)
         assert f"Bought {int(due[1]) + 1} times" in bought["reason"]  # the new order counts
         assert bought["reason"].endswith("last bought 0 days ago")  # not due any more: its cycle restarted

@@ -121,3 +121,15 @@ def spool_text(db: Path) -> str:
 def order(order_id: str, customer_id: str, products: list[str], ordered_at: str = "2026-01-02 10:00:00") -> dict:
     return {"order_id": order_id, "customer_id": customer_id, "ordered_at": ordered_at,
             "lines": [{"product_id": p, "quantity": 1, "unit_price": 4.5} for p in products]}
+
+
+def wait_for(check: Any, timeout: float = 30, what: str = "state") -> Any:
+    """Call `check()` until it returns something truthy (returned), or fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached within {timeout} s")
+        time.sleep(0.05)

@@ -18,12 +18,13 @@ from recs.models.base import check_k
 from recs.models.folding import fold_kind
 from recs.rules import Rules
 from recs.service.experiments import KEEP, ExperimentBook, assign
-from recs.service.online import FoldCache, Overlay, Purchase, recommend_online
+from recs.service.online import LIST_DEPTH, FoldCache, FoldWorker, Overlay, Purchase, recommend_online, without_bought
 from recs.service.schemas import Order
 from recs.service.serving import ModelRegistry, Served, Watcher, items_of
 from recs.service.spool import Spool, imported_through
 
 NO_MODEL = "no trained model: cold-start list"
+FOLD_WAIT_SECONDS = 0.1  # how long a request waits for its customer's fold before answering unfolded
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Service:
         self.spool = Spool(settings.spool_dir)
         self.overlay = Overlay()
         self.views = FoldCache()
+        self.folds = FoldWorker()
         self.book = ExperimentBook(settings.experiments_file)
         self.orders_seen: set[str] = set()
         self.watcher = Watcher(self.registry, self._refresh, settings.poll_seconds)
@@ -79,6 +81,7 @@ class Service:
 
     def stop(self) -> None:
         self.watcher.stop()
+        self.folds.stop()
         with self.spool.lock:
             self.spool.close()
 
@@ -133,26 +136,40 @@ class Service:
         run = served.run
         purchases = self.overlay.since(customer_id, run.data_version)
         known = run.model.data_.customer_index(customer_id) is not None or bool(purchases)
-        ready = self._prepared(served, customer_id, k, purchases, known, product_id)
+        folds = bool(purchases) and fold_kind(run.model) != "exclude"
+        if folds and k <= LIST_DEPTH:  # folded off the request path; waited for a moment, else served unfolded
+            frame = self._folded(served, customer_id, purchases, FOLD_WAIT_SECONDS)
+            if frame is not None:
+                return Answer({"model": served.name, "version": served.version, "items": items_of(frame.head(k)),
+                               "experiment": assigned})
+            folds = False
+        ready = None if folds else self._prepared(served, customer_id, k, purchases, known, product_id)
         if ready is not None:
             return Answer({"model": served.name, "version": served.version, "items": ready, "experiment": assigned})
         if not known and product_id is not None:
             frame = self._similar_frame(served, product_id, k)
         else:
-            frame = recommend_online(run.model, customer_id, k, served.bundle.rules, purchases, self.views,
-                                     (served.name, served.version, id(run.model)))
+            frame = (recommend_online(run.model, customer_id, k, served.bundle.rules, purchases, self.views,
+                                      self._model_key(served)) if folds else
+                     without_bought(run.model, customer_id, k, served.bundle.rules, purchases))
         return Answer({"model": served.name, "version": served.version, "items": items_of(frame),
                        "experiment": assigned})
 
     @staticmethod
+    def _model_key(served: Served) -> tuple:
+        return served.name, served.version, id(served.run.model)
+
+    def _folded(self, served: Served, customer_id: str, purchases: tuple, wait: float) -> pd.DataFrame | None:
+        """The customer's folded top 20 from the fold worker (None: not ready within `wait` seconds)."""
+        return self.folds.folded_list(served.run.model, customer_id, served.bundle.rules, purchases,
+                                      self._model_key(served), wait)
+
+    @staticmethod
     def _prepared(served: Served, customer_id: str, k: int, purchases: tuple, known: bool,
                   product_id: str | None) -> list[dict[str, Any]] | None:
-        """The list from the lists prepared at load, when it is exactly what the live path would give: no new
-        purchases, or a model that only drops them (not one that rescores with them)."""
+        """The list from the lists prepared at load without the products bought since (the unfolded list)."""
         if not known and product_id is not None:
             return None  # a product page: similar items
-        if purchases and fold_kind(served.run.model) != "exclude":
-            return None
         rules = served.bundle.rules
         drop = frozenset(p.product_id for p in purchases) if rules.exclude_purchased else frozenset()
         in_model = served.run.model.data_.customer_index(customer_id) is not None
@@ -223,6 +240,10 @@ class Service:
                 return False, order.order_id
             record = self.spool.append("order", data)
             self._remember_order(data, record.file, record.end)
+        served = self.registry.get(None)
+        if served is not None and fold_kind(served.run.model) != "exclude":  # start folding for the next request
+            customer = str(data.get("customer_id"))
+            self._folded(served, customer, self.overlay.since(customer, served.run.data_version), 0.0)
         return True, order.order_id
 
     # ---- status ------------------------------------------------------------------------------------------

@@ -12,11 +12,14 @@ rules, cold start, top-k, reasons) as every other list. How a model folds:
   product bought just now is no longer due, and the new orders count in the frequency and customer features;
 - the others (user_knn, popular, nmf, next-basket and neural models) keep their scores until the next retrain; the
   products the customer just bought still drop out under "exclude purchased".
-Views and their top-20 lists are cached per (model, customer, purchases seen), bounded.
+Views and their top-20 lists are cached per (model, customer, purchases seen), bounded. The service folds in a
+background thread (`FoldWorker`): a posted order starts its customer's fold, a request waits briefly for it.
 """
 
 from __future__ import annotations
 
+import logging
+import queue
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -30,8 +33,11 @@ from recs.models.folding import fold, fold_kind, folded_row
 from recs.rules import Rules
 from recs.service.spool import DoneMark
 
-VIEW_CACHE = 512
+VIEW_CACHE = 2048  # views and lists (a few KB each)
 LIST_DEPTH = 20  # a folded customer's list is computed this deep once; shorter requests take its first k
+FOLD_QUEUE = 10_000  # folds waiting for the worker at most (beyond: served unfolded)
+CANNOT = object()  # a fold the model cannot do (or that failed): the unfolded list answers
+log = logging.getLogger("recs.service")
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,95 @@ def folded_view(model: Recommender, customer_id: str, purchases: tuple[Purchase,
     return fold(model, folded_row(model.data_, customer_id, [(p.product_id, p.order_id) for p in purchases]))
 
 
+class FoldWorker:
+    """Folded customers' top lists computed off the request path by one daemon thread, so a request never pays
+    for a fold it cannot wait for: a posted order submits its customer's fold at once, a request waits a moment
+    for it, and when it is not ready (a busy machine) the customer gets the model's list without the products just
+    bought, as for a model that cannot fold. Results are kept per (model, customer, purchases seen), bounded."""
+
+    def __init__(self, size: int = VIEW_CACHE, queue_size: int = FOLD_QUEUE) -> None:
+        self._lock = threading.Lock()
+        self._done: OrderedDict[tuple, Any] = OrderedDict()
+        self._pending: dict[tuple, threading.Event] = {}
+        self._queue: queue.Queue = queue.Queue(queue_size)
+        self.size = size
+        self._thread = threading.Thread(target=self._run, name="fold-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=5)
+
+    def _result(self, key: tuple) -> Any:
+        with self._lock:
+            if key in self._done:
+                self._done.move_to_end(key)
+                return self._done[key]
+            return None
+
+    def _submit(self, key: tuple, build: Any) -> Any:
+        with self._lock:
+            if key in self._done:
+                return self._done[key]
+            event = self._pending.get(key)
+            if event is None:
+                event = threading.Event()
+                try:
+                    self._queue.put_nowait((key, build, event))
+                except queue.Full:  # far behind: leave this one to the unfolded list
+                    return None
+                self._pending[key] = event
+            return event
+
+    def folded_list(self, model: Recommender, customer_id: str, rules: Rules, purchases: tuple[Purchase, ...],
+                    model_key: Any, wait: float) -> pd.DataFrame | None:
+        """The customer's folded top LIST_DEPTH (a frame as `model.recommend` gives), waiting at most `wait`
+        seconds for it; None when the model cannot fold it or it is not ready in time."""
+        key = (model_key, customer_id, len(purchases))
+        found = self._submit(key, lambda: folded_list(model, customer_id, rules, purchases))
+        if isinstance(found, threading.Event):
+            found = self._result(key) if found.wait(wait) else None
+        return found if isinstance(found, pd.DataFrame) else None
+
+    def _run(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            key, build, event = job
+            try:
+                frame = build()
+            except Exception:  # noqa: BLE001 - the unfolded list still answers; the worker must go on
+                log.exception("folding a customer's new orders")
+                frame = None
+            with self._lock:
+                self._done[key] = CANNOT if frame is None else frame
+                while len(self._done) > self.size:
+                    self._done.popitem(last=False)
+                self._pending.pop(key, None)
+            event.set()
+
+
+def folded_list(model: Recommender, customer_id: str, rules: Rules,
+                purchases: tuple[Purchase, ...]) -> pd.DataFrame | None:
+    """The customer's top LIST_DEPTH from the folded view of `model` (None when the model cannot fold)."""
+    view = folded_view(model, customer_id, purchases)
+    return None if view is None else view.recommend([customer_id], k=LIST_DEPTH, rules=rules)
+
+
+def without_bought(model: Recommender, customer_id: str, k: int, rules: Rules,
+                   purchases: tuple[Purchase, ...]) -> pd.DataFrame:
+    """The customer's list from the model as trained, without the products just bought when the rules exclude
+    purchased products (what a model that cannot fold serves)."""
+    if not rules.exclude_purchased:
+        return model.recommend([customer_id], k=k, rules=rules)
+    bought = {p.product_id for p in purchases}
+    frame = model.recommend([customer_id], k=k + len(bought), rules=rules)
+    frame = frame[~frame["product_id"].isin(bought)].head(k).reset_index(drop=True)
+    frame["rank"] = np.arange(1, len(frame) + 1, dtype=np.int64)
+    return frame
+
+
 def recommend_online(model: Recommender, customer_id: str, k: int, rules: Rules, purchases: tuple[Purchase, ...],
                      cache: FoldCache, model_key: Any) -> pd.DataFrame:
     """The customer's list from `model.recommend`, with the purchases posted since training taken into account."""
@@ -123,10 +218,4 @@ def recommend_online(model: Recommender, customer_id: str, k: int, rules: Rules,
         frame = cache.get_or_build((*key, "list", depth),
                                    lambda: view.recommend([customer_id], k=depth, rules=rules))
         return frame.head(k).copy()
-    if not rules.exclude_purchased:
-        return model.recommend([customer_id], k=k, rules=rules)
-    bought = {p.product_id for p in purchases}
-    frame = model.recommend([customer_id], k=k + len(bought), rules=rules)
-    frame = frame[~frame["product_id"].isin(bought)].head(k).reset_index(drop=True)
-    frame["rank"] = np.arange(1, len(frame) + 1, dtype=np.int64)
-    return frame
+    return without_bought(model, customer_id, k, rules, purchases)

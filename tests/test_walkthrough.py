@@ -136,3 +136,13 @@ def test_an_experiment_without_a_complete_window_yet_says_so_without_none_or_an_
     assert table["p-value"].isna().all() and "None" not in table.astype(str).to_numpy()
     assert any(i.value.startswith("Nothing to draw yet") for i in at.info)
     assert any(w.value.startswith("4,9") and "customer(s) left out" in w.value for w in at.warning)
+
+
+def test_the_run_picker_follows_a_new_training(shops) -> None:
+    at = _open("pages/recommendations.py")
+    for name in ("popular", "item_knn"):
+        at.selectbox(key="train-model").set_value(name).run()
+        at.button(key="train-button").click().run()
+        _ok(at)
+        picked = at.selectbox(key="stored-choice")
+        assert picked.format_func(picked.value).startswith(f"{name} · "), picked.value  # not the run before

@@ -19,6 +19,7 @@ LABELS = {"run_id": "Run", "name": "Model", "status": "Status", "problem": "Prob
           "customers": "Customers", "products": "Products", "params": "Parameters", "size_bytes": "Size (MB)"}
 STATUS = {"current": "current", "stale": "stale: older data", "damaged": "damaged", "ok": "ok"}
 MESSAGE = "run-list-message"  # session key: what the last delete did, shown on the next run
+PICKER, SHOWN = "stored-choice", "stored-choice-shown"  # the picker's key; the chosen run it last followed
 
 
 def _delete(run_id: str) -> None:
@@ -73,8 +74,13 @@ def runs_section(cur: Any) -> None:
     labels = {row["run_id"]: _label(row) for _, row in frame.iterrows()}
     current = model_runs.choice().chosen
     c1, c2, c3 = st.columns([4, 1, 1])
-    picked = c1.selectbox("Stored run", ids, index=ids.index(current) if current in ids else 0, key="stored-choice",
-                          format_func=labels.get)
+    if current in ids and st.session_state.get(SHOWN, current) != current:  # a new choice (training, Use this
+        st.session_state[PICKER] = current  # run): the picker shows it, not the run picked before it
+    if current is not None:
+        st.session_state[SHOWN] = current
+    if st.session_state.get(PICKER) not in ids:  # deleted meanwhile, or never picked
+        st.session_state[PICKER] = current if current in ids else ids[0]
+    picked = c1.selectbox("Stored run", ids, key=PICKER, format_func=labels.get)
     use = c2.button("Use this run", key="stored-load", icon=":material/play_arrow:")
     sure = c3.checkbox("Delete it", key="run-delete-sure", help="Tick, then press Delete this run")
     c3.button("Delete this run", key="run-delete", icon=":material/delete:", disabled=not sure, on_click=_delete,

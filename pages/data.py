@@ -305,7 +305,10 @@ history = importer.import_history(cur)
 if history.empty:
     st.caption("No imports yet. Load a file above, or create the demo shop with `python -m recs demo`.")
 else:
-    st.dataframe(_history_for_screen(history), hide_index=True, width="stretch",  # the frame keeps the names
-                 column_config={**HISTORY_LABELS, "seconds": st.column_config.NumberColumn("Seconds", format="%.2f")})
+    counts = {c: st.column_config.NumberColumn(HISTORY_LABELS[c], format="localized")
+              for c in ("rows_read", "rows_kept", "rows_removed", "rows_rejected")}
+    st.dataframe(_history_for_screen(history), hide_index=True, width="stretch", placeholder="",  # blank, not None
+                 column_config={**HISTORY_LABELS, **counts,  # the frame keeps the names
+                                "seconds": st.column_config.NumberColumn("Seconds", format="%.2f")})
     common.download_csv(history, "imports.csv", label="Download import history (CSV)", key="dl-imports")
     _delete_section(history)

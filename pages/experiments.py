@@ -117,7 +117,7 @@ P_VALUE_COLUMNS = {c: st.column_config.NumberColumn(format="%.2g") for c in ("p-
 # --- Results table and forest plot ---------------------------------------------------------------------------
 st.subheader("Lift per metric")
 table = result.table
-st.dataframe(verdict.readable_table(table, shop.currency), hide_index=True, width="stretch",
+st.dataframe(verdict.readable_table(table, shop.currency), hide_index=True, width="stretch", placeholder="—",
              column_config={"Metric": st.column_config.TextColumn(width="medium"),
                             "Note": st.column_config.TextColumn(width="large"), **P_VALUE_COLUMNS})
 common.download_csv(table[analyze.COLUMNS], f"abtest_{experiment}_{window}d.csv", "Download CSV (CLI format)",

@@ -56,6 +56,7 @@ def test_history_labels_a_deletion_and_the_delete_choice_belongs_to_its_shop(sho
                                      "rows_rejected", "started_at", "finished_at", "seconds"]
     row = history.iloc[0]  # the deletion: what it deleted and how many rows it removed, not "kept"
     assert row["kind"] == "deletion of orders" and row["rows_removed"] == 6_919 and str(row["rows_kept"]) == "<NA>"
+    assert at.dataframe[-1].proto.placeholder == ""  # a blank cell on screen, where Streamlit would write 'None'
     assert not [s for s in at.selectbox if str(s.key).startswith("data_delete_id")]  # nothing left to delete
 
 
@@ -134,6 +135,7 @@ def test_an_experiment_without_a_complete_window_yet_says_so_without_none_or_an_
     _ok(at)
     table = at.dataframe[0].value
     assert table["p-value"].isna().all() and "None" not in table.astype(str).to_numpy()
+    assert at.dataframe[0].proto.placeholder == "—"  # what a missing p-value shows, where Streamlit wrote 'None'
     assert any(i.value.startswith("Nothing to draw yet") for i in at.info)
     assert any(w.value.startswith("4,9") and "customer(s) left out" in w.value for w in at.warning)
 

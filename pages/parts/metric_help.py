@@ -148,4 +148,5 @@ def for_screen(frame: pd.DataFrame) -> pd.DataFrame:
 def show(frame: pd.DataFrame, currency: str | None = None, extra: dict | None = None, **kwargs) -> None:
     """A non-metric table with human column labels (`screen_config`) and no 'None' cells (`for_screen`)."""
     kwargs.setdefault("hide_index", True)
+    kwargs.setdefault("placeholder", "—")  # a missing number too: Streamlit would write 'None'
     st.dataframe(for_screen(frame), column_config=screen_config(frame.columns, currency, extra), **kwargs)

@@ -59,8 +59,8 @@ def runs_section(cur: Any) -> None:
         shown[text] = shown[text].fillna("")
     if not (frame["status"] == "damaged").any():
         shown = shown.drop(columns="Problem")
-    st.dataframe(shown, hide_index=True, width="stretch", column_config={"Fit (s)": st.column_config.NumberColumn(
-        format="%.2f"), "NDCG new": st.column_config.NumberColumn(format="%.3f"),
+    st.dataframe(shown, hide_index=True, width="stretch", placeholder="", column_config={  # not evaluated: blank
+        "Fit (s)": st.column_config.NumberColumn(format="%.2f"), "NDCG new": st.column_config.NumberColumn(format="%.3f"),
         "NDCG all": st.column_config.NumberColumn(format="%.3f"),
         "Size (MB)": st.column_config.NumberColumn(format="%.1f")})
     st.caption(f"{len(frame):,} run(s), {frame['size_bytes'].sum() / 1e6:,.1f} MB on disk. Runs are never deleted "

@@ -148,3 +148,12 @@ def test_the_run_picker_follows_a_new_training(shops) -> None:
         _ok(at)
         picked = at.selectbox(key="stored-choice")
         assert picked.format_func(picked.value).startswith(f"{name} · "), picked.value  # not the run before
+
+
+def test_an_orders_only_shop_names_every_page_that_works_on_it(tmp_path: Path, use_db) -> None:
+    shop = use_db(tmp_path / "cdnow.duckdb")
+    con = connect(shop)
+    import_files(con, orders=CDNOW, fmt="cdnow")
+    con.close()
+    at = _open("pages/recommendations.py")
+    assert any("The Overview, Retention, Customers and Predict pages work on this shop" in i.value for i in at.info)

@@ -146,7 +146,7 @@ def products_needed(cur=None):
     if db.has_orders(cur) and not shops.has_products(cur):
         st.info(f"The shop {literal(shops.shop_name(db_path()))} has orders but no products: its data came without a "
                 "product column (orders only). Recommendations suggest products, so this page needs order lines "
-                "with product ids. The Overview, Retention and Customers pages work on this shop as it is; import "
+                "with product ids. The Overview, Retention, Customers and Predict pages work on this shop as it is; import "
                 "order lines with a `product_id` column on the Data page to recommend.")
         st.page_link("pages/data.py", label="Go to the Data page", icon=":material/upload:")
         st.stop()

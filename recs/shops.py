@@ -57,7 +57,8 @@ def new_shop_path(folder: str | Path, name: str) -> Path:
         raise InputError("give the new shop a name (letters, digits, '-' or '_')")
     path = Path(folder) / f"{slug}{SUFFIX}"
     if path.exists():
-        raise InputError(f"a shop named {slug!r} already exists ({path}); choose another name or add to it")
+        raise InputError(f"a shop named {slug!r} already exists ({path}); choose another name, or open that shop "
+                         "(the sidebar; --db in the command line) and add the file to it")
     return path
 
 

@@ -157,3 +157,12 @@ def test_an_orders_only_shop_names_every_page_that_works_on_it(tmp_path: Path, u
     con.close()
     at = _open("pages/recommendations.py")
     assert any("The Overview, Retention, Customers and Predict pages work on this shop" in i.value for i in at.info)
+
+
+def test_a_taken_shop_name_says_how_to_add_to_that_shop(tmp_path: Path) -> None:
+    from recs import shops as shop_files
+    from recs.errors import InputError
+
+    connect(tmp_path / "cdnow_sample.duckdb").close()
+    with pytest.raises(InputError, match=r"open that shop \(the sidebar; --db in the command line\) and add"):
+        shop_files.new_shop_path(tmp_path, "CDNOW_sample")  # "add to it" read as the open shop's radio button

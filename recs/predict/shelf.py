@@ -32,6 +32,7 @@ __all__ = ["DEFAULT_FORECAST", "REBUY", "Item", "JobStatus", "Shown", "damaged",
 
 log = logging.getLogger(__name__)
 MAX_VALUES = 12  # stored items kept in memory, those pages read (a 10 M-line forecast is about 40 MB)
+ESSENTIAL = PAGE_ITEMS[:3]  # the default forecast, re-buy list and 90-day backtest: never left for another shop
 RETRY_FAILED_AFTER = 300.0  # seconds before a failed job may run again for the same data
 _lock = threading.RLock()
 _idle = threading.Condition(_lock)
@@ -217,9 +218,15 @@ def _forget_finished() -> None:
 
 
 def _superseded(job: _Job) -> bool:
+    """Stop between items when a newer data version of the same shop is queued, or when another shop is waiting
+    and this one has what its pages need most (the first items and those asked for): the shop being looked at
+    comes first, and a later visit picks up the rest."""
     with _lock:
-        return any(j.db_path == job.db_path and j.version != job.version and j.state == "waiting"
-                   and j.queued_clock > job.queued_clock for j in _jobs.values())
+        newer = [j for j in _jobs.values() if j.state == "waiting" and j.queued_clock > job.queued_clock]
+        if any(j.db_path == job.db_path and j.version != job.version for j in newer):
+            return True
+        needed = {item.name for item in (*ESSENTIAL, *job.asked)}
+        return any(j.db_path != job.db_path for j in newer) and needed <= job.finished
 
 
 def _run(job: _Job) -> None:

@@ -11,6 +11,7 @@ from recs.db import connect, refresh_derived
 from recs.predict import forecast
 from recs.predict.data import ShopData
 from recs.predict.registry import BACKTEST_MODELS, get_predictor
+from recs.predict.stacked import Stacked
 
 CUTOFF = "2025-07-01"
 
@@ -22,6 +23,7 @@ def predictions(path) -> dict[str, pd.DataFrame]:
         out = {"forecast": forecast(con, CUTOFF, 90, "best", shop=shop).frame}
         for name in BACKTEST_MODELS:
             out[name] = get_predictor(name).fit(shop, pd.Timestamp(CUTOFF), 90).predict()
+        out["stacked"] = Stacked().fit(shop, pd.Timestamp(CUTOFF), 90).predict()
         return out
     finally:
         con.close()

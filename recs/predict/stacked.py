@@ -31,6 +31,28 @@ from recs.predict.learned import (
 WINDOWS = 3  # training windows before the cutoff (each H days long)
 FEATURES = HISTORY_FEATURES + BGNBD_FEATURES
 FLOOR = 1e-3  # BG/NBD predictions below this count as this much (the correction is a ratio)
+MAX_BINS = 255  # HistGradientBoosting's own maximum
+
+
+def bin_edges(X: np.ndarray) -> list[np.ndarray]:
+    """Per column, the thresholds HistGradientBoosting would bin an unweighted sample by (midpoints of up to 255
+    distinct values, else 254 quantiles). Binned here because scikit-learn bins a weighted sample with one
+    weighted percentile per threshold, which costs more than the whole fit."""
+    edges = []
+    for column in X.T:
+        distinct = np.unique(column[~np.isnan(column)])
+        if len(distinct) <= MAX_BINS:
+            edges.append((distinct[:-1] + distinct[1:]) / 2)
+        else:
+            edges.append(np.percentile(column, np.linspace(0, 100, MAX_BINS + 1)[1:-1],
+                                       method="averaged_inverted_cdf"))
+    return edges
+
+
+def to_bins(X: np.ndarray, edges: list[np.ndarray]) -> np.ndarray:
+    """Each value's bin number (value <= edge i: bin i), as the trees' input."""
+    return np.column_stack([np.searchsorted(e, column, side="left") for e, column in zip(edges, X.T, strict=True)]
+                           ).astype(float)
 
 
 def training_windows(shop: ShopData, cutoff: pd.Timestamp, horizon_days: int, windows: int) -> list[pd.Timestamp]:
@@ -78,18 +100,19 @@ class Stacked(Predictor):
                              f"{cutoff:%Y-%m-%d} with at least {MIN_TRAINING_CUSTOMERS} customers before it")
         X, target, weight = (np.concatenate(p) for p in zip(*parts, strict=True))
         self.windows_ = len(parts)
+        self.bin_edges_ = bin_edges(X)
         with threadpool_limits(1):  # OpenMP threads thrash on a busy 2-core machine; one is enough here
             self.regressor_ = HistGradientBoostingRegressor(
                 loss="poisson", max_iter=self.max_iter, learning_rate=self.learning_rate, min_samples_leaf=40,
                 max_leaf_nodes=15, early_stopping=False, random_state=self.random_state,
-            ).fit(X, target, sample_weight=weight)
+            ).fit(to_bins(X, self.bin_edges_), target, sample_weight=weight)
 
     def _predict(self):
         X = features(self.shop_, self.cutoff_, self.horizon_days_, FEATURES).to_numpy()
         bg = fitted_bgnbd(self.shop_, self.cutoff_, self.horizon_days_).details()
         expected_bg = bg["expected_orders"].to_numpy(float)
         with threadpool_limits(1):
-            correction = self.regressor_.predict(X)
+            correction = self.regressor_.predict(to_bins(X, self.bin_edges_))
         expected = np.maximum(expected_bg, FLOOR) * correction
         if expected.sum() > 0:  # BG/NBD's total: the trees move purchases between customers, not the level
             expected *= expected_bg.sum() / expected.sum()

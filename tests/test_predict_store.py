@@ -125,3 +125,24 @@ def test_cli_predict_refresh_on_a_young_shop_says_what_is_missing(demo_db, tmp_p
     assert "error: too little history" in capsys.readouterr().err
     kept = store.load(young, fingerprint, DEFAULT_FORECAST)  # the answer is stored: nobody refits it for this data
     assert kept.value is None and "too little history" in kept.error
+
+
+def test_the_worker_stores_a_shops_first_items_then_yields_to_another_shop(stored, demo_db, tmp_path):
+    from recs.predict import shelf
+
+    first = _copy(stored[0], tmp_path / "first.duckdb")
+    second = tmp_path / "second.duckdb"
+    shutil.copy(demo_db, second)
+    con_first, con_second = connect(first, read_only=True), connect(second, read_only=True)
+    try:
+        shelf.start(con_first, first, stored[1])
+        assert shelf.wait_for(first, Item("backtest", 90), 300)  # its first three: two stored, one computed
+        shelf.start(con_second, second, current_fingerprint(con_second))
+        assert shelf.wait_for(second, DEFAULT_FORECAST, 300)  # the shop looked at now comes first
+        assert shelf.job_status(con_first, first).state == "stopped"  # one worker: the first job has ended
+        done = {p.stem for p in store.version_dir(first, stored[1]).glob("*.json")}
+        assert {"forecast-90-best", "rebuy-30", "backtest-90"} <= done and len(done) < len(PAGE_ITEMS)
+    finally:
+        shelf.stop_worker()
+        con_first.close()
+        con_second.close()

@@ -259,6 +259,14 @@ FLOOR_APPS = {  # the framework's floor, measured the same way in the same run: 
     "floor: bare + 1 Vega-Lite chart": (
         'import pandas as pd\nimport streamlit as st\n\nst.title("Bare")\n'
         'st.line_chart(pd.DataFrame({"y": [i * i for i in range(24)]}))\n'),
+    "floor: bare + a sidebar like ours": (  # st.navigation of ten pages with icons, a select box and a path
+        'import streamlit as st\n\n\ndef page():\n    st.title("Bare")\n    st.write("One line of text.")\n\n\n'
+        'names = ["Overview", "Retention", "Customers", "Predict", "Recommendations", "Customer", "Product",\n'
+        '         "Experiments", "Data", "Settings"]\n'
+        'nav = st.navigation({"Shop": [st.Page(page, title=n, icon=":material/dashboard:", url_path=n.lower(),\n'
+        '                                      default=i == 0) for i, n in enumerate(names)]})\n'
+        'with st.sidebar:\n    st.selectbox("Shop", ["demo"], help="Each shop is its own database file.")\n'
+        '    st.caption("Database file")\n    st.text("/data/demo.duckdb")\nnav.run()\n'),
     "floor: bare + 1 table": (
         'import pandas as pd\nimport streamlit as st\n\nst.title("Bare")\n'
         'st.dataframe(pd.DataFrame({"y": [i * i for i in range(24)]}))\n'),

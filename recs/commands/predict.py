@@ -53,6 +53,9 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "backtest" and args.until is None:
         raise InputError("predict backtest needs --until DATE: the cutoff to predict from, with at least "
                          f"{horizon} days of orders after it to judge on")
+    if args.action == "refresh" and (args.until is not None or args.out is not None):
+        raise InputError("predict refresh stores what the pages show, on all data: it takes no --until or --out "
+                         "(use `predict --until DATE --out FILE` for a forecast from another cutoff)")
     if args.action != "refresh" and args.out is None:
         raise InputError("predict needs --out FILE (or - for standard output)")
     path = db_path(args)

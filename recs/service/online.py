@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,8 @@ from recs.service.spool import DoneMark
 VIEW_CACHE = 2048  # views and lists (a few KB each)
 LIST_DEPTH = 20  # a folded customer's list is computed this deep once; shorter requests take its first k
 FOLD_QUEUE = 10_000  # folds waiting for the worker at most (beyond: served unfolded)
+WAIT_BACKLOG = 2  # a request waits for its fold only when at most this many folds are queued
+REST = 3.0  # with folds queued, the worker rests this many times a fold's duration after it
 CANNOT = object()  # a fold the model cannot do (or that failed): the unfolded list answers
 log = logging.getLogger("recs.service")
 
@@ -120,8 +123,9 @@ def folded_view(model: Recommender, customer_id: str, purchases: tuple[Purchase,
 class FoldWorker:
     """Folded customers' top lists computed off the request path by one daemon thread, so a request never pays
     for a fold it cannot wait for: a posted order submits its customer's fold at once, a request waits a moment
-    for it, and when it is not ready (a busy machine) the customer gets the model's list without the products just
-    bought, as for a model that cannot fold. Results are kept per (model, customer, purchases seen), bounded."""
+    for it, and when it is not ready (a busy machine, or a flood of orders: then the worker also rests between
+    folds, so folding takes at most about a quarter of a core) the customer gets the model's list without the products
+    just bought, as for a model that cannot fold. Results are kept per (model, customer, purchases seen), bounded."""
 
     def __init__(self, size: int = VIEW_CACHE, queue_size: int = FOLD_QUEUE) -> None:
         self._lock = threading.Lock()
@@ -133,7 +137,10 @@ class FoldWorker:
         self._thread.start()
 
     def stop(self) -> None:
-        self._queue.put(None)
+        try:
+            self._queue.put(None, timeout=1)
+        except queue.Full:  # a daemon thread: it ends with the process
+            return
         self._thread.join(timeout=5)
 
     def _result(self, key: tuple) -> Any:
@@ -163,8 +170,9 @@ class FoldWorker:
         seconds for it; None when the model cannot fold it or it is not ready in time."""
         key = (model_key, customer_id, len(purchases))
         found = self._submit(key, lambda: folded_list(model, customer_id, rules, purchases))
-        if isinstance(found, threading.Event):
-            found = self._result(key) if found.wait(wait) else None
+        if isinstance(found, threading.Event):  # wait only when the worker is not behind: then it is a moment
+            ready = self._queue.qsize() <= WAIT_BACKLOG and found.wait(wait)
+            found = self._result(key) if ready else None
         return found if isinstance(found, pd.DataFrame) else None
 
     def _run(self) -> None:
@@ -173,6 +181,7 @@ class FoldWorker:
             if job is None:
                 return
             key, build, event = job
+            started = time.perf_counter()
             try:
                 frame = build()
             except Exception:  # noqa: BLE001 - the unfolded list still answers; the worker must go on
@@ -184,6 +193,8 @@ class FoldWorker:
                     self._done.popitem(last=False)
                 self._pending.pop(key, None)
             event.set()
+            if not self._queue.empty():  # a flood of orders: rest 3x as long as the fold took, so folding takes at
+                time.sleep(REST * (time.perf_counter() - started))  # most a quarter core (its lists lag, unfolded)
 
 
 def folded_list(model: Recommender, customer_id: str, rules: Rules,

@@ -103,16 +103,17 @@ def demo_backtest(demo_db):
 
 
 def test_best_is_the_stacked_model_and_beats_bgnbd_and_the_rfm_trees_on_the_demo(demo_backtest):
-    """The issue's target on the demo shop: `best` (the stacked model, chosen on the window before) has a lower
-    per-customer MAE than both BG/NBD and the plain trees on RFM features, and keeps BG/NBD's total."""
+    """The issue's targets on the demo shop (two years of history: the same season a year earlier is in it):
+    `best` (the stacked model, chosen on the window before) has a per-customer MAE at least 5 % below both BG/NBD
+    and the plain trees on RFM features, and its total is within 0.85-1.15 of what happened (BG/NBD's is not)."""
     table = demo_backtest.table.set_index("model")
     assert demo_backtest.best_choice == "stacked"
-    assert table.loc["best", "mae"] <= 0.98 * min(table.loc["bgnbd", "mae"], table.loc["rfm_gbr", "mae"])
-    assert table.loc["best", "total_ratio"] == pytest.approx(table.loc["bgnbd", "total_ratio"], rel=1e-9)
+    assert table.loc["best", "mae"] <= 0.95 * min(table.loc["bgnbd", "mae"], table.loc["rfm_gbr", "mae"])
+    assert 0.85 <= table.loc["best", "total_ratio"] <= 1.15 < table.loc["bgnbd", "total_ratio"]
     assert table.loc["best", "auc"] >= table.loc["bgnbd", "auc"]
 
 
-def test_stacked_model_shares_out_bgnbd_total_without_nan_or_negatives(demo_db):
+def test_stacked_model_shares_out_bgnbd_total_for_the_season_without_nan_or_negatives(demo_db):
     con = connect(demo_db)
     try:
         shop = ShopData(con)
@@ -126,11 +127,27 @@ def test_stacked_model_shares_out_bgnbd_total_without_nan_or_negatives(demo_db):
     assert predicted["customer_id"].tolist() == bg["customer_id"].tolist()
     expected, chance = predicted["expected_orders"].to_numpy(), predicted["p_order_in_horizon"].to_numpy()
     assert np.isfinite(expected).all() and (expected >= 0).all() and ((chance >= 0) & (chance <= 1)).all()
-    assert expected.sum() == pytest.approx(bg["expected_orders"].sum(), rel=1e-9)
+    # July to September a year earlier were quieter than the three months before them: the level goes down
+    assert 0.5 <= model.level_ < 0.95
+    assert expected.sum() == pytest.approx(model.level_ * bg["expected_orders"].sum(), rel=1e-9)
     assert not np.allclose(expected, bg["expected_orders"].to_numpy())  # the trees do move purchases
     # more expected purchases than BG/NBD says <=> a higher chance of ordering than BG/NBD says
     more = expected > bg["expected_orders"].to_numpy()
-    assert (chance[more] >= bg["p_order_in_horizon"].to_numpy()[more] - 1e-12).all()
+    assert more.any() and (chance[more] >= bg["p_order_in_horizon"].to_numpy()[more] - 1e-12).all()
+
+
+def test_no_seasonal_level_without_the_same_season_a_year_earlier(demo_db):
+    """Nine months of history (2024-01-01 .. 2024-09-30): nothing a year earlier, so BG/NBD's total is kept."""
+    con = connect(demo_db)
+    try:
+        shop = ShopData(con)
+        cutoff = pd.Timestamp("2024-10-01")
+        model = Stacked().fit(shop, cutoff, 90)
+        expected = model.predict()["expected_orders"].sum()
+        bg = BGNBDShared().fit(shop, cutoff, 90).predict()["expected_orders"].sum()
+    finally:
+        con.close()
+    assert model.level_ == 1.0 and expected == pytest.approx(bg, rel=1e-9)
 
 
 def test_our_binning_keeps_the_order_of_values_in_at_most_255_bins():

@@ -5,8 +5,9 @@ The trees learn a per-customer correction of the BG/NBD forecast: a Poisson regr
 features (which include BG/NBD's own figures). Training rows come from up to WINDOWS windows that end at or before
 the cutoff: features as of `cutoff - k H` (BG/NBD fitted there), label = purchase days in `[cutoff - k H,
 cutoff - (k - 1) H)`, for k = 1, 2, 3. Each window's label is first divided by that window's overall BG/NBD
-error, so the trees learn who buys more or less than BG/NBD says, not how busy that season was; the forecast's
-total is BG/NBD's at the cutoff. Nothing at or after the cutoff is read (tests/test_predict_leakage.py).
+error, so the trees learn who buys more or less than BG/NBD says, not how busy that season was. The forecast's
+total is BG/NBD's at the cutoff, times the season's level (`seasonal_level`) when the history covers the same H
+days a year earlier. Nothing at or after the cutoff is read (tests/test_predict_leakage.py).
 """
 
 from __future__ import annotations
@@ -32,6 +33,32 @@ WINDOWS = 3  # training windows before the cutoff (each H days long)
 FEATURES = HISTORY_FEATURES + BGNBD_FEATURES
 FLOOR = 1e-3  # BG/NBD predictions below this count as this much (the correction is a ratio)
 MAX_BINS = 255  # HistGradientBoosting's own maximum
+MIN_SEASON_CUSTOMERS = 100  # customers a year earlier below which the season's level is not trusted
+YEAR = pd.Timedelta(days=365)
+
+
+def seasonal_level(shop: ShopData, cutoff: pd.Timestamp, horizon_days: int, expected_bg: np.ndarray) -> float:
+    """How far to scale BG/NBD's total for the season, from the same H days a year earlier (1.0 without them).
+
+    A year before the cutoff, the customers known H days earlier bought `s` times as many purchase days in the
+    H days after `cutoff - 1 year` as in the H days before it. Carried over: the customers known at `cutoff - H`
+    should buy `s` x their last H days; the level is that over BG/NBD's forecast for them, kept within 0.5 .. 2.
+    Only customers known H days before the year-earlier window count, and at least MIN_SEASON_CUSTOMERS of them
+    must have bought in it (a young shop's first weeks say little about a season)."""
+    window = pd.Timedelta(days=horizon_days)
+    year_ago = cutoff - YEAR
+    first = shop.data_range()[0].normalize()
+    if year_ago - window <= first:
+        return 1.0
+    known = shop.actuals(first, year_ago - window).index.to_series()
+    before = shop.outcome(known, year_ago - window, year_ago)["purchase_days"]
+    after = shop.outcome(known, year_ago, year_ago + window)["purchase_days"]
+    recent = shop.history(cutoff - window)["customer_id"]
+    last = shop.outcome(recent, cutoff - window, cutoff)["purchase_days"].sum()
+    forecast_recent = expected_bg[shop.history(cutoff)["customer_id"].isin(recent).to_numpy()].sum()
+    if (before > 0).sum() < MIN_SEASON_CUSTOMERS or forecast_recent <= 0:
+        return 1.0
+    return float(np.clip(last * after.sum() / before.sum() / forecast_recent, 0.5, 2.0))
 
 
 def bin_edges(X: np.ndarray) -> list[np.ndarray]:
@@ -114,8 +141,9 @@ class Stacked(Predictor):
         with threadpool_limits(1):
             correction = self.regressor_.predict(to_bins(X, self.bin_edges_))
         expected = np.maximum(expected_bg, FLOOR) * correction
-        if expected.sum() > 0:  # BG/NBD's total: the trees move purchases between customers, not the level
-            expected *= expected_bg.sum() / expected.sum()
+        self.level_ = seasonal_level(self.shop_, self.cutoff_, self.horizon_days_, expected_bg)
+        if expected.sum() > 0:  # BG/NBD's total (for the season): the trees move purchases between customers
+            expected *= self.level_ * expected_bg.sum() / expected.sum()
         with np.errstate(divide="ignore", invalid="ignore"):
             factor = np.where(expected_bg > 0, expected / expected_bg, 1.0)
         no_order = np.clip(1.0 - bg["p_order_in_horizon"].to_numpy(float), 0.0, 1.0)

@@ -75,4 +75,5 @@ def season_note(forecast: Forecast) -> str | None:
         return None
     return (f"Your history covers {forecast.history_days} days, less than a year plus the {forecast.horizon_days}-day "
             "horizon: the same season a year ago is not in the data, so seasonal swings are not in the forecast "
-            "and its total may be off by more than the backtest says.")
+            "and its total may be off by more than the backtest says. Once a year of orders plus the horizon is "
+            "in, the forecast's total follows how the same days went a year earlier.")

@@ -21,11 +21,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyspark  # pinned in requirements.txt: a venv without it fails here, never skips
 import pytest
 
 from tests.conftest import REPO
-
-pyspark = pytest.importorskip("pyspark")  # requirements.txt pins it: missing only in a broken venv
 
 SPARK_HOME = Path(pyspark.__file__).parent
 START_TIMEOUT_S = 300.0  # a JVM starting on a loaded 2-core machine: the wait ends as soon as the state is reached

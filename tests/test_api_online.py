@@ -90,7 +90,17 @@ def recs_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "recs", *args], cwd=REPO, capture_output=True, text=True, timeout=120)
 
 
-def test_experiments_are_managed_from_the_cli_and_the_running_service_follows(shop):
+def recs_main(capsys: pytest.CaptureFixture, *args: str) -> subprocess.CompletedProcess:
+    """The CLI's own main in this process (no interpreter start-up), as a completed process."""
+    from recs.cli import main
+
+    capsys.readouterr()
+    code = main(list(args))
+    out = capsys.readouterr()
+    return subprocess.CompletedProcess(list(args), code, out.out, out.err)
+
+
+def test_experiments_are_managed_from_the_cli_and_the_running_service_follows(shop, capsys):
     server = ApiServer(shop).start()
     try:
         path = "/v1/recommendations?customer_id={}&k=5&experiment=cli-ab"
@@ -99,7 +109,7 @@ def test_experiments_are_managed_from_the_cli_and_the_running_service_follows(sh
                        "--treatment", "no-such-model")
         assert bad.returncode == 2 and bad.stderr.startswith("error: --treatment: unknown model 'no-such-model'")
         assert "Traceback" not in bad.stderr
-        added = recs_cli("api", "experiments", "add", "--db", str(shop), "--id", "cli-ab", "--control", "none",
+        added = recs_main(capsys, "api", "experiments", "add", "--db", str(shop), "--id", "cli-ab", "--control", "none",
                          "--treatment", "repeat", "--share", "0.5")
         assert added.returncode == 0, added.stderr
         deadline = time.monotonic() + 30
@@ -108,17 +118,17 @@ def test_experiments_are_managed_from_the_cli_and_the_running_service_follows(sh
             time.sleep(0.1)
         variants = {c: server.get(path.format(c))[1]["experiment"]["variant"] for c in
                     [f"C{n:05d}" for n in range(1, 21)]}
-        again = recs_cli("api", "experiments", "add", "--db", str(shop), "--id", "cli-ab", "--control", "none",
+        again = recs_main(capsys, "api", "experiments", "add", "--db", str(shop), "--id", "cli-ab", "--control", "none",
                          "--treatment", "repeat")
         assert again.returncode == 2 and "already configured" in again.stderr
-        listed = recs_cli("api", "experiments", "--db", str(shop))
+        listed = recs_main(capsys, "api", "experiments", "--db", str(shop))
         assert listed.returncode == 0, listed.stderr
         table = pd.read_csv(io.StringIO(listed.stdout)).set_index("variant")
         assert table.loc["control", "model"] == "none" and table.loc["treatment", "model"] == "repeat"
         assert table["share"].tolist() == [0.5, 0.5]
         for variant in ("control", "treatment"):  # each customer counted once, in the variant served
             assert table.loc[variant, "assigned_in_spool"] == sum(v == variant for v in variants.values())
-        assert recs_cli("api", "experiments", "remove", "--db", str(shop), "--id", "cli-ab").returncode == 0
+        assert recs_main(capsys, "api", "experiments", "remove", "--db", str(shop), "--id", "cli-ab").returncode == 0
         deadline = time.monotonic() + 30
         while server.get(path.format("C00001"))[0] != 404:
             assert time.monotonic() < deadline, "the service never dropped the removed experiment"

@@ -89,7 +89,9 @@ def test_compaction_removes_only_files_whose_every_record_is_in_the_warehouse(sh
     assert ids == {"cmp-1", "cmp-2", "cmp-3", "cmp-4"}
 
 
-def test_compact_on_demand_archives_instead_of_deleting(shop, tmp_path):
+def test_compact_on_demand_archives_instead_of_deleting(shop, tmp_path, capsys):
+    from recs.cli import main
+
     folder, archive = tmp_path / "spool", tmp_path / "archive"
     spool = Spool(folder)
     spooled(spool, order("arc-1", "C00001", ["PET-009"]))
@@ -100,10 +102,10 @@ def test_compact_on_demand_archives_instead_of_deleting(shop, tmp_path):
     finally:
         con.close()
     name = spool_files(folder)[0].name
-    cmd = [sys.executable, "-m", "recs", "api", "compact", "--db", str(shop), "--spool", str(folder)]
-    result = subprocess.run([*cmd, "--archive", str(archive)], cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert "1 spool file(s) archived" in result.stdout
+    cmd = ["api", "compact", "--db", str(shop), "--spool", str(folder)]
+    capsys.readouterr()
+    assert main([*cmd, "--archive", str(archive)]) == 0  # the CLI's own main, in this process
+    assert "1 spool file(s) archived" in capsys.readouterr().out
     assert spool_files(folder) == [] and json.loads((archive / name).read_text().splitlines()[0])["kind"] == "order"
     spool = Spool(folder)
     spooled(spool, order("arc-2", "C00002", ["PET-009"]))
@@ -113,6 +115,5 @@ def test_compact_on_demand_archives_instead_of_deleting(shop, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "1 spool file(s) archived" in result.stdout and spool_files(folder) == []
     assert len(list(archive.glob("spool-*.jsonl"))) == 2
-    missing = subprocess.run([*cmd[:-1], str(tmp_path / "nowhere")], cwd=REPO, capture_output=True, text=True,
-                             timeout=120)
-    assert missing.returncode == 2 and missing.stderr.startswith("error: spool folder not found")
+    assert main([*cmd[:-1], str(tmp_path / "nowhere")]) == 2
+    assert capsys.readouterr().err.startswith("error: spool folder not found")

@@ -19,7 +19,7 @@ from recs.predict import BACKTEST_COLUMNS, FORECAST_COLUMNS, backtest, forecast
 from recs.predict.best import CANDIDATES, BGNBDShared
 from recs.predict.bgnbd import fit_bgnbd, fit_gamma_gamma
 from recs.predict.data import ShopData
-from recs.predict.stacked import Stacked, bin_edges, to_bins
+from recs.predict.stacked import WINDOWS, Stacked, bin_edges, to_bins
 from tests.conftest import REPO, SHARED
 
 CDNOW = SHARED / "cdnow" / "CDNOW_sample.txt"
@@ -123,7 +123,7 @@ def test_stacked_model_shares_out_bgnbd_total_for_the_season_without_nan_or_nega
         bg = BGNBDShared().fit(shop, cutoff, 90).predict()
     finally:
         con.close()
-    assert model.windows_ == 3
+    assert model.windows_ == WINDOWS
     assert predicted["customer_id"].tolist() == bg["customer_id"].tolist()
     expected, chance = predicted["expected_orders"].to_numpy(), predicted["p_order_in_horizon"].to_numpy()
     assert np.isfinite(expected).all() and (expected >= 0).all() and ((chance >= 0) & (chance <= 1)).all()

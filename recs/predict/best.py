@@ -3,8 +3,8 @@ past prefers BG/NBD alone.
 
 Both are fitted at `cutoff - H` and judged (per-customer MAE of purchase days) on [cutoff - H, cutoff); the
 winner (the stacked model on a tie) is then fitted at the cutoff. The window a backtest judges `best` on,
-[cutoff, cutoff + H), is never read. The stacked model judged at `cutoff - H` trains on one window fewer than
-the one fitted at the cutoff, so the choice reads no cutoff the final fit does not. When the stacked model cannot
+[cutoff, cutoff + H), is never read. The stacked model judged at `cutoff - H` trains on two windows fewer than
+the one fitted at the cutoff, so (with an even H) the choice reads no cutoff the final fit does not. When the stacked model cannot
 be judged (too little history before `cutoff - 2 H`), `best` is BG/NBD. The learned trees, their half-and-half
 blend with BG/NBD and the trees on RFM only are backtest rows (`recs/predict/registry.py`), no longer candidates.
 """
@@ -72,14 +72,14 @@ CANDIDATES = {"stacked": Stacked, "bgnbd": BGNBDShared}  # in order of preferenc
 
 def inner_scores(shop, cutoff: pd.Timestamp, horizon_days: int) -> dict[str, float]:
     """Per-customer MAE of each candidate fitted at cutoff - H on [cutoff - H, cutoff) (a failed fit is left out;
-    the stacked model trains on one window fewer there, so this reads no cutoff before cutoff - WINDOWS x H)."""
+    the stacked model trains on two windows fewer there, which start where the final fit's last three do)."""
     start = cutoff - pd.Timedelta(days=horizon_days)
     customers = shop.history(start)["customer_id"]
     if len(customers) == 0:
         return {}
     actual = shop.outcome(customers, start, cutoff)["purchase_days"].to_numpy()
     scores = {}
-    builders = {"stacked": lambda: Stacked(windows=WINDOWS - 1), "bgnbd": BGNBDShared}
+    builders = {"stacked": lambda: Stacked(windows=WINDOWS - 2), "bgnbd": BGNBDShared}
     for name, build in builders.items():
         try:
             predicted = build().fit(shop, start, horizon_days).predict()["expected_orders"].to_numpy()

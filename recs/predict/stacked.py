@@ -3,8 +3,8 @@
 The trees learn a per-customer correction of the BG/NBD forecast: a Poisson regressor on `y / bg` weighted by
 `bg` (the same fit as a Poisson model of `y` with BG/NBD's prediction as its offset), on the learned model's
 features (which include BG/NBD's own figures). Training rows come from up to WINDOWS windows that end at or before
-the cutoff: features as of `cutoff - k H` (BG/NBD fitted there), label = purchase days in `[cutoff - k H,
-cutoff - (k - 1) H)`, for k = 1, 2, 3. Each window's label is first divided by that window's overall BG/NBD
+the cutoff, half a horizon apart: features as of `start = cutoff - H - k H/2` (BG/NBD fitted there), label =
+purchase days in `[start, start + H)`, for k = 0 .. 4. Each window's label is first divided by that window's overall BG/NBD
 error, so the trees learn who buys more or less than BG/NBD says, not how busy that season was. The forecast's
 total is BG/NBD's at the cutoff, times the season's level (`seasonal_level`) when the history covers the same H
 days a year earlier. Nothing at or after the cutoff is read (tests/test_predict_leakage.py).
@@ -29,7 +29,7 @@ from recs.predict.learned import (
     fitted_bgnbd,
 )
 
-WINDOWS = 3  # training windows before the cutoff (each H days long)
+WINDOWS = 5  # training windows before the cutoff (each H days long, starting half a horizon apart)
 FEATURES = HISTORY_FEATURES + BGNBD_FEATURES
 FLOOR = 1e-3  # BG/NBD predictions below this count as this much (the correction is a ratio)
 MAX_BINS = 255  # HistGradientBoosting's own maximum
@@ -83,10 +83,13 @@ def to_bins(X: np.ndarray, edges: list[np.ndarray]) -> np.ndarray:
 
 
 def training_windows(shop: ShopData, cutoff: pd.Timestamp, horizon_days: int, windows: int) -> list[pd.Timestamp]:
-    """The starts `cutoff - k H` (k = 1 .. windows) with at least MIN_TRAINING_CUSTOMERS customers before them."""
+    """The starts `cutoff - H - k (H // 2)` (k = 0 .. windows - 1) with at least MIN_TRAINING_CUSTOMERS customers
+    before them. Overlapping windows give the trees more varied rows than back-to-back ones for the same history
+    (and, with an even H, the windows of a fit at `cutoff - H` start where some of these do)."""
     starts = []
-    for k in range(1, windows + 1):
-        start = cutoff - pd.Timedelta(days=k * horizon_days)
+    step = max(horizon_days // 2, 1)
+    for k in range(windows):
+        start = cutoff - pd.Timedelta(days=horizon_days + k * step)
         if start <= shop.data_range()[0] or len(shop.history(start)) < MIN_TRAINING_CUSTOMERS:
             break
         starts.append(start)

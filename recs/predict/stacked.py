@@ -4,8 +4,8 @@ The trees learn a per-customer correction of the BG/NBD forecast: a Poisson regr
 `bg` (the same fit as a Poisson model of `y` with BG/NBD's prediction as its offset), on the learned model's
 features (which include BG/NBD's own figures). Training rows come from up to WINDOWS windows that end at or before
 the cutoff, half a horizon apart: features as of `start = cutoff - H - k H/2` (BG/NBD fitted there), label =
-purchase days in `[start, start + H)`, for k = 0 .. 4. Each window's label is first divided by that window's overall BG/NBD
-error, so the trees learn who buys more or less than BG/NBD says, not how busy that season was. The forecast's
+purchase days in `[start, start + H)`, for k = 0 .. 4. Each window's label is first divided by that window's
+overall BG/NBD error, so the trees learn who buys more or less than BG/NBD says, not how busy that season was. The forecast's
 total is BG/NBD's at the cutoff, times the season's level (`seasonal_level`) when the history covers the same H
 days a year earlier. Nothing at or after the cutoff is read (tests/test_predict_leakage.py).
 """
@@ -44,7 +44,7 @@ def seasonal_level(shop: ShopData, cutoff: pd.Timestamp, horizon_days: int, expe
     H days after `cutoff - 1 year` as in the H days before it. Carried over: the customers known at `cutoff - H`
     should buy `s` x their last H days; the level is that over BG/NBD's forecast for them, kept within 0.5 .. 2.
     Only customers known H days before the year-earlier window count, and at least MIN_SEASON_CUSTOMERS of them
-    must have bought in it (a young shop's first weeks say little about a season)."""
+    must have bought in those H days (a young shop's first weeks say little about a season)."""
     window = pd.Timedelta(days=horizon_days)
     year_ago = cutoff - YEAR
     first = shop.data_range()[0].normalize()
@@ -67,11 +67,12 @@ def bin_edges(X: np.ndarray) -> list[np.ndarray]:
     weighted percentile per threshold, which costs more than the whole fit."""
     edges = []
     for column in X.T:
-        distinct = np.unique(column[~np.isnan(column)])
+        known = column[~np.isnan(column)]  # a missing value goes past the last edge
+        distinct = np.unique(known)
         if len(distinct) <= MAX_BINS:
             edges.append((distinct[:-1] + distinct[1:]) / 2)
         else:
-            edges.append(np.percentile(column, np.linspace(0, 100, MAX_BINS + 1)[1:-1],
+            edges.append(np.percentile(known, np.linspace(0, 100, MAX_BINS + 1)[1:-1],
                                        method="averaged_inverted_cdf"))
     return edges
 

@@ -10,7 +10,7 @@ import streamlit as st
 from pages.parts import common, frame, metric_help
 from recs import metrics
 from recs.errors import RepeatError
-from recs.metrics import vega_charts
+from recs.metrics import charts
 
 frame.enter()
 
@@ -79,10 +79,8 @@ st.markdown(f"**{len(frame):,} customers.** Champions are {champions['customer_s
             f"**{slipping['revenue_share'].sum():.0%} of revenue** to win back.")
 
 left, right = st.columns(2)
-# Vega-Lite, not Plotly: this page then loads no Plotly.js in a new tab (~0.7 s of browser time; docs/performance.md)
-left.vega_lite_chart(spec=vega_charts.segment_sizes_spec(summary, shop.currency), width="stretch",
-                     key="segment_sizes")
-right.vega_lite_chart(spec=vega_charts.segment_shares_spec(summary), width="stretch", key="segment_bars")
+left.plotly_chart(charts.segment_treemap(summary, shop.currency), width="stretch", key="segment_treemap")
+right.plotly_chart(charts.segment_bars(summary), width="stretch", key="segment_bars")
 metric_help.table("segment_summary", summary, shop.currency)
 metric_help.download("segment_summary", summary, "rfm_segments_summary.csv", key="dl-cust-summary")
 

@@ -7,7 +7,7 @@ import streamlit as st
 
 from pages.parts import common, frame, metric_help
 from recs import metrics
-from recs.metrics import vega_charts
+from recs.metrics import charts
 
 frame.enter()
 
@@ -29,11 +29,10 @@ def _monthly(_cur, key) -> pd.DataFrame:
     return metrics.monthly(_cur)
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _monthly_spec(_cur, key, currency: str | None) -> dict:
-    """Built once per data version and currency (a Vega-Lite spec: this page loads no Plotly.js, ~0.7 s of a new
-    tab's browser time)."""
-    return vega_charts.orders_revenue_spec(_monthly(_cur, key), currency)
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _monthly_figure(_cur, key, currency: str | None):
+    """Built once per data version and currency and shared by every session (st.plotly_chart only reads it)."""
+    return charts.orders_revenue_chart(_monthly(_cur, key), currency)
 
 
 common.build_with_progress([("the headline figures", lambda: _summary(cur, key)),
@@ -67,7 +66,7 @@ if not shop.currency:
     st.caption("Amounts are plain numbers: this shop has no currency set (**Settings** page).")
 
 st.subheader("Orders and revenue per month", help=metric_help.definition("monthly"))
-st.vega_lite_chart(spec=_monthly_spec(cur, key, shop.currency), width="stretch", key="overview_monthly")
+st.plotly_chart(_monthly_figure(cur, key, shop.currency), width="stretch", key="overview_monthly")
 tables = st.expander("Figures as a table", on_change="rerun", key="overview_tables")
 if tables.open:  # sent to the browser only once opened
     with tables:

@@ -55,7 +55,7 @@ def test_two_sessions_on_different_pages_both_render(demo_copy, streamlit_server
     wait_for_app(second)
     for page in (first, second):
         assert not _exceptions(page)
-        assert page.query_selector('[data-testid="stPlotlyChart"], [data-testid="stVegaLiteChart"]') is not None
+        assert page.query_selector('[data-testid="stPlotlyChart"]') is not None
         page.close()
 
 

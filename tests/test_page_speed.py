@@ -9,7 +9,6 @@ import shutil
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pytest
 
 from recs import metrics
@@ -63,39 +62,6 @@ def test_tables_in_expanders_are_not_sent_until_opened(demo_db, use_db):
                                                           "dl-ret-tts", "dl-ret-retention"}
     at = _open("pages/overview.py")
     assert [e.label for e in at.expander] == ["Figures as a table"] and len(at.dataframe) == 0
-
-
-def test_overview_draws_its_chart_in_vega_lite_with_the_monthly_figures(demo_db, use_db):
-    """No Plotly chart on the Overview (a new tab then never loads Plotly.js); the chart holds every month's orders
-    and revenue exactly."""
-    use_db(demo_db)
-    at = _open("pages/overview.py")
-    assert not at.get("plotly_chart")
-    (chart,) = at.get("vega_lite_chart")
-    assert [layer["mark"]["type"] for layer in json.loads(chart.proto.spec)["layer"]] == ["bar", "line"]
-    shown = pa.ipc.open_stream(chart.proto.data.data).read_pandas()  # Streamlit sends the values as Arrow
-    con = connect(demo_db)
-    monthly = metrics.monthly(con)
-    con.close()
-    assert shown["period"].tolist() == [f"{p:%Y-%m-%d}" for p in monthly["period"]]
-    assert shown["orders"].tolist() == monthly["orders"].tolist()
-    assert np.allclose(shown["revenue"].to_numpy(dtype=float), monthly["revenue"].to_numpy(dtype=float))
-
-
-def test_customers_draws_its_segment_charts_in_vega_lite_with_the_summary(demo_db, use_db):
-    use_db(demo_db)
-    at = _open("pages/customers.py")
-    assert not at.get("plotly_chart")
-    sizes, shares = (pa.ipc.open_stream(c.proto.data.data).read_pandas() for c in at.get("vega_lite_chart"))
-    con = connect(demo_db)
-    summary = metrics.segment_summary(metrics.rfm(con, metrics.Filters(), None))
-    con.close()
-    present = summary[summary["customers"] > 0]
-    assert sizes["segment"].tolist() == present["segment"].tolist()
-    assert sizes["customers"].tolist() == present["customers"].tolist()
-    assert np.allclose(sizes["revenue"].to_numpy(float), present["revenue"].to_numpy(float))
-    assert len(shares) == 2 * len(summary)
-    assert np.allclose(shares["share"].to_numpy(float)[1::2], summary["revenue_share"].to_numpy(float))
 
 
 def test_heavy_imports_are_warmed_once_per_process_after_a_page(demo_db, use_db):

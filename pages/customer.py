@@ -65,7 +65,7 @@ shop = metric_help.shop_settings()  # money in the shop's currency (Settings pag
 cols[2].metric("Revenue", shop.money(facts["revenue"]))
 cols[3].metric("First order", f"{pd.Timestamp(facts['first_order']):%Y-%m-%d}")
 cols[4].metric("Last order", f"{pd.Timestamp(facts['last_order']):%Y-%m-%d}")
-from recs.predict import shelf  # noqa: E402  (the stored shop-wide forecast, read once per data version, shared)
+from recs.predict import report, shelf  # noqa: E402  (the stored shop-wide forecast, read once per data version, shared)
 
 
 def _show_prediction(found: shelf.Shown) -> None:
@@ -86,8 +86,9 @@ def _show_prediction(found: shelf.Shown) -> None:
     cols[1].metric("Expected orders, 90 days", f"{mine['expected_orders']:.2f}")
     cols[2].metric("12-month value", shop.money(mine["clv_12m"]), help="Expected revenue over 12 months, "
                    "discounted 10 % a year")
-    cols[3].metric("Next order by", mine["expected_next_order_at"], help="When they have an even chance of "
-                   "having ordered again")
+    next_at = report.next_order_text(pd.Series([mine["expected_next_order_at"]]), found.value.cutoff).iloc[0]
+    cols[3].metric("Next order by", next_at, help="When they have an even chance of having ordered again "
+                   "(“not expected”: not within 3 years)")
     cols[4].metric("Churn risk", str(mine["churn_risk"]))
 
 

@@ -127,7 +127,7 @@ with left:
     st.plotly_chart(charts.p_alive_histogram(forecast_frame), key="pred_alive")
 with right:
     st.subheader("Value x risk")
-    st.caption("Customers by 12-month value (thirds of clv_12m) and churn risk; colour = value at stake.")
+    st.caption("Customers by 12-month value (in thirds) and churn risk; colour = value at stake.")
     matrix = report.value_risk_matrix(forecast_frame)
     st.plotly_chart(charts.value_risk_heatmap(matrix, currency), key="pred_matrix")
     common.download_csv(matrix, "value_risk.csv", key="dl-pred-matrix")
@@ -138,7 +138,10 @@ risky = report.at_risk(result)
 st.caption(f"{len(risky):,} customers at medium or high churn risk, most valuable so far first (first {SHOWN:,} "
            "shown; the CSV has all). Win them back from Recommendations → Export, audience "
            f"“{report.WIN_BACK}”.")
-st.dataframe(risky.head(SHOWN), hide_index=True, column_config={
+shown_risky = risky.head(SHOWN)
+shown_risky = shown_risky.assign(expected_next_order_at=report.next_order_text(
+    shown_risky["expected_next_order_at"], result.cutoff))
+st.dataframe(shown_risky, hide_index=True, column_config={
     "customer_id": "Customer", "orders": "Orders so far", "p_alive": st.column_config.NumberColumn(
         "Still a customer", format="percent"), "expected_orders": st.column_config.NumberColumn(
         "Expected orders", format="%.2f"), "expected_revenue": st.column_config.NumberColumn(

@@ -264,3 +264,14 @@ def test_a_shop_where_nobody_leaves_gets_a_regularised_fit_and_a_note():
         for values in (expected_purchases(params, x, t_x, T, 13.0, modified), p_alive(params, x, t_x, T, modified),
                        p_order_within(params, x, t_x, T, 13.0, modified)):
             assert np.all(np.isfinite(values)) and np.all(values >= 0)
+
+
+def test_a_next_order_date_at_the_cap_reads_not_expected():
+    """The forecast caps the next-order date 3 years after the cutoff ("not expected"); people read the words."""
+    from recs.predict import report
+    from recs.predict.forecast import MAX_WAIT_DAYS
+
+    cutoff = pd.Timestamp("1998-07-01")
+    cap = f"{cutoff + pd.Timedelta(days=MAX_WAIT_DAYS):%Y-%m-%d}"
+    shown = report.next_order_text(pd.Series(["1998-08-15", cap]), cutoff)
+    assert shown.tolist() == ["1998-08-15", report.NOT_EXPECTED]

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from recs.predict.backtest import Backtest
-from recs.predict.forecast import Forecast
+from recs.predict.forecast import MAX_WAIT_DAYS, Forecast
 
 RISK_BANDS = ["low", "medium", "high"]
 VALUE_BANDS = ["low", "medium", "high"]  # clv_12m terciles among customers with a CLV above zero
@@ -19,6 +19,16 @@ MODEL_LABELS = {"best": "Best (chosen on the window before)", "bgnbd": "BG/NBD +
                 "learned": "Learned (gradient-boosted trees)", "blend": "Blend (average of BG/NBD and learned)",
                 "blend_25": "Blend (3/4 BG/NBD, 1/4 learned)", "blend_75": "Blend (1/4 BG/NBD, 3/4 learned)",
                 "rfm_gbr": "Trees on RFM only", "past_rate": "Naive: past rate x days", "mean": "Naive: the mean"}
+
+
+NOT_EXPECTED = "not expected"
+
+
+def next_order_text(next_at: pd.Series, cutoff: pd.Timestamp) -> pd.Series:
+    """`expected_next_order_at` for people: a date at the cap (3 years after the cutoff: the forecast does not
+    expect another order) reads "not expected"; the CSV keeps the date."""
+    cap = f"{cutoff.normalize() + pd.Timedelta(days=MAX_WAIT_DAYS):%Y-%m-%d}"
+    return next_at.astype(str).where(next_at.astype(str) < cap, NOT_EXPECTED)
 
 
 def value_band(clv: pd.Series) -> pd.Series:

@@ -172,7 +172,8 @@ class Hybrid(Recommender):
         due = (self.due_scores_, self.due_cycles_) if "due_scores_" in vars(self) else None
         self._features = hf.State(self.data_, self.customer_orders_, self.customer_first_, self.customer_last_,
                                   self.bases_, self.habit_pairs_, self.habit_decay_, self.habit_orders_, due=due)
-        self._columns = self._active()
+        active = self._active()  # the trees' columns; a prefix of the features (the defaults) needs no copy
+        self._columns = None if np.array_equal(active, np.arange(len(active))) else active
         self._trees = {key: getattr(self, f"tree_{key}_") for key in trees.KEYS}
         self._learned = len(self._trees["offsets"]) > 0
         self._compiled = trees.compile_trees(self._trees) if self._learned else []
@@ -197,7 +198,9 @@ class Hybrid(Recommender):
 
     def _raw(self, f: np.ndarray) -> np.ndarray:
         """The re-ranker's raw score (log-odds with trees) of feature rows."""
-        return trees.predict_raw(self._trees, self._compiled, f[:, self._columns]) if self._learned else self._blend(f)
+        if not self._learned:
+            return self._blend(f)
+        return trees.predict_raw(self._trees, self._compiled, f if self._columns is None else f[:, self._columns])
 
     def _predict(self, f: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-self._raw(f))) if self._learned else self._blend(f)

@@ -58,6 +58,8 @@ def test_history_labels_a_deletion_and_the_delete_choice_belongs_to_its_shop(sho
     assert row["kind"] == "deletion of orders" and row["rows_removed"] == 6_919 and str(row["rows_kept"]) == "<NA>"
     assert at.dataframe[-1].proto.placeholder == ""  # a blank cell on screen, where Streamlit would write 'None'
     assert not [s for s in at.selectbox if str(s.key).startswith("data_delete_id")]  # nothing left to delete
+    held = {m.label: m.value for m in at.metric}  # the imports table also records the deletion: not an import
+    assert held["imports"] == "0" and held["order lines"] == "0"
 
 
 def test_reasons_in_full_and_the_evaluated_runs_figures_in_front(shops) -> None:

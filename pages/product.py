@@ -74,16 +74,18 @@ cols[2].metric("Buyers", f"{info['buyers'] or 0:,}")
 cols[3].metric("Orders", f"{info['orders'] or 0:,}")
 cols[4].metric("In stock", "yes" if info["in_stock"] in (True, None) else "no")
 
-from recs.models import model_names  # noqa: E402 - only needed once the page has data
+from recs.models import REGISTRY, model_names  # noqa: E402 - only needed once the page has data
 
 default = rw.preview_default(cur, fallback="item_knn" if "item_knn" in model_names() else None)
 c1, c2 = st.columns([3, 1])
 with c1:
     name = rw.model_select("Model", key="product-model", default=default)
+label = getattr(REGISTRY.get(name), "label", None) or name  # people read the label; the CLI takes the name
 k = c2.number_input("How many", value=10, min_value=1, max_value=50, step=1, key="product-k")
 found = rw.model_for_preview(cur, name, "product")
 
-left, right = st.columns(2)
+# One above the other: side by side, six columns in half the width cut the share and lift off.
+left, right = st.container(), st.container()
 with left:
     st.subheader("Similar products")
     if found is not None:
@@ -95,7 +97,7 @@ with left:
             metric_help.show(similar, shop.currency, {"score": ("Similarity", "number", "%.3f")}, width="stretch")
             common.download_csv(similar, f"similar-{product}-{name}.csv", key="dl-product-similar")
     else:
-        st.caption(f"Shown once the **{name}** model is trained (the button above).")
+        st.caption(f"Shown once the **{label}** model is trained ({name}: the button above).")
 with right:
     st.subheader("Customers who bought this also bought")
     also = _also(cur, key, product, int(k))
@@ -122,8 +124,8 @@ if found is not None:
         common.download_csv(buyers, f"likely-buyers-{product}-{name}.csv", label="Download targeting list",
                             key="dl-product-buyers")
 else:
-    st.caption(f"The targeting list ranks customers by the **{name}** model's scores: train it first (the button "
-               "above).")
+    st.caption(f"The targeting list ranks customers by the **{label}** model's scores: train it first (the "
+               "button above).")
 
 st.subheader("Repurchase cycle")
 shape = cycle["shape"]

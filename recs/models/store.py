@@ -12,9 +12,7 @@ The last evaluation of a run sits in `<run id>.figures.json`.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from recs.atomic import write_atomic
 from recs.errors import InputError, NotFound, RepeatError
 from recs.models._io import READABLE, read_meta
 from recs.models.base import Recommender, model_class
@@ -67,19 +66,6 @@ def run_path(db_path: str | Path, run_id: str) -> Path:
     return old if not new.exists() and not new.with_suffix(".json").exists() and old.exists() else new
 
 
-def _atomic_write(target: Path, write: Any) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save_model(db_path: str | Path, run: TrainedModel) -> TrainedModel:
     """Store `run` as a new run beside the earlier ones; returns it with its run id and the path of its .npz.
     A run that has no id yet, or whose id is already stored, gets a fresh one."""
@@ -90,8 +76,8 @@ def save_model(db_path: str | Path, run: TrainedModel) -> TrainedModel:
     run = replace(run, run_id=_check_name(run_id, "run id"))
     target = runs_dir(db_path) / f"{run_id}.npz"
     meta = run.meta()
-    _atomic_write(target, lambda tmp: run.model.save(tmp, meta=meta))
-    _atomic_write(target.with_suffix(".json"),
+    write_atomic(target, lambda tmp: run.model.save(tmp, meta=meta))
+    write_atomic(target.with_suffix(".json"),
                   lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8"))
     return replace(run, path=target)
 
@@ -220,7 +206,7 @@ def record_figures(db_path: str | Path, run_id: str, figures: dict[str, Any]) ->
     path = run_path(db_path, run_id)
     if not path.exists():
         raise NotFound(f"no model run {run_id!r} for {db_path}")
-    _atomic_write(path.with_name(path.stem + FIGURES),
+    write_atomic(path.with_name(path.stem + FIGURES),
                   lambda tmp: Path(tmp).write_text(json.dumps(figures, indent=2, default=str), encoding="utf-8"))
 
 

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from recs.atomic import write_atomic
 from recs.errors import RepeatError
 from recs.models.store import models_dir
 from recs.predict.backtest import Backtest
@@ -93,19 +92,6 @@ def version_dir(db_path: str | Path, fingerprint: dict[str, Any]) -> Path:
     return predictions_dir(db_path) / version_name(fingerprint)
 
 
-def _write_atomic(target: Path, write) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -154,13 +140,13 @@ def save(db_path: str | Path, fingerprint: dict[str, Any], item: Item, value: An
         files = {}
         for part, frame in _frames(value, item.kind).items():
             target = folder / f"{item.name}.{part}.parquet"
-            _write_atomic(target, lambda tmp, frame=frame: frame.to_parquet(tmp, index=False))
+            write_atomic(target, lambda tmp, frame=frame: frame.to_parquet(tmp, index=False))
             files[part] = {"file": target.name, "rows": len(frame), "sha256": _sha256(target)}
         meta["files"] = files
         meta["meta"] = _meta(value, item.kind)
     target = folder / f"{item.name}.json"
     text = json.dumps(meta, indent=2, default=str)
-    _write_atomic(target, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    write_atomic(target, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     return target
 
 

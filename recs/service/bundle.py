@@ -10,8 +10,6 @@ every training.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from recs import sql
+from recs.atomic import write_atomic
 from recs.models.store import models_dir
 from recs.rules import Rules
 from recs.runs import TrainedModel
@@ -71,18 +70,6 @@ def cold_list(run: TrainedModel, k: int = COLD_LIST) -> list[dict[str, Any]]:
              "reason": r.reason} for r in frame.itertuples()]
 
 
-def _atomic_write(target: Path, write: Any) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_serving_bundle(con: Any, db_path: str | Path, run: TrainedModel, rules: Rules | None = None) -> Path:
     """Write the serving bundle of `db_path` from the warehouse (`con`) and the model just trained (`run`).
 
@@ -91,10 +78,10 @@ def write_serving_bundle(con: Any, db_path: str | Path, run: TrainedModel, rules
     folder = bundle_dir(db_path)
     products = sql.run(con, "service/catalogue").df()
     products["product_id"] = products["product_id"].astype(str)
-    _atomic_write(folder / "catalogue.parquet", lambda tmp: products.to_parquet(tmp, index=False))
+    write_atomic(folder / "catalogue.parquet", lambda tmp: products.to_parquet(tmp, index=False))
     meta = {"format": BUNDLE_FORMAT, "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "data_version": run.data_version, "rules": (rules or Rules()).to_dict(), "cold_list": cold_list(run)}
-    _atomic_write(folder / "bundle.json",
+    write_atomic(folder / "bundle.json",
                   lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=1, default=str), encoding="utf-8"))
     return folder
 

@@ -65,6 +65,7 @@ shop = metric_help.shop_settings()  # money in the shop's currency (Settings pag
 cols[2].metric("Revenue", shop.money(facts["revenue"]))
 cols[3].metric("First order", f"{pd.Timestamp(facts['first_order']):%Y-%m-%d}")
 cols[4].metric("Last order", f"{pd.Timestamp(facts['last_order']):%Y-%m-%d}")
+from pages.parts import predictions  # noqa: E402  (the wait for the stored predictions)
 from recs.predict import report, shelf  # noqa: E402  (the stored shop-wide forecast, read once per data version, shared)
 
 
@@ -92,26 +93,11 @@ def _show_prediction(found: shelf.Shown) -> None:
     cols[4].metric("Churn risk", str(mine["churn_risk"]))
 
 
-@st.fragment(run_every=3)
-def _prediction_pending(had: shelf.Shown | None) -> None:
-    """While the background worker computes the forecast: say so, and rerun the page when it is ready."""
-    found = shelf.lookup(cur, common.db_path(), key, shelf.DEFAULT_FORECAST, start_worker=False)
-    if found is not None and found.current:
-        st.rerun()
-    status = shelf.job_status(cur, common.db_path(), key)
-    if status is not None and status.state == "failed":
-        st.caption(f"No prediction: the background forecast stopped ({common.plain(status.error)}).")
-    elif had is None and status is not None:
-        st.caption(f"Prediction: every customer's forecast is being computed in the background (started "
-                   f"{(status.started_at or status.queued_at):%H:%M:%S}, {status.lines:,} order lines); it "
-                   "shows here when it is ready.")
-
-
 found = shelf.lookup(cur, common.db_path(), key, shelf.DEFAULT_FORECAST)  # starts the worker when missing or old
 if found is not None:
     _show_prediction(found)
 if found is None or not found.current:
-    _prediction_pending(found)
+    predictions.pending(cur, key, shelf.DEFAULT_FORECAST, found, "Every customer's forecast is", "here")
 
 left, right = st.columns(2)
 with left:

@@ -148,22 +148,8 @@ else:
     common.download_csv(cycle["gaps"], f"repurchase-gaps-{product}.csv", key="dl-product-gaps")
 
 st.subheader("Due to re-buy")
+from pages.parts import predictions  # noqa: E402  (the wait for the stored predictions)
 from recs.predict import shelf  # noqa: E402  (every customer's due products, stored once per data version, shared)
-
-
-@st.fragment(run_every=3)
-def _due_pending(had: shelf.Shown | None) -> None:
-    """While the background worker finds who is due: say so, and rerun the page when it is ready."""
-    found = shelf.lookup(cur, common.db_path(), key, shelf.REBUY, start_worker=False)
-    if found is not None and found.current:
-        st.rerun()
-    status = shelf.job_status(cur, common.db_path(), key)
-    if status is not None and status.state == "failed":
-        st.caption(f"Not available: the background computation stopped ({common.plain(status.error)}).")
-    elif had is None and status is not None:
-        st.caption(f"Every customer's re-buy cycles are being computed in the background (started "
-                   f"{(status.started_at or status.queued_at):%H:%M:%S}); the list shows here when it is ready.")
-
 
 found_due = shelf.lookup(cur, common.db_path(), key, shelf.REBUY)  # starts the worker when missing or old
 due = None
@@ -175,7 +161,7 @@ if found_due is not None:
         if not found_due.current:
             st.caption(f"From data before the last import ({found_due.data}); updating in the background.")
 if found_due is None or not found_due.current:
-    _due_pending(found_due)
+    predictions.pending(cur, key, shelf.REBUY, found_due, "Every customer's re-buy cycles are", "here")
 if due is not None:
     due = due[due["product_id"] == product].sort_values(["score", "customer_id"], ascending=[False, True])
     if due.empty:

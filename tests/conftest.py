@@ -179,3 +179,14 @@ def open_page(page: str):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+@pytest.fixture(autouse=True)
+def no_prediction_work_leaks_into_the_next_test():
+    """A page visit (Customer, Product, Predict) starts the background worker that computes the shop's stored
+    predictions (recs/predict/shelf.py); after each test it is stopped, so its fits do not eat the CPU of the tests
+    that follow. A test that needs the figures waits for them itself."""
+    yield
+    shelf = sys.modules.get("recs.predict.shelf")  # never imported here: a test that did not use it pays nothing
+    if shelf is not None:
+        shelf.stop_worker(timeout=60.0)

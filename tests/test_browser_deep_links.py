@@ -3,7 +3,7 @@
 A fresh Streamlit process treats `pages/` beside app.py as old-style auto-pages until st.navigation is first
 called, and then runs the requested page file alone. Each try here starts a new server per URL (in parallel)
 and opens that URL as the server's very first visit, so the page must bring the frame itself
-(`pages.parts.frame.enter`). Two tries per URL without a login and two with a password.
+(`pages.parts.frame.enter`). Two tries per URL without a login and one with a password.
 """
 
 from __future__ import annotations
@@ -95,9 +95,8 @@ def test_every_deep_link_opened_first_gets_the_app_frame(attempt, demo_db, tmp_p
         page.close()
 
 
-@pytest.mark.parametrize("attempt", [1, 2])
-def test_every_deep_link_opened_first_asks_for_the_password(attempt, demo_db, tmp_path, streamlit_server,
-                                                           chromium):
+def test_every_deep_link_opened_first_asks_for_the_password(demo_db, tmp_path, streamlit_server, chromium):
+    """One try per URL: the login comes from the same `frame.enter` path that the frame test above tries twice."""
     env = {"REPEAT_PASSWORD": PASSWORD}
     for path, _title, page in _open_first(chromium, demo_db, tmp_path, streamlit_server, env):
         wait_for_app(page, TIMEOUT_MS)

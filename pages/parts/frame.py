@@ -19,6 +19,7 @@ import threading
 import streamlit as st
 
 from pages.parts import common, login
+from recs.background import start_thread
 
 _state = threading.local()
 _warm_once = threading.Lock()
@@ -90,9 +91,7 @@ def warm_imports(names: tuple[str, ...] = WARM_IMPORTS) -> threading.Thread | No
     first time, None afterwards."""
     if not _warm_once.acquire(blocking=False):
         return None
-    thread = threading.Thread(target=_import_all, args=(names,), name="repeat-warm-imports", daemon=True)
-    thread.start()
-    return thread
+    return start_thread(_import_all, name="repeat-warm-imports", args=(names,))  # gives way to the pages
 
 
 def enter() -> None:

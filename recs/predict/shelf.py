@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from recs.background import start_thread
 from recs.errors import RepeatError
 from recs.predict import store
 from recs.predict.data import ShopData
@@ -206,8 +207,7 @@ def start(con, db_path: str | Path, fingerprint_now: dict[str, Any], asked: Item
         if asked is not None and asked not in job.asked and job.state in ("waiting", "running"):
             job.asked.append(asked)
         if _thread is None or not _thread.is_alive():
-            _thread = threading.Thread(target=_work, name="repeat-predictions", daemon=True)
-            _thread.start()
+            _thread = start_thread(_work, name="repeat-predictions")  # gives way to the pages
         return job.snapshot()
 
 

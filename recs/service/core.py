@@ -24,7 +24,7 @@ from recs.service.serving import ModelRegistry, Served, Watcher, items_of
 from recs.service.spool import Spool, imported_through
 
 NO_MODEL = "no trained model: cold-start list"
-FOLD_WAIT_SECONDS = 0.1  # how long a request waits for its customer's fold before answering unfolded
+FOLD_WAIT_SECONDS = 0.01  # how long a request waits for its customer's fold before answering unfolded (p99 < 25 ms)
 
 
 @dataclass(frozen=True)

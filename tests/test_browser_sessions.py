@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import wait_for_app
@@ -34,7 +35,8 @@ def train(page, label: str, name: str) -> None:
 def visit(page, path: str) -> None:
     """Open a page through the sidebar link to /`path`: the same browser session, its state kept."""
     page.locator(f'[data-testid="stSidebarNav"] a[href$="/{path}"]').click()
-    page.wait_for_url(f"**/{path}", timeout=60_000)
+    # the page may add its query at once (the Customer page keeps ?customer=...): match the path alone
+    page.wait_for_url(lambda url: urlsplit(url).path.endswith(f"/{path}"), timeout=60_000)
     wait_for_app(page)
 
 

@@ -7,18 +7,37 @@ import pandas as pd
 
 from recs import sql
 from recs.errors import InputError
-from recs.predict.forecast import forecast
+from recs.predict.data import ShopData, default_cutoff
+from recs.predict.forecast import Forecast, forecast
 from recs.predict.rebuy import due_to_rebuy
+from recs.predict.refresh import DEFAULT_FORECAST, refresh_predictions
 from recs.predict.report import AUDIENCES, DUE_TO_REBUY, WIN_BACK, win_back
+from recs.predict.store import database_file
 
-AUDIENCE_HORIZON_DAYS = 90  # the forecast behind "win-back"
+AUDIENCE_HORIZON_DAYS = DEFAULT_FORECAST.days  # the forecast behind "win-back": the Predict page's default one
 DUE_WITHIN_DAYS = 30  # "due to re-buy": due in the next 30 days (or overdue by at most half a cycle)
+
+
+def win_back_forecast(con, cutoff: pd.Timestamp | None) -> Forecast:
+    """The `best` 90-day forecast behind "win-back" as of `cutoff` (None: all data). At the end of the data it is
+    the stored one the Predict page shows (`recs/predict/store.py`, kept only while the data is unchanged), so
+    the audience is that page's list and nothing is fitted; when none is stored for the data now it is computed
+    and stored as the background worker would store it. At an earlier cutoff (a model trained on older data) it
+    is fitted here, not stored. InputError when the shop cannot be predicted (too little history)."""
+    shop = ShopData(con)
+    path = database_file(con)
+    if path is not None and (cutoff is None or pd.Timestamp(cutoff) == default_cutoff(shop)):
+        outcome = refresh_predictions(con, path, (DEFAULT_FORECAST,), shop=shop, prune=False)[0]
+        if outcome.error is not None:
+            raise InputError(outcome.error)
+        return outcome.value
+    return forecast(con, cutoff, AUDIENCE_HORIZON_DAYS, DEFAULT_FORECAST.model, shop=shop)
 
 
 def audience_customers(con, cutoff: pd.Timestamp | None, audience: str) -> list[str]:
     """The audience's customers as of `cutoff` (None: all data), most valuable / most due first."""
     if audience == WIN_BACK:
-        return win_back(forecast(con, cutoff, AUDIENCE_HORIZON_DAYS, "best"))["customer_id"].astype(str).tolist()
+        return win_back(win_back_forecast(con, cutoff))["customer_id"].astype(str).tolist()
     if audience == DUE_TO_REBUY:
         return due_to_rebuy(con, cutoff, DUE_WITHIN_DAYS)["customer_id"].drop_duplicates().astype(str).tolist()
     raise InputError(f"unknown audience {audience!r}; known audiences: {', '.join(AUDIENCES)}")

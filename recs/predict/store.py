@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from recs import sql
 from recs.atomic import write_atomic
 from recs.errors import RepeatError
 from recs.models.store import models_dir
@@ -79,6 +80,13 @@ class Stored:
 def predictions_dir(db_path: str | Path) -> Path:
     """The folder holding a database's stored predictions (beside its model runs)."""
     return models_dir(db_path) / PREDICTIONS
+
+
+def database_file(con) -> Path | None:
+    """The file of the database `con` (a connection or cursor) works on, None for an in-memory one: lets a
+    caller that only holds the connection (the campaign audiences) find the stored predictions."""
+    row = sql.run(con, "predict/database_file").fetchone()
+    return None if row is None or row[0] is None else Path(row[0])
 
 
 def version_name(fingerprint: dict[str, Any]) -> str:

@@ -81,7 +81,7 @@ def _delete_section(history: pd.DataFrame) -> None:
     """Delete one import (one transaction; the figures are rebuilt), after saying what it removes."""
     done = st.session_state.pop("data_deleted", None)
     if done:
-        st.success(done)
+        st.success(common.plain(done))  # names the deleted file: text
     imports = history[history["kind"] != "deletion"]
     if imports.empty:
         return
@@ -153,7 +153,7 @@ def _target_widgets(reports: list[importer.ImportReport], file_name: str) -> Pat
     advice = shops.placement(cur, reports)
     orders = next(r for r in reports if r.kind == "orders" and not r.skipped_as_already_imported)
     here = shops.shop_name(common.db_path())
-    labels = {"new": "New shop from this file", "add": f"Add to this shop ({here})"}
+    labels = {"new": "New shop from this file", "add": f"Add to this shop ({common.plain(here)})"}
     choice = st.radio("Where should the data go?", list(labels), index=0 if advice.new_shop else 1,
                       format_func=labels.get, horizontal=True, key=f"data_target-{here}")
     st.caption(f"Suggested: {labels['new' if advice.new_shop else 'add'].lower()}, because {common.plain(advice.reason)}.")

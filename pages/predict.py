@@ -116,7 +116,7 @@ if error is not None:
     st.success(report.backtest_sentence(judged, model))
 else:
     t4.metric("Backtest", "–")
-    st.info(f"No backtest on the last {horizon} days: {backtest_problem}")
+    st.info(f"No backtest on the last {horizon} days: {common.plain(backtest_problem)}")
 
 # --- p_alive and value x risk ----------------------------------------------------------------------------------
 left, right = st.columns(2)

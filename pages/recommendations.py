@@ -257,7 +257,7 @@ with tab_export:
             text = f"**{campaign.customers:,}** customers × up to {most} products"
             if campaign.held_out:
                 text += (f"; **{campaign.held_out:,}** held out as control in experiment "
-                         f"**{campaign.experiment_id}** (see the Experiments page after the campaign)")
+                         f"**{common.plain(campaign.experiment_id)}** (see the Experiments page after the campaign)")
             st.markdown(text + ".")
             if campaign.without:
                 who = ("No customer got any product" if campaign.without == campaign.customers

@@ -17,6 +17,7 @@ import streamlit as st
 from recs import db, shops, spreadsheet
 from recs.errors import DatabaseBusy, RepeatError
 from recs.spark.choice import app_engine, is_spark
+from recs.text import md_escape
 
 SHOP_KEY = "shop_path"  # this browser session's shop (a path), chosen in the sidebar or by a new-shop import
 
@@ -84,7 +85,7 @@ def cursor():
     try:
         return _connection(str(db_path())).cursor()
     except DatabaseBusy as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         st.stop()
 
 
@@ -100,7 +101,7 @@ def metrics_cursor():
     try:
         engine = app_engine()
     except RepeatError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         st.stop()
     if engine is None:
         return require_orders()
@@ -111,7 +112,7 @@ def metrics_cursor():
 def warehouse_page_note() -> None:
     """On a page that reads the warehouse file itself (Data, Experiments), say so when the app runs on Spark."""
     if os.environ.get("REPEAT_ENGINE", "").strip().lower() == "spark":
-        st.info(f"This page reads the warehouse file {db_path()} (DuckDB), not the Spark lake: imports, experiments "
+        st.info(f"This page reads the warehouse file {literal(db_path())} (DuckDB), not the Spark lake: imports, experiments "
                 "and assignments live there. With REPEAT_ENGINE=spark only Overview, Retention and Customers are "
                 "computed on Spark; export the lake again (python -m recs export-lake) after an import.")
 
@@ -131,7 +132,7 @@ def require_orders(cur=None):
     cur = cur if cur is not None else cursor()
     if not db.has_orders(cur):
         st.info(
-            f"The database **{db_path().name}** has no orders yet. Load your shop's export on the "
+            f"The database **{plain(db_path().name)}** has no orders yet. Load your shop's export on the "
             "**Data** page, or create the demo shop with `python -m recs demo`."
         )
         st.page_link("pages/data.py", label="Go to the Data page", icon=":material/upload:")
@@ -195,15 +196,11 @@ def literal(text: object) -> str:
     return f"`{clean}`" if clean.strip() else "(nothing)"
 
 
-MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]<>$~])")
-
-
 def plain(text: object) -> str:
     """A message holding text from a user or a file (ids, names, categories, rows of a file) for a Markdown
-    element (st.error/info/warning/markdown/caption/metric): the characters that make links, images, HTML, code,
-    emphasis, LaTeX and Streamlit's colour directives are backslash-escaped, so `![b](http://host/x.png)` is shown
-    as typed and no browser fetches the URL. Underscores and the rest stay (`product_id` reads the same)."""
-    return MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+    element (st.error/info/warning/markdown/caption/metric): `recs.text.md_escape`, so links, images, HTML,
+    emphasis, LaTeX and colour directives are shown as typed and no browser fetches a URL in them."""
+    return md_escape(text)
 
 
 def show_error(exc: RepeatError) -> None:

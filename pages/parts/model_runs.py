@@ -93,7 +93,7 @@ def report_unreadable() -> None:
     """Say once which runs turned out damaged on loading (they are skipped from then on)."""
     mine = choice()
     while mine.news:
-        st.warning(f"{mine.news.pop(0)}. It is skipped; delete it on the Recommendations page.",
+        st.warning(f"{common.plain(mine.news.pop(0))}. It is skipped; delete it on the Recommendations page.",
                    icon=":material/broken_image:")
 
 

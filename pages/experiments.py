@@ -172,8 +172,7 @@ with right:
     if len(raw) and len(adj):
         w_raw = float((raw["ci_high"] - raw["ci_low"]).iloc[0])
         w_adj = float((adj["ci_high"] - adj["ci_low"]).iloc[0])
-        st.write(f"95% interval width: {common.plain(shop.money(w_raw))} plain, "
-                 f"{common.plain(shop.money(w_adj))} with CUPED "
+        st.write(f"95% interval width: {shop.money(w_raw)} plain, {shop.money(w_adj)} with CUPED "
                  f"(theta = {cuped['theta']:.3f}, covariate: revenue in the {result.pre_days} days before assignment).")
 
 # --- Exploratory segments ------------------------------------------------------------------------------------
@@ -206,7 +205,7 @@ try:
     m1.metric("Smallest detectable lift in conversion", f"{100 * mde_rate:.2f} pp",
               help=f"baseline {100 * rate:.2f}% (control, this window)")
     m2.metric("Smallest detectable lift in revenue per customer", shop.money(mde_rev),
-              help=f"baseline sd {common.plain(shop.money(base_sd))} (control, this window)")
+              help=f"baseline sd {shop.money(base_sd)} (control, this window)")
     want = st.number_input("Lift in conversion you want to detect (percentage points)", min_value=0.01,
                            value=max(round(100 * mde_rate, 2), 0.01), step=0.5, key="pw_lift")
     need = stats.sample_size(baseline_rate=rate, lift=want / 100, alpha=alpha, power=power)

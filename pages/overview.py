@@ -54,14 +54,14 @@ c[2].metric("Repeat customers", f"{int(s['repeat_customers']):,}", help=_help("r
 rate = s["repurchase_rate"]
 c[3].metric("Repurchase rate", "–" if pd.isna(rate) else f"{rate:.1%}", help=_help("repurchase_rate"))
 c[4].metric("Revenue", shop.money(s["revenue"], compact=True),
-            help=f"{_help('revenue')}: {common.plain(shop.money(s['revenue']))}. {_help('net_revenue')}: "
-                 f"{common.plain(shop.money(s['net_revenue']))}")
+            help=f"{_help('revenue')}: {shop.money(s['revenue'])}. {_help('net_revenue')}: "
+                 f"{shop.money(s['net_revenue'])}")
 c[5].metric("Average order value", shop.money(s["aov"]), help=_help("aov"))
 
 if not pd.isna(rate):
     st.markdown(f"**{rate:.0%} of customers ordered more than once.** Net revenue after cancellations and "
-                f"returns: {common.plain(shop.money(s['net_revenue'], decimals=0))}; revenue per customer: "
-                f"{common.plain(shop.money(s['revenue_per_customer']))}.")
+                f"returns: {shop.money(s['net_revenue'], decimals=0)}; revenue per customer: "
+                f"{shop.money(s['revenue_per_customer'])}.")
 if not shop.currency:
     st.caption("Amounts are plain numbers: this shop has no currency set (**Settings** page).")
 

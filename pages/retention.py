@@ -155,8 +155,8 @@ k[3].metric("Repurchase rate", "–" if pd.isna(rate) else f"{rate:.1%}", _delta
 rev_delta = None if p is None else shop.money(float(s["revenue"]) - float(p["revenue"]), compact=True)
 k[4].metric("Revenue", shop.money(s["revenue"], compact=True), None if rev_delta is None else
             (rev_delta if rev_delta.startswith("-") else "+" + rev_delta),
-            help=f"{_help('revenue')}: {common.plain(shop.money(s['revenue']))}. {_help('net_revenue')}: "
-                 f"{common.plain(shop.money(s['net_revenue']))}")
+            help=f"{_help('revenue')}: {shop.money(s['revenue'])}. {_help('net_revenue')}: "
+                 f"{shop.money(s['net_revenue'])}")
 aov_change = None if _delta("aov", "") is None else float(s["aov"]) - float(p["aov"])
 k[5].metric("Average order value", shop.money(s["aov"]),
             None if aov_change is None else ("+" if aov_change >= 0 else "") + shop.money(aov_change),

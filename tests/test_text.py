@@ -19,6 +19,7 @@ NASTY = [
     "R&amp;D #1 | a",
     "- a list\n+ another\n1. first\n  2) second\n===",
     "back\\slash *and* __init__",
+    ":material/home: :smile: :+1: see http://host/x",
 ]
 
 
@@ -30,7 +31,7 @@ def _unescape(text: str) -> str:
 def _live(text: str) -> list[str]:
     """Markdown openers still unescaped in `text` (a character not preceded by an odd run of backslashes)."""
     found = []
-    for m in re.finditer(r"[*`~\[\]<>$&#|]|(?<![^\W_])_|_(?![^\W_])", text):
+    for m in re.finditer(r"[*`~\[\]<>$&#|]|(?<![^\W_])_|_(?![^\W_])|:(?=[A-Za-z/+-])|(?<=:material)/|(?<=:smile):|(?<=:\+1):", text):
         run = len(text[:m.start()]) - len(text[:m.start()].rstrip("\\"))
         if run % 2 == 0:
             found.append(m.group())
@@ -48,7 +49,8 @@ def test_every_markdown_opener_is_escaped_and_the_text_comes_back(text):
 def test_the_examples_read_as_typed():
     assert md_escape("**bold** <b>x</b> [a](b)") == r"\*\*bold\*\* \<b\>x\</b\> \[a\](b)"
     assert md_escape("_spring*sale_.csv") == r"\_spring\*sale\_.csv"
-    assert md_escape("$5 or $6") == r"\$5 or \$6"  # not a LaTeX formula between the two amounts
+    assert md_escape("$x$ and ~a~") == r"\$x\$ and \~a\~"  # neither a formula nor struck through
+    assert md_escape(":red[x] :material/home:") == r"\:red\[x\] \:material\/home:"  # no colour, no icon
 
 
 def test_words_numbers_and_identifiers_are_left_alone():

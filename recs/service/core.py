@@ -18,9 +18,11 @@ from recs.models.base import check_k
 from recs.models.folding import fold_kind
 from recs.rules import Rules
 from recs.service.experiments import KEEP, ExperimentBook, assign
-from recs.service.online import LIST_DEPTH, FoldCache, FoldWorker, Overlay, Purchase, recommend_online, without_bought
+from recs.service.helper_process import HelperProcess
+from recs.service.lists import LIST_DEPTH, items_of
+from recs.service.online import FoldCache, FoldWorker, Overlay, Purchase, recommend_online, without_bought
 from recs.service.schemas import Order
-from recs.service.serving import ModelRegistry, Served, Watcher, items_of
+from recs.service.serving import ModelRegistry, Served, Watcher, settle
 from recs.service.spool import Spool, imported_through
 
 NO_MODEL = "no trained model: cold-start list"
@@ -59,11 +61,12 @@ class Service:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.registry = ModelRegistry(settings.db_path, settings.model)
+        self.helper = HelperProcess(settings.db_path)  # folds and prepared lists, outside this process
+        self.registry = ModelRegistry(settings.db_path, settings.model, prepare=self._prepare)
         self.spool = Spool(settings.spool_dir)
         self.overlay = Overlay()
         self.views = FoldCache()
-        self.folds = FoldWorker()
+        self.folds = FoldWorker(self.helper)
         self.book = ExperimentBook(settings.experiments_file)
         self.orders_seen: set[str] = set()
         self.watcher = Watcher(self.registry, self._refresh, settings.poll_seconds)
@@ -77,11 +80,12 @@ class Service:
             else:
                 self.book.mark(str(record.data.get("experiment_id")), str(record.data.get("customer_id")))
         self._refresh()
+        settle()
         self.watcher.start()
 
     def stop(self) -> None:
         self.watcher.stop()
-        self.folds.stop()
+        self.helper.stop()
         with self.spool.lock:
             self.spool.close()
 
@@ -138,9 +142,9 @@ class Service:
         known = run.model.data_.customer_index(customer_id) is not None or bool(purchases)
         folds = bool(purchases) and fold_kind(run.model) != "exclude"
         if folds and k <= LIST_DEPTH:  # folded off the request path; waited for a moment, else served unfolded
-            frame = self._folded(served, customer_id, purchases, FOLD_WAIT_SECONDS)
-            if frame is not None:
-                return Answer({"model": served.name, "version": served.version, "items": items_of(frame.head(k)),
+            items = self._folded(served, customer_id, purchases, FOLD_WAIT_SECONDS)
+            if items is not None:
+                return Answer({"model": served.name, "version": served.version, "items": items[:k],
                                "experiment": assigned})
             folds = False
         ready = None if folds else self._prepared(served, customer_id, k, purchases, known, product_id)
@@ -159,10 +163,18 @@ class Service:
     def _model_key(served: Served) -> tuple:
         return served.name, served.version, id(served.run.model)
 
-    def _folded(self, served: Served, customer_id: str, purchases: tuple, wait: float) -> pd.DataFrame | None:
-        """The customer's folded top 20 from the fold worker (None: not ready within `wait` seconds)."""
-        return self.folds.folded_list(served.run.model, customer_id, served.bundle.rules, purchases,
-                                      self._model_key(served), wait)
+    def _folded(self, served: Served, customer_id: str, purchases: tuple, wait: float
+                ) -> list[dict[str, Any]] | None:
+        """The customer's folded top 20 from the helper process (None: not ready within `wait` seconds)."""
+        return self.folds.folded_items(served.name, served.version, customer_id, served.bundle.rules, purchases,
+                                       wait)
+
+    def _prepare(self, served: Served) -> dict[str, tuple] | None:
+        """A newly loaded model's prepared lists, made by the helper process (None: it could not)."""
+        try:
+            return self.helper.lists(served.name, served.version, served.bundle.rules)
+        except (OSError, BrokenPipeError):
+            return None
 
     @staticmethod
     def _prepared(served: Served, customer_id: str, k: int, purchases: tuple, known: bool,

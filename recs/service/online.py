@@ -18,8 +18,6 @@ background thread (`FoldWorker`): a posted order starts its customer's fold, a r
 
 from __future__ import annotations
 
-import logging
-import queue
 import threading
 import time
 from collections import OrderedDict
@@ -32,15 +30,13 @@ import pandas as pd
 from recs.models.base import Recommender
 from recs.models.folding import fold, fold_kind, folded_row
 from recs.rules import Rules
+from recs.service.lists import LIST_DEPTH
 from recs.service.spool import DoneMark
 
 VIEW_CACHE = 2048  # views and lists (a few KB each)
-LIST_DEPTH = 20  # a folded customer's list is computed this deep once; shorter requests take its first k
-FOLD_QUEUE = 10_000  # folds waiting for the worker at most (beyond: served unfolded)
+FOLD_QUEUE = 200  # folds waiting for the helper process at most, seconds of work (beyond: served unfolded)
 WAIT_BACKLOG = 2  # a request waits for its fold only when at most this many folds are queued
-REST = 3.0  # with folds queued, the worker rests this many times a fold's duration after it
 CANNOT = object()  # a fold the model cannot do (or that failed): the unfolded list answers
-log = logging.getLogger("recs.service")
 
 
 @dataclass(frozen=True)
@@ -121,80 +117,71 @@ def folded_view(model: Recommender, customer_id: str, purchases: tuple[Purchase,
 
 
 class FoldWorker:
-    """Folded customers' top lists computed off the request path by one daemon thread, so a request never pays
-    for a fold it cannot wait for: a posted order submits its customer's fold at once, a request waits a moment
-    for it, and when it is not ready (a busy machine, or a flood of orders: then the worker also rests between
-    folds, so folding takes at most about a quarter of a core) the customer gets the model's list without the products
-    just bought, as for a model that cannot fold. Results are kept per (model, customer, purchases seen), bounded."""
+    """Folded customers' top lists computed off the request path, in the service's helper process
+    (recs.service.helper_process: a request never waits behind a fold for the interpreter): a posted order submits
+    its customer's fold at once, a request waits a moment for it when folds are quick, and when it is not ready
+    the customer gets the model's list without the products just bought, as for a model that cannot fold. Results
+    are kept per (model, version, customer, purchases seen), bounded. `helper` is the service's HelperProcess."""
 
-    def __init__(self, size: int = VIEW_CACHE, queue_size: int = FOLD_QUEUE) -> None:
+    def __init__(self, helper: Any, size: int = VIEW_CACHE, queue_size: int = FOLD_QUEUE) -> None:
+        self.helper = helper
         self._lock = threading.Lock()
         self._done: OrderedDict[tuple, Any] = OrderedDict()
-        self._pending: dict[tuple, threading.Event] = {}
-        self._queue: queue.Queue = queue.Queue(queue_size)
-        self.size = size
-        self._thread = threading.Thread(target=self._run, name="fold-worker", daemon=True)
-        self._thread.start()
+        self._pending: dict[tuple, tuple[threading.Event, float]] = {}
+        self.size, self.queue_size = size, queue_size
+        self.typical_seconds = 0.0  # a recent fold's time, sent to answered (how long waiting for one is worth)
 
-    def stop(self) -> None:
-        try:
-            self._queue.put(None, timeout=1)
-        except queue.Full:  # a daemon thread: it ends with the process
-            return
-        self._thread.join(timeout=5)
+    def _finish(self, key: tuple, kind: str, items: Any) -> None:
+        """An answer of the helper process: the items, None (the model cannot fold), or "failed" (not kept: the
+        customer's next request asks again)."""
+        with self._lock:
+            if kind == "fold":
+                self._done[key] = CANNOT if items is None else items
+                while len(self._done) > self.size:
+                    self._done.popitem(last=False)
+            event, sent = self._pending.pop(key, (None, 0.0))
+            took = time.perf_counter() - sent
+            self.typical_seconds = took if self.typical_seconds == 0 else 0.8 * self.typical_seconds + 0.2 * took
+        if event is not None:
+            event.set()
 
-    def _result(self, key: tuple) -> Any:
+    def _submit(self, key: tuple, job: dict[str, Any]) -> Any:
         with self._lock:
             if key in self._done:
                 self._done.move_to_end(key)
                 return self._done[key]
+            pending = self._pending.get(key)
+            if pending is not None:
+                return pending[0]
+            if len(self._pending) >= self.queue_size:  # far behind: leave this one to the unfolded list
+                return None
+            event = threading.Event()
+            self._pending[key] = (event, time.perf_counter())
+        try:
+            self.helper.send("fold", job, lambda kind, items: self._finish(key, kind, items))
+        except (OSError, BrokenPipeError):
+            self._finish(key, "failed", None)
             return None
+        return event
 
-    def _submit(self, key: tuple, build: Any) -> Any:
-        with self._lock:
-            if key in self._done:
-                return self._done[key]
-            event = self._pending.get(key)
-            if event is None:
-                event = threading.Event()
-                try:
-                    self._queue.put_nowait((key, build, event))
-                except queue.Full:  # far behind: leave this one to the unfolded list
-                    return None
-                self._pending[key] = event
-            return event
+    def folded_items(self, name: str, version: str, customer_id: str, rules: Rules, purchases: tuple[Purchase, ...],
+                     wait: float) -> list[dict[str, Any]] | None:
+        """The customer's folded top LIST_DEPTH items, waiting at most `wait` seconds for them when folds take
+        about that long and few are queued; None when the model cannot fold them or they are not ready."""
+        key = (name, version, customer_id, len(purchases))
+        job = {"name": name, "version": version, "customer_id": customer_id, "rules": rules,
+               "purchases": purchases}
+        found = self._submit(key, job)
+        if isinstance(found, threading.Event):
+            quick = self.typical_seconds <= wait and len(self._pending) <= WAIT_BACKLOG
+            if quick and found.wait(wait):
+                with self._lock:
+                    found = self._done.get(key)
+        return found if isinstance(found, list) else None
 
-    def folded_list(self, model: Recommender, customer_id: str, rules: Rules, purchases: tuple[Purchase, ...],
-                    model_key: Any, wait: float) -> pd.DataFrame | None:
-        """The customer's folded top LIST_DEPTH (a frame as `model.recommend` gives), waiting at most `wait`
-        seconds for it; None when the model cannot fold it or it is not ready in time."""
-        key = (model_key, customer_id, len(purchases))
-        found = self._submit(key, lambda: folded_list(model, customer_id, rules, purchases))
-        if isinstance(found, threading.Event):  # wait only when the worker is not behind: then it is a moment
-            ready = self._queue.qsize() <= WAIT_BACKLOG and found.wait(wait)
-            found = self._result(key) if ready else None
-        return found if isinstance(found, pd.DataFrame) else None
-
-    def _run(self) -> None:
-        while True:
-            job = self._queue.get()
-            if job is None:
-                return
-            key, build, event = job
-            started = time.perf_counter()
-            try:
-                frame = build()
-            except Exception:  # noqa: BLE001 - the unfolded list still answers; the worker must go on
-                log.exception("folding a customer's new orders")
-                frame = None
-            with self._lock:
-                self._done[key] = CANNOT if frame is None else frame
-                while len(self._done) > self.size:
-                    self._done.popitem(last=False)
-                self._pending.pop(key, None)
-            event.set()
-            if not self._queue.empty():  # a flood of orders: rest 3x as long as the fold took, so folding takes at
-                time.sleep(REST * (time.perf_counter() - started))  # most a quarter core (its lists lag, unfolded)
+    @property
+    def queued(self) -> int:
+        return len(self._pending)
 
 
 def folded_list(model: Recommender, customer_id: str, rules: Rules,

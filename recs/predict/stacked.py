@@ -4,10 +4,11 @@ The trees learn a per-customer correction of the BG/NBD forecast: a Poisson regr
 `bg` (the same fit as a Poisson model of `y` with BG/NBD's prediction as its offset), on the learned model's
 features (which include BG/NBD's own figures). Training rows come from up to WINDOWS windows that end at or before
 the cutoff, half a horizon apart: features as of `start = cutoff - H - k H/2` (BG/NBD fitted there), label =
-purchase days in `[start, start + H)`, for k = 0 .. 4. Each window's label is first divided by that window's
-overall BG/NBD error, so the trees learn who buys more or less than BG/NBD says, not how busy that season was. The forecast's
-total is BG/NBD's at the cutoff, times the season's level (`seasonal_level`) when the history covers the same H
-days a year earlier. Nothing at or after the cutoff is read (tests/test_predict_leakage.py).
+purchase days in `[start, start + H)`, for k = 0 .. 4, each window's rows as they are. The trees are shallow
+(depth 3, 100 rounds); docs/predict.md ("Models") has what else was measured and why it was left out. The
+forecast's total is BG/NBD's at the cutoff, times the season's level (`seasonal_level`) when the history covers the
+same H days a year earlier, so the trees only move purchases between customers. Nothing at or after the cutoff is
+read (tests/test_predict_leakage.py).
 """
 
 from __future__ import annotations
@@ -102,11 +103,12 @@ class Stacked(Predictor):
 
     name = "stacked"
 
-    def __init__(self, windows: int = WINDOWS, max_iter: int = 40, learning_rate: float = 0.1,
+    def __init__(self, windows: int = WINDOWS, max_iter: int = 100, learning_rate: float = 0.1, max_depth: int = 3,
                  random_state: int = 0) -> None:
         self.windows = windows
         self.max_iter = max_iter
         self.learning_rate = learning_rate
+        self.max_depth = max_depth
         self.random_state = random_state
 
     def _fit(self, shop, cutoff, horizon_days):
@@ -121,11 +123,10 @@ class Stacked(Predictor):
             base = np.maximum(X[:, FEATURES.index("bg_expected_orders")], FLOOR)
             if y.sum() <= 0:
                 continue
-            level = y.sum() / base.sum()  # the window's overall BG/NBD error: its season, not its customers
             if len(X) > per_window:  # bounded time at 10 M lines: a seeded sample of each window is plenty
                 keep = rng.choice(len(X), per_window, replace=False)
                 X, y, base = X[keep], y[keep], base[keep]
-            parts.append((X, y / (base * level), base * level))
+            parts.append((X, y / base, base))
         if not parts:
             raise InputError(f"too little history to train the stacked model: no {horizon_days}-day window before "
                              f"{cutoff:%Y-%m-%d} with at least {MIN_TRAINING_CUSTOMERS} customers before it")
@@ -134,8 +135,8 @@ class Stacked(Predictor):
         self.bin_edges_ = bin_edges(X)
         with threadpool_limits(1):  # OpenMP threads thrash on a busy 2-core machine; one is enough here
             self.regressor_ = HistGradientBoostingRegressor(
-                loss="poisson", max_iter=self.max_iter, learning_rate=self.learning_rate, min_samples_leaf=40,
-                max_leaf_nodes=15, early_stopping=False, random_state=self.random_state,
+                loss="poisson", max_iter=self.max_iter, learning_rate=self.learning_rate, max_depth=self.max_depth,
+                min_samples_leaf=40, max_leaf_nodes=15, early_stopping=False, random_state=self.random_state,
             ).fit(to_bins(X, self.bin_edges_), target, sample_weight=weight)
 
     def _predict(self):

@@ -116,12 +116,19 @@ class Service:
         return Answer({"model": None, "version": None, "items": items, "cold_start": True}, NO_MODEL)
 
     def recommendations(self, customer_id: str, k: int, model: str | None = None, product_id: str | None = None,
-                        experiment: str | None = None) -> Answer:
-        """The customer's list as `python -m recs recommend` gives it, with their orders posted since training."""
+                        experiment: str | None = None, block: bool = True) -> Answer | None:
+        """The customer's list as `python -m recs recommend` gives it, with their orders posted since training.
+
+        With `block=False` (the HTTP route, on its event loop) it answers only what is a lookup: a prepared or an
+        already folded list of a loaded model; None means the request needs a worker thread (an experiment's
+        assignment is written to the spool, a model loads, a fold is worth waiting for, or the list is computed).
+        """
         k = self._k(k)
         customer_id = customer_id.strip()
         if not customer_id:
             raise FieldError("customer_id", "empty value")
+        if not block and (experiment is not None or not self.registry.is_loaded(model)):
+            return None
         assigned = None
         if experiment is not None:
             variant, assigned = self._assign(experiment, customer_id)
@@ -142,7 +149,12 @@ class Service:
         known = run.model.data_.customer_index(customer_id) is not None or bool(purchases)
         folds = bool(purchases) and fold_kind(run.model) != "exclude"
         if folds and k <= LIST_DEPTH:  # folded off the request path; waited for a moment, else served unfolded
-            items = self._folded(served, customer_id, purchases, FOLD_WAIT_SECONDS)
+            if not block and self.folds.worth_waiting(FOLD_WAIT_SECONDS):
+                items = self._folded(served, customer_id, purchases, 0.0)
+                if items is None:
+                    return None
+            else:
+                items = self._folded(served, customer_id, purchases, FOLD_WAIT_SECONDS if block else 0.0)
             if items is not None:
                 return Answer({"model": served.name, "version": served.version, "items": items[:k],
                                "experiment": assigned})
@@ -150,6 +162,8 @@ class Service:
         ready = None if folds else self._prepared(served, customer_id, k, purchases, known, product_id)
         if ready is not None:
             return Answer({"model": served.name, "version": served.version, "items": ready, "experiment": assigned})
+        if not block:
+            return None
         if not known and product_id is not None:
             frame = self._similar_frame(served, product_id, k)
         else:

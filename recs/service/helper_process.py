@@ -39,14 +39,18 @@ class _Models:
         self._runs: dict[tuple[str, str], Any] = {}
 
     def get(self, name: str, version: str) -> Any | None:
+        from recs.errors import RepeatError
         from recs.models.store import load_model, load_run
         from recs.service.serving import run_version
 
         key = (name, version)
         if key not in self._runs:
-            run = load_model(self.db_path, name)
-            if run_version(run) != version:  # the store has a newer run than the service serves (or an older)
-                run = load_run(self.db_path, version)
+            try:
+                run = load_model(self.db_path, name)
+                if run_version(run) != version:  # the store has a newer run than the service serves (or older)
+                    run = load_run(self.db_path, version)
+            except RepeatError:  # deleted or damaged since: the service answers without folds or lists
+                return None
             if run_version(run) != version:
                 return None
             self._runs = {k: v for k, v in self._runs.items() if k[0] != name}  # one version per name is kept
@@ -132,6 +136,9 @@ class HelperProcess:
         if self._closed:
             raise BrokenPipeError("helper process stopped")
         if self._proc is None or not self._proc.is_alive():
+            stale, self._callbacks = self._callbacks, {}  # the jobs of a child that died before its reader saw it
+            for callback in stale.values():
+                callback("failed", "helper process ended")
             ctx = multiprocessing.get_context("spawn")  # never fork a process that runs threads
             ours, theirs = ctx.Pipe()
             proc = ctx.Process(target=child_main, args=(theirs, self.db_path), name="repeat-helper", daemon=True)

@@ -81,7 +81,7 @@ class BodyCap:
         await self.app(scope, replay, send)
 
 
-def require_key(request: Request) -> None:
+async def require_key(request: Request) -> None:
     """Every route but health: the X-API-Key header must equal $REPEAT_API_KEY (constant-time compare). With no
     key configured the service only listens on a local address (`recs.commands.api`) and lets requests in."""
     expected = os.environ.get(KEY_ENV, "")
@@ -100,7 +100,7 @@ router = APIRouter(prefix="/v1")
 
 
 @router.get("/health")
-def health(request: Request) -> dict[str, Any]:
+async def health(request: Request) -> dict[str, Any]:
     """Up and serving (no key needed): the default model and its version, if any."""
     served = service_of(request).registry.get(None)
     return {"status": "ok", "model": None if served is None else served.name,
@@ -114,12 +114,17 @@ def models(request: Request) -> dict[str, Any]:
 
 
 @router.get("/recommendations", response_model=Recommendations, dependencies=[Depends(require_key)])
-def recommendations(request: Request, customer_id: str = Query(min_length=1, max_length=200),
-                    k: int = Query(10, ge=1, le=100), model: str | None = Query(None, max_length=80),
-                    product_id: str | None = Query(None, max_length=200),
-                    experiment: str | None = Query(None, max_length=200)) -> Any:
+async def recommendations(request: Request, customer_id: str = Query(min_length=1, max_length=200),
+                          k: int = Query(10, ge=1, le=100), model: str | None = Query(None, max_length=80),
+                          product_id: str | None = Query(None, max_length=200),
+                          experiment: str | None = Query(None, max_length=200)) -> Any:
     """The customer's top-k list (the same as `python -m recs recommend`), with their new orders folded in."""
-    answer = service_of(request).recommendations(customer_id, k, model, product_id, experiment)
+    service = service_of(request)
+    # a lookup (most requests) is answered right here; anything that may wait (disk, a fold, a computed list)
+    # goes to a worker thread: each hand-over between threads costs a request its turn at the interpreter
+    answer = service.recommendations(customer_id, k, model, product_id, experiment, block=False)
+    if answer is None:
+        answer = await run_in_threadpool(service.recommendations, customer_id, k, model, product_id, experiment)
     log.info("recommendations customer=%s model=%s k=%d", customer_id, answer.body.get("model"), k)
     if answer.cold_start_reason:
         return JSONResponse(Recommendations(**answer.body).model_dump(),

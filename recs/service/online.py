@@ -173,11 +173,15 @@ class FoldWorker:
                "purchases": purchases}
         found = self._submit(key, job)
         if isinstance(found, threading.Event):
-            quick = self.typical_seconds <= wait and len(self._pending) <= WAIT_BACKLOG
-            if quick and found.wait(wait):
+            if wait > 0 and self.worth_waiting(wait) and found.wait(wait):
                 with self._lock:
                     found = self._done.get(key)
         return found if isinstance(found, list) else None
+
+    def worth_waiting(self, wait: float) -> bool:
+        """Whether a request should wait up to `wait` seconds for a fold: folds take about that long or less and
+        few are queued (else it would wait in vain and answer unfolded anyway)."""
+        return self.typical_seconds <= wait and len(self._pending) <= WAIT_BACKLOG
 
     @property
     def queued(self) -> int:

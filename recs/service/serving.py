@@ -117,6 +117,11 @@ class ModelRegistry:
         """Every stored model name."""
         return sorted({str(meta.get("name") or stem) for stem, meta in stored_metas(self.db_path)})
 
+    def is_loaded(self, name: str | None = None) -> bool:
+        """Whether `get(name)` answers without loading or reading the store (no model at all counts as loaded)."""
+        name = name or self._default
+        return name is None or name in self._served
+
     def get(self, name: str | None = None) -> Served | None:
         """The snapshot of model `name` (the default when None); None when no model is stored at all.
         NotFound for a name that is not stored."""

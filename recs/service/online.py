@@ -12,8 +12,9 @@ rules, cold start, top-k, reasons) as every other list. How a model folds:
   product bought just now is no longer due, and the new orders count in the frequency and customer features;
 - the others (user_knn, popular, nmf, next-basket and neural models) keep their scores until the next retrain; the
   products the customer just bought still drop out under "exclude purchased".
-Views and their top-20 lists are cached per (model, customer, purchases seen), bounded. The service folds in a
-background thread (`FoldWorker`): a posted order starts its customer's fold, a request waits briefly for it.
+Views and their top-20 lists are cached per (model, customer, purchases seen), bounded. The service folds in its
+helper process (`FoldWorker`, recs.service.helper_process): a posted order starts its customer's fold, a request
+waits briefly for it when folds are quick.
 """
 
 from __future__ import annotations

@@ -4,8 +4,10 @@ The trees learn a per-customer correction of the BG/NBD forecast: a Poisson regr
 `bg` (the same fit as a Poisson model of `y` with BG/NBD's prediction as its offset), on the learned model's
 features (which include BG/NBD's own figures). Training rows come from up to WINDOWS windows that end at or before
 the cutoff, half a horizon apart: features as of `start = cutoff - H - k H/2` (BG/NBD fitted there), label =
-purchase days in `[start, start + H)`, for k = 0 .. 4, each window's rows as they are. The trees are shallow
-(depth 3, 100 rounds); docs/predict.md ("Models") has what else was measured and why it was left out. The
+purchase days in `[start, start + H)`, for k = 0 .. 4. Two sets of shallow trees (depth 3, 100 rounds) are
+averaged: one reads the windows as they were, the other with each window's overall BG/NBD error divided out (so
+it learns who buys more or less than BG/NBD says, not how busy that season was); the first does better on Online
+Retail, the second after a seasonal peak. docs/predict.md ("Models") has what else was measured. The
 forecast's total is BG/NBD's at the cutoff, times the season's level (`seasonal_level`) when the history covers the
 same H days a year earlier, so the trees only move purchases between customers. Nothing at or after the cutoff is
 read (tests/test_predict_leakage.py).
@@ -123,32 +125,39 @@ class Stacked(Predictor):
             base = np.maximum(X[:, FEATURES.index("bg_expected_orders")], FLOOR)
             if y.sum() <= 0:
                 continue
+            level = np.full(len(X), y.sum() / base.sum())  # the window's overall BG/NBD error (its season)
             if len(X) > per_window:  # bounded time at 10 M lines: a seeded sample of each window is plenty
                 keep = rng.choice(len(X), per_window, replace=False)
-                X, y, base = X[keep], y[keep], base[keep]
-            parts.append((X, y / base, base))
+                X, y, base, level = X[keep], y[keep], base[keep], level[keep]
+            parts.append((X, y, base, level))
         if not parts:
             raise InputError(f"too little history to train the stacked model: no {horizon_days}-day window before "
                              f"{cutoff:%Y-%m-%d} with at least {MIN_TRAINING_CUSTOMERS} customers before it")
-        X, target, weight = (np.concatenate(p) for p in zip(*parts, strict=True))
+        X, y, base, level = (np.concatenate(p) for p in zip(*parts, strict=True))
         self.windows_ = len(parts)
         self.bin_edges_ = bin_edges(X)
+        binned = to_bins(X, self.bin_edges_)
+        self.regressors_ = []
         with threadpool_limits(1):  # OpenMP threads thrash on a busy 2-core machine; one is enough here
-            self.regressor_ = HistGradientBoostingRegressor(
-                loss="poisson", max_iter=self.max_iter, learning_rate=self.learning_rate, max_depth=self.max_depth,
-                min_samples_leaf=40, max_leaf_nodes=15, early_stopping=False, random_state=self.random_state,
-            ).fit(to_bins(X, self.bin_edges_), target, sample_weight=weight)
+            for offset in (base, base * level):  # as the windows were; each window's level divided out
+                self.regressors_.append(HistGradientBoostingRegressor(
+                    loss="poisson", max_iter=self.max_iter, learning_rate=self.learning_rate,
+                    max_depth=self.max_depth, min_samples_leaf=40, max_leaf_nodes=15, early_stopping=False,
+                    random_state=self.random_state,
+                ).fit(binned, y / offset, sample_weight=offset))
 
     def _predict(self):
         X = features(self.shop_, self.cutoff_, self.horizon_days_, FEATURES).to_numpy()
         bg = fitted_bgnbd(self.shop_, self.cutoff_, self.horizon_days_).details()
         expected_bg = bg["expected_orders"].to_numpy(float)
-        with threadpool_limits(1):
-            correction = self.regressor_.predict(to_bins(X, self.bin_edges_))
-        expected = np.maximum(expected_bg, FLOOR) * correction
         self.level_ = seasonal_level(self.shop_, self.cutoff_, self.horizon_days_, expected_bg)
-        if expected.sum() > 0:  # BG/NBD's total (for the season): the trees move purchases between customers
-            expected *= self.level_ * expected_bg.sum() / expected.sum()
+        total = self.level_ * expected_bg.sum()  # BG/NBD's (for the season): the trees move purchases around
+        binned = to_bins(X, self.bin_edges_)
+        expected = np.zeros(len(X))
+        for regressor in self.regressors_:  # the mean of the two sets of trees, each scaled to the total
+            with threadpool_limits(1):
+                share = np.maximum(expected_bg, FLOOR) * regressor.predict(binned)
+            expected += share * (total / share.sum() / len(self.regressors_)) if share.sum() > 0 else 0.0
         with np.errstate(divide="ignore", invalid="ignore"):
             factor = np.where(expected_bg > 0, expected / expected_bg, 1.0)
         no_order = np.clip(1.0 - bg["p_order_in_horizon"].to_numpy(float), 0.0, 1.0)

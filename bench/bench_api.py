@@ -96,15 +96,15 @@ def constant_app() -> Any:
     body = {"model": "constant", "version": "1", "items": []}
 
     @app.get("/v1/health")
-    def health() -> dict:
+    async def health() -> dict:
         return {"status": "ok"}
 
-    @app.get("/v1/recommendations")
-    def recommendations(customer_id: str, k: int = 10) -> dict:
+    @app.get("/v1/recommendations")  # async, as the service's lookups are: no hand-over to a worker thread
+    async def recommendations(customer_id: str, k: int = 10) -> dict:
         return body
 
     @app.post("/v1/orders", status_code=201)
-    def orders(order: dict) -> dict:
+    async def orders(order: dict) -> dict:
         return {"order_id": order.get("order_id"), "status": "accepted"}
 
     return app

@@ -29,8 +29,7 @@ def items_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
 def prepared_lists(model: Any, rules: Any, customer_ids: list[str], depth: int = LIST_DEPTH
                    ) -> dict[str, tuple[dict[str, Any], ...]]:
     """customer -> their top-`depth` items (COLD: the cold-start list) in one batch `model.recommend`."""
-    asked = [COLD if c == COLD else c for c in customer_ids]
-    frame = model.recommend(asked, k=depth, rules=rules)
+    frame = model.recommend(list(customer_ids), k=depth, rules=rules)  # COLD is no customer: the cold start
     customers = frame["customer_id"].to_numpy()
     items = items_of(frame)
     out: dict[str, tuple[dict[str, Any], ...]] = {}
@@ -43,8 +42,8 @@ def prepared_lists(model: Any, rules: Any, customer_ids: list[str], depth: int =
 
 
 class Lists:
-    """The top-20 list of every known customer (and the cold-start list) under the served rules, computed in one
-    batch pass after a model loads (the same `model.recommend`, at batch speed), so most requests are a lookup:
+    """The top-20 list of every known customer (and the cold-start list) under the served rules, computed in batch
+    passes after a model loads (the same `model.recommend`, at batch speed), so most requests are a lookup:
     a list for k <= 20 is the first k of it (the ranking is a fixed total order, so a shorter list is a prefix of
     a longer one), minus the products bought since training when the rules exclude purchased products. Filled once,
     then read-only; until then, and for lists it cannot answer, lists are computed live."""

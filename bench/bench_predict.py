@@ -119,8 +119,8 @@ def speed() -> None:
         rows.append({"shop": f"demo {label(lines)}", "customers": len(result.frame), "chose": result.used,
                      "wall_s": clock.wall, "cpu_s": clock.cpu, "target_s": target,
                      "wall/target": clock.wall / target if target else None, "load": load_average()})
-    print("\nforecast(model='best') with every fit (SQL and BG/NBD at six cutoffs, the stacked trees twice, the "
-          "choice, the season's level)")
+    print("\nforecast(model='best') with every fit (SQL and BG/NBD at six cutoffs, two sets of stacked trees at "
+          "C - H and at C, the choice, the season's level)")
     print(table(rows))
 
 

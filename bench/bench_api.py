@@ -253,14 +253,34 @@ def main() -> None:
                          "ratio_p50": round(ours["p50_ms"] / const["p50_ms"], 2),
                          "ratio_p99": round(ours["p99_ms"] / const["p99_ms"], 2)})
     live_arr = np.array(live)
+    disk = fsync_probe(db.parent)
     print(f"model {MODEL}, {RATE:.0f} requests/s for {SECONDS:.0f} s; load average {load_average()}")
     print(table(rows))
     if version_after == version_before:
         print("hot swap: FAILED, the service still serves the version it started with")
     print(f"hot swap: version {version_before} -> {version_after}; {len(during_swap)} requests after the swap "
           f"began, {sum(not 200 <= r[4] < 300 for r in during_swap)} failed")
+    print(f"this disk's fsync (an order's floor; one at a time, after the load): p50 {np.percentile(disk, 50):.2f} ms, "
+          f"p99 {np.percentile(disk, 99):.2f} ms")
     print(f"live list (k=50, longer than prepared, one at a time): p50 {np.percentile(live_arr, 50):.1f} ms, "
           f"p99 {np.percentile(live_arr, 99):.1f} ms")
+
+
+def fsync_probe(folder: Path, n: int = 200) -> np.ndarray:
+    """Milliseconds of n appends of an order-sized line + fsync on the spool's file system, 5 ms apart: an
+    order's floor on this disk (an order is acknowledged only after its fsync)."""
+    path = folder / ".fsync-probe"
+    times = []
+    with open(path, "ab") as handle:
+        for _ in range(n):
+            start = time.perf_counter()
+            handle.write(b"x" * 300 + b"\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+            times.append((time.perf_counter() - start) * 1000)
+            time.sleep(0.005)
+    path.unlink()
+    return np.array(times)
 
 
 def _get(port: int, path: str) -> bytes:
